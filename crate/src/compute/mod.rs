@@ -1,0 +1,3 @@
+//! Lazy, chunked computation. For now: `load`, which reads every chunk in parallel.
+
+mod load;

@@ -1,0 +1,8 @@
+//! NetCDF input and output, with CF decoding in one place (`cf`).
+
+mod cf;
+mod combine;
+mod read;
+
+pub use combine::open_mfdataset;
+pub use read::open_dataset;

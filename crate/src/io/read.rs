@@ -1,0 +1,221 @@
+//! Reading NetCDF files through the `netcdf` crate: one file becomes a `Dataset`
+//! whose dimension coordinates are in memory and whose other variables are lazy.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn};
+use netcdf::types::{FloatType, IntType, NcVariableType};
+use netcdf::AttributeValue;
+
+use super::cf::CfDecoding;
+use crate::error::{Error, Result};
+use crate::model::{
+    ArrayData, AttrValue, Attrs, Chunk, ChunkSource, ChunkedArray, DType, Data, Dataset, Variable,
+};
+
+/// Opens one NetCDF file as a lazy `Dataset`: coordinates are read now, data
+/// variables when loaded or computed. Values are CF-decoded.
+///
+/// ```no_run
+/// let ds = geoxr::open_dataset("data/IMERG/3B-DAY.MS.MRG.3IMERG.20180201-S000000-E235959.V06.nc4.nc4")?;
+/// println!("{}", ds.dims());
+/// # Ok::<(), geoxr::Error>(())
+/// ```
+pub fn open_dataset(path: impl AsRef<Path>) -> Result<Dataset> {
+    Ok(read_file(path.as_ref())?.dataset)
+}
+
+/// A file read for combining: the dataset plus what the combiner needs to know.
+pub(crate) struct FileDataset {
+    pub path: PathBuf,
+    pub dataset: Dataset,
+    pub unlimited: Vec<String>,
+}
+
+pub(crate) fn read_file(path: &Path) -> Result<FileDataset> {
+    let file_error = |reason: String| Error::File { path: path.to_owned(), reason };
+    if !path.is_file() {
+        return Err(file_error("no such file".into()));
+    }
+    let file = netcdf::open(path).map_err(|e| file_error(describe_open_error(&e)))?;
+    let unlimited = file
+        .dimensions()
+        .filter(|d| d.is_unlimited())
+        .map(|d| d.name())
+        .collect();
+    let mut attrs = Attrs::default();
+    for a in file.attributes() {
+        if let Ok(v) = a.value() {
+            if let Some(v) = attr_value(v) {
+                attrs.set(&a.name(), v);
+            }
+        }
+    }
+    let mut coords = Vec::new();
+    let mut data_vars = Vec::new();
+    for var in file.variables() {
+        let name = var.name();
+        let var_error = |reason: String| Error::FileVariable {
+            path: path.to_owned(),
+            variable: name.clone(),
+            reason,
+        };
+        let Some(raw) = dtype_of(&var.vartype()) else {
+            // Strings, compounds and other non-numeric types are not supported yet.
+            continue;
+        };
+        let dims: Vec<String> = var.dimensions().iter().map(|d| d.name()).collect();
+        let shape: Vec<usize> = var.dimensions().iter().map(|d| d.len()).collect();
+        let mut var_attrs = Attrs::default();
+        for a in var.attributes() {
+            let value = a.value().map_err(|e| var_error(format!("attribute `{}`: {e}", a.name())))?;
+            if let Some(v) = attr_value(value) {
+                var_attrs.set(&a.name(), v);
+            }
+        }
+        let (decoding, kept, encoding) = CfDecoding::from_attrs(raw, &var_attrs).map_err(var_error)?;
+        let slab = NetcdfSlab {
+            path: path.to_owned(),
+            variable: name.clone(),
+            raw,
+            shape: shape.clone(),
+            decoding: Arc::new(decoding),
+        };
+        let is_dim_coord = dims.len() == 1 && dims[0] == name;
+        let data = if is_dim_coord {
+            Data::from(read_slab(&file, &slab)?)
+        } else {
+            let len = shape.first().copied().unwrap_or(1);
+            let dtype = slab.decoding.output();
+            let chunk = Chunk { len, source: Arc::new(slab) };
+            Data::Lazy(ChunkedArray::new(dtype, shape, 0, vec![chunk])?)
+        };
+        let variable = Variable::new(dims, data)?.with_attrs(kept).with_encoding(encoding);
+        if is_dim_coord {
+            coords.push((name, variable));
+        } else {
+            data_vars.push((name, variable));
+        }
+    }
+    let dataset = Dataset::new(coords, data_vars, attrs).map_err(|e| file_error(e.to_string()))?;
+    Ok(FileDataset { path: path.to_owned(), dataset, unlimited })
+}
+
+fn describe_open_error(e: &netcdf::Error) -> String {
+    let text = e.to_string();
+    if text.contains("Unknown file format") || text.contains("-51") {
+        "not a NetCDF file (the NetCDF library does not recognise its format)".into()
+    } else if text.contains("HDF") || text.contains("-101") {
+        format!("damaged or truncated NetCDF-4/HDF5 file ({text})")
+    } else {
+        format!("cannot open as NetCDF: {text}")
+    }
+}
+
+fn dtype_of(t: &NcVariableType) -> Option<DType> {
+    Some(match t {
+        NcVariableType::Float(FloatType::F32) => DType::F32,
+        NcVariableType::Float(FloatType::F64) => DType::F64,
+        NcVariableType::Int(IntType::I8) => DType::I8,
+        NcVariableType::Int(IntType::U8) => DType::U8,
+        NcVariableType::Int(IntType::I16) => DType::I16,
+        NcVariableType::Int(IntType::U16) => DType::U16,
+        NcVariableType::Int(IntType::I32) => DType::I32,
+        NcVariableType::Int(IntType::U32) => DType::U32,
+        NcVariableType::Int(IntType::I64) => DType::I64,
+        NcVariableType::Int(IntType::U64) => DType::U64,
+        _ => return None,
+    })
+}
+
+fn attr_value(v: AttributeValue) -> Option<AttrValue> {
+    Some(match v {
+        AttributeValue::Uchar(x) => AttrValue::U8(vec![x]),
+        AttributeValue::Uchars(x) => AttrValue::U8(x),
+        AttributeValue::Schar(x) => AttrValue::I8(vec![x]),
+        AttributeValue::Schars(x) => AttrValue::I8(x),
+        AttributeValue::Ushort(x) => AttrValue::U16(vec![x]),
+        AttributeValue::Ushorts(x) => AttrValue::U16(x),
+        AttributeValue::Short(x) => AttrValue::I16(vec![x]),
+        AttributeValue::Shorts(x) => AttrValue::I16(x),
+        AttributeValue::Uint(x) => AttrValue::U32(vec![x]),
+        AttributeValue::Uints(x) => AttrValue::U32(x),
+        AttributeValue::Int(x) => AttrValue::I32(vec![x]),
+        AttributeValue::Ints(x) => AttrValue::I32(x),
+        AttributeValue::Ulonglong(x) => AttrValue::U64(vec![x]),
+        AttributeValue::Ulonglongs(x) => AttrValue::U64(x),
+        AttributeValue::Longlong(x) => AttrValue::I64(vec![x]),
+        AttributeValue::Longlongs(x) => AttrValue::I64(x),
+        AttributeValue::Float(x) => AttrValue::F32(vec![x]),
+        AttributeValue::Floats(x) => AttrValue::F32(x),
+        AttributeValue::Double(x) => AttrValue::F64(vec![x]),
+        AttributeValue::Doubles(x) => AttrValue::F64(x),
+        AttributeValue::Str(x) => AttrValue::Text(x),
+        AttributeValue::Strs(x) => AttrValue::Texts(x),
+    })
+}
+
+/// The whole of one variable in one file, read and decoded on demand.
+#[derive(Debug)]
+struct NetcdfSlab {
+    path: PathBuf,
+    variable: String,
+    raw: DType,
+    shape: Vec<usize>,
+    decoding: Arc<CfDecoding>,
+}
+
+impl ChunkSource for NetcdfSlab {
+    fn read(&self) -> Result<ArrayData> {
+        let file = netcdf::open(&self.path).map_err(|e| Error::File {
+            path: self.path.clone(),
+            reason: describe_open_error(&e),
+        })?;
+        read_slab(&file, self)
+    }
+
+    fn describe(&self) -> String {
+        format!("{}:{}", self.path.display(), self.variable)
+    }
+}
+
+fn read_slab(file: &netcdf::File, slab: &NetcdfSlab) -> Result<ArrayData> {
+    let error = |reason: String| Error::FileVariable {
+        path: slab.path.clone(),
+        variable: slab.variable.clone(),
+        reason,
+    };
+    let var = file
+        .variable(&slab.variable)
+        .ok_or_else(|| error("the variable is no longer in the file".into()))?;
+    let shape: Vec<usize> = var.dimensions().iter().map(|d| d.len()).collect();
+    if shape != slab.shape {
+        return Err(error(format!("shape changed from {:?} to {shape:?}", slab.shape)));
+    }
+    fn get<T: netcdf::NcTypeDescriptor + Copy + Default>(
+        var: &netcdf::Variable<'_>,
+        shape: &[usize],
+    ) -> std::result::Result<ArrayD<T>, String> {
+        let n: usize = shape.iter().product();
+        let mut buffer = vec![T::default(); n];
+        if n > 0 {
+            var.get_values_into(&mut buffer, ..).map_err(|e| e.to_string())?;
+        }
+        ArrayD::from_shape_vec(IxDyn(shape), buffer).map_err(|e| e.to_string())
+    }
+    let raw = match slab.raw {
+        DType::F32 => ArrayData::F32(get(&var, &shape).map_err(error)?),
+        DType::F64 => ArrayData::F64(get(&var, &shape).map_err(error)?),
+        DType::I8 => ArrayData::I8(get(&var, &shape).map_err(error)?),
+        DType::U8 => ArrayData::U8(get(&var, &shape).map_err(error)?),
+        DType::I16 => ArrayData::I16(get(&var, &shape).map_err(error)?),
+        DType::U16 => ArrayData::U16(get(&var, &shape).map_err(error)?),
+        DType::I32 => ArrayData::I32(get(&var, &shape).map_err(error)?),
+        DType::U32 => ArrayData::U32(get(&var, &shape).map_err(error)?),
+        DType::I64 => ArrayData::I64(get(&var, &shape).map_err(error)?),
+        DType::U64 => ArrayData::U64(get(&var, &shape).map_err(error)?),
+        DType::Time(_) => return Err(error("time is not a storage type".into())),
+    };
+    slab.decoding.decode(raw).map_err(error)
+}

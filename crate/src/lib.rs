@@ -1,0 +1,45 @@
+//! # geoxr
+//!
+//! Labelled n-d arrays for geoscience notebooks, after xarray and dask: open many
+//! NetCDF files as one lazy [`Dataset`], select and reduce them in parallel, and see
+//! every result inline in Jupyter through the evcxr Rust kernel.
+//!
+//! ```no_run
+//! use geoxr::prelude::*;
+//! let imerg = open_mfdataset("data/IMERG/3B-DAY.MS.MRG.3IMERG.2018*.nc4")?;
+//! let rain = imerg.get("HQprecipitation")?;
+//! println!("{rain}");
+//! # Ok::<(), geoxr::Error>(())
+//! ```
+//!
+//! The crate is layered, lowest first: [`model`] (Variable → DataArray → Dataset),
+//! [`io`] (NetCDF and CF decoding), `compute` (lazy chunks, `load`), and `notebook`
+//! (representations and machine facts). Higher layers use lower ones only.
+
+pub mod error;
+pub mod io;
+pub mod model;
+
+mod compute;
+mod notebook;
+pub mod sample;
+
+pub use error::{Error, Result};
+pub use io::{open_dataset, open_mfdataset};
+pub use model::{
+    ArrayData, AttrValue, Attrs, Calendar, CfDateTime, ChunkSource, ChunkedArray, DType, Data,
+    DataArray, Dataset, Element, Sizes, TimeUnits, Variable,
+};
+pub use notebook::{cpu_count, escape, virtual_memory, VirtualMemory};
+
+/// Re-exported so notebooks and users share the exact `ndarray` version geoxr uses.
+pub use ndarray;
+
+/// Everything a notebook needs, imported whole by the Rust (geoxr) kernel.
+pub mod prelude {
+    pub use crate::{
+        cpu_count, open_dataset, open_mfdataset, virtual_memory, Calendar, DataArray, Dataset,
+        Error, Variable,
+    };
+    pub use ndarray::{array, s, Array1, Array2, ArrayD};
+}

@@ -1,0 +1,125 @@
+//! `DataArray`: one variable with the coordinates that label its axes, and a name.
+
+use super::attrs::Attrs;
+use super::data::{ArrayData, DType, Data};
+use super::sizes::Sizes;
+use super::variable::Variable;
+use crate::error::{Error, Result};
+
+/// A labelled n-d array: xarray's `DataArray`.
+///
+/// ```
+/// use geoxr::{ArrayData, DataArray, Variable};
+/// use geoxr::ndarray::{ArrayD, IxDyn};
+/// let lon = Variable::new(["lon"], ArrayData::from(ArrayD::from_shape_vec(IxDyn(&[2]), vec![-70.0f32, -69.9]).unwrap()))?;
+/// let rain = Variable::new(["lon"], ArrayData::from(ArrayD::<f32>::zeros(vec![2])))?;
+/// let da = DataArray::new(Some("rain"), rain, vec![("lon".into(), lon)])?;
+/// assert_eq!(da.sizes().get("lon"), Some(2));
+/// # Ok::<(), geoxr::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct DataArray {
+    name: Option<String>,
+    variable: Variable,
+    coords: Vec<(String, Variable)>,
+}
+
+impl DataArray {
+    /// A named (or unnamed) array with coordinates; each coordinate's dimensions must
+    /// be dimensions of the array with the same lengths.
+    pub fn new(
+        name: Option<&str>,
+        variable: Variable,
+        coords: Vec<(String, Variable)>,
+    ) -> Result<DataArray> {
+        let sizes = variable.sizes();
+        for (cname, c) in &coords {
+            for (d, n) in c.sizes().iter() {
+                match sizes.get(d) {
+                    Some(m) if m == n => {}
+                    Some(m) => {
+                        return Err(Error::Shape {
+                            what: format!("coordinate `{cname}` along `{d}`"),
+                            expected: vec![m],
+                            found: vec![n],
+                        })
+                    }
+                    None => {
+                        return Err(Error::NoSuchDim { dim: d.to_owned(), available: sizes.names() })
+                    }
+                }
+            }
+        }
+        Ok(DataArray { name: name.map(str::to_owned), variable, coords })
+    }
+
+    /// The array's name (the variable name it was read from).
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The underlying variable.
+    pub fn variable(&self) -> &Variable {
+        &self.variable
+    }
+
+    /// Dimension names, in axis order.
+    pub fn dims(&self) -> &[String] {
+        self.variable.dims()
+    }
+
+    /// Dimension names with lengths.
+    pub fn sizes(&self) -> Sizes {
+        self.variable.sizes()
+    }
+
+    /// Length of each axis.
+    pub fn shape(&self) -> &[usize] {
+        self.variable.shape()
+    }
+
+    /// Element type.
+    pub fn dtype(&self) -> DType {
+        self.variable.dtype()
+    }
+
+    /// The values, lazy or in memory.
+    pub fn data(&self) -> &Data {
+        self.variable.data()
+    }
+
+    /// The values if in memory (after [`DataArray::load`]).
+    pub fn values(&self) -> Option<&ArrayData> {
+        self.variable.values()
+    }
+
+    /// Whether the values are still to be read or computed.
+    pub fn is_lazy(&self) -> bool {
+        self.variable.is_lazy()
+    }
+
+    /// Attributes.
+    pub fn attrs(&self) -> &Attrs {
+        self.variable.attrs()
+    }
+
+    /// Coordinates, in order.
+    pub fn coords(&self) -> &[(String, Variable)] {
+        &self.coords
+    }
+
+    /// One coordinate by name.
+    pub fn coord(&self, name: &str) -> Result<&Variable> {
+        self.coords.iter().find(|(n, _)| n == name).map(|(_, v)| v).ok_or_else(|| {
+            Error::NoSuchVariable {
+                name: name.to_owned(),
+                available: self.coords.iter().map(|(n, _)| n.clone()).collect(),
+            }
+        })
+    }
+
+    /// The same labels around another variable (used by operations that transform data).
+    pub(crate) fn with_variable(&self, variable: Variable) -> DataArray {
+        DataArray { variable, ..self.clone() }
+    }
+}

@@ -1,0 +1,106 @@
+//! `Dataset`: named variables sharing dimensions and coordinates.
+
+use super::attrs::Attrs;
+use super::dataarray::DataArray;
+use super::sizes::Sizes;
+use super::variable::Variable;
+use crate::error::{Error, Result};
+
+/// Variables on shared dimensions: xarray's `Dataset`.
+///
+/// ```
+/// use geoxr::{ArrayData, Attrs, Dataset, Variable};
+/// use geoxr::ndarray::ArrayD;
+/// let rain = Variable::new(["time"], ArrayData::from(ArrayD::<f32>::zeros(vec![3])))?;
+/// let ds = Dataset::new(vec![], vec![("rain".into(), rain)], Attrs::default())?;
+/// assert_eq!(ds.get("rain")?.sizes().get("time"), Some(3));
+/// assert!(ds.get("snow").is_err());
+/// # Ok::<(), geoxr::Error>(())
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    sizes: Sizes,
+    coords: Vec<(String, Variable)>,
+    data_vars: Vec<(String, Variable)>,
+    attrs: Attrs,
+}
+
+impl Dataset {
+    /// A dataset from coordinates and data variables; dimensions of the same name
+    /// must have the same length everywhere.
+    pub fn new(
+        coords: Vec<(String, Variable)>,
+        data_vars: Vec<(String, Variable)>,
+        attrs: Attrs,
+    ) -> Result<Dataset> {
+        let mut sizes = Sizes::default();
+        for (name, v) in coords.iter().chain(&data_vars) {
+            for (d, n) in v.sizes().iter() {
+                if let Err(m) = sizes.insert(d, n) {
+                    return Err(Error::Shape {
+                        what: format!("variable `{name}` along `{d}`"),
+                        expected: vec![m],
+                        found: vec![n],
+                    });
+                }
+            }
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        for (name, _) in coords.iter().chain(&data_vars) {
+            if seen.contains(&name.as_str()) {
+                return Err(Error::invalid(format!("variable `{name}`"), "named twice"));
+            }
+            seen.push(name);
+        }
+        Ok(Dataset { sizes, coords, data_vars, attrs })
+    }
+
+    /// Dimension names and lengths.
+    pub fn dims(&self) -> &Sizes {
+        &self.sizes
+    }
+
+    /// Coordinate variables, in order.
+    pub fn coords(&self) -> &[(String, Variable)] {
+        &self.coords
+    }
+
+    /// Data variables, in order.
+    pub fn data_vars(&self) -> &[(String, Variable)] {
+        &self.data_vars
+    }
+
+    /// Global attributes.
+    pub fn attrs(&self) -> &Attrs {
+        &self.attrs
+    }
+
+    /// Names of all variables, coordinates first.
+    pub fn names(&self) -> Vec<String> {
+        self.coords.iter().chain(&self.data_vars).map(|(n, _)| n.clone()).collect()
+    }
+
+    /// Total bytes of all variables once in memory.
+    pub fn nbytes(&self) -> usize {
+        self.coords.iter().chain(&self.data_vars).map(|(_, v)| v.nbytes()).sum()
+    }
+
+    /// A variable (data variable or coordinate) as a `DataArray` with the coordinates
+    /// that label its dimensions: xarray's `ds["name"]`.
+    pub fn get(&self, name: &str) -> Result<DataArray> {
+        let variable = self
+            .data_vars
+            .iter()
+            .chain(&self.coords)
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .ok_or_else(|| Error::NoSuchVariable { name: name.to_owned(), available: self.names() })?;
+        let coords = self
+            .coords
+            .iter()
+            .filter(|(_, c)| c.dims().iter().all(|d| variable.dims().contains(d)))
+            .cloned()
+            .collect();
+        DataArray::new(Some(name), variable, coords)
+    }
+}

@@ -1,0 +1,18 @@
+//! The data model: `Variable` → `DataArray` → `Dataset`, their typed storage,
+//! attributes and calendar times. Knows nothing of files, compute pools or notebooks.
+
+mod attrs;
+mod data;
+mod dataarray;
+mod dataset;
+mod sizes;
+mod time;
+mod variable;
+
+pub use attrs::{AttrValue, Attrs};
+pub use data::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType, Data, Element};
+pub use dataarray::DataArray;
+pub use dataset::Dataset;
+pub use sizes::Sizes;
+pub use time::{Calendar, CfDateTime, TimeUnits};
+pub use variable::Variable;

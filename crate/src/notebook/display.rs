@@ -1,0 +1,43 @@
+//! Inline display in Jupyter through evcxr: a value's `evcxr_display` prints MIME
+//! blocks that the kernel forwards to the notebook. Each type sends a plain-text
+//! block and, where it has one, an HTML block; the front end shows the richest.
+
+use super::html::{dataarray_html, dataset_html};
+use super::system::VirtualMemory;
+use super::text::{dataarray_text, dataset_text};
+use crate::model::{DataArray, Dataset, Sizes};
+
+/// Prints one evcxr MIME block.
+pub(crate) fn send(mime: &str, content: &str) {
+    println!("EVCXR_BEGIN_CONTENT {mime}\n{content}\nEVCXR_END_CONTENT");
+}
+
+impl Dataset {
+    /// Shows the dataset inline in a notebook (called by evcxr for a cell's value).
+    pub fn evcxr_display(&self) {
+        send("text/plain", &dataset_text(self));
+        send("text/html", &dataset_html(self));
+    }
+}
+
+impl DataArray {
+    /// Shows the array inline in a notebook (called by evcxr for a cell's value).
+    pub fn evcxr_display(&self) {
+        send("text/plain", &dataarray_text(self));
+        send("text/html", &dataarray_html(self));
+    }
+}
+
+impl Sizes {
+    /// Shows the dimension sizes inline in a notebook.
+    pub fn evcxr_display(&self) {
+        send("text/plain", &self.to_string());
+    }
+}
+
+impl VirtualMemory {
+    /// Shows total and available memory inline in a notebook.
+    pub fn evcxr_display(&self) {
+        send("text/plain", &self.to_string());
+    }
+}
