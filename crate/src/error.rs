@@ -20,19 +20,44 @@ pub enum Error {
     /// The NetCDF library refused a file (missing, not NetCDF, truncated, ...).
     File { path: PathBuf, reason: String },
     /// A variable inside a file could not be read or decoded.
-    FileVariable { path: PathBuf, variable: String, reason: String },
+    FileVariable {
+        path: PathBuf,
+        variable: String,
+        reason: String,
+    },
     /// Files that should share a grid do not.
-    GridMismatch { dim: String, first: PathBuf, other: PathBuf, detail: String },
+    GridMismatch {
+        dim: String,
+        first: PathBuf,
+        other: PathBuf,
+        detail: String,
+    },
     /// A file lacks a variable that the others have.
-    MissingInFile { variable: String, path: PathBuf, reference: PathBuf },
+    MissingInFile {
+        variable: String,
+        path: PathBuf,
+        reference: PathBuf,
+    },
     /// Two files hold the same label along the dimension they are joined on.
-    DuplicateLabel { dim: String, label: String, first: PathBuf, other: PathBuf },
+    DuplicateLabel {
+        dim: String,
+        label: String,
+        first: PathBuf,
+        other: PathBuf,
+    },
     /// A variable name that the dataset does not have.
-    NoSuchVariable { name: String, available: Vec<String> },
+    NoSuchVariable {
+        name: String,
+        available: Vec<String>,
+    },
     /// A dimension name that the object does not have.
     NoSuchDim { dim: String, available: Vec<String> },
     /// Shapes that do not fit together.
-    Shape { what: String, expected: Vec<usize>, found: Vec<usize> },
+    Shape {
+        what: String,
+        expected: Vec<usize>,
+        found: Vec<usize>,
+    },
     /// An attribute or argument with a value we cannot use.
     Invalid { what: String, reason: String },
 }
@@ -45,22 +70,40 @@ impl fmt::Display for Error {
                 write!(f, "bad file pattern `{pattern}`: {reason}")
             }
             Error::File { path, reason } => write!(f, "{}: {reason}", path.display()),
-            Error::FileVariable { path, variable, reason } => {
+            Error::FileVariable {
+                path,
+                variable,
+                reason,
+            } => {
                 write!(f, "{}: variable `{variable}`: {reason}", path.display())
             }
-            Error::GridMismatch { dim, first, other, detail } => write!(
+            Error::GridMismatch {
+                dim,
+                first,
+                other,
+                detail,
+            } => write!(
                 f,
                 "files do not share the `{dim}` grid: {} differs from {} ({detail})",
                 other.display(),
                 first.display()
             ),
-            Error::MissingInFile { variable, path, reference } => write!(
+            Error::MissingInFile {
+                variable,
+                path,
+                reference,
+            } => write!(
                 f,
                 "{} lacks the variable `{variable}` that {} has",
                 path.display(),
                 reference.display()
             ),
-            Error::DuplicateLabel { dim, label, first, other } => write!(
+            Error::DuplicateLabel {
+                dim,
+                label,
+                first,
+                other,
+            } => write!(
                 f,
                 "{} and {} both hold `{dim}` = {label}",
                 first.display(),
@@ -76,7 +119,11 @@ impl fmt::Display for Error {
                 "no dimension named `{dim}`; the dimensions are: {}",
                 available.join(", ")
             ),
-            Error::Shape { what, expected, found } => {
+            Error::Shape {
+                what,
+                expected,
+                found,
+            } => {
                 write!(f, "{what}: expected shape {expected:?}, found {found:?}")
             }
             Error::Invalid { what, reason } => write!(f, "{what}: {reason}"),
@@ -88,6 +135,9 @@ impl std::error::Error for Error {}
 
 impl Error {
     pub(crate) fn invalid(what: impl Into<String>, reason: impl Into<String>) -> Self {
-        Error::Invalid { what: what.into(), reason: reason.into() }
+        Error::Invalid {
+            what: what.into(),
+            reason: reason.into(),
+        }
     }
 }

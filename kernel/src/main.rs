@@ -1,1 +1,117 @@
-fn main(){}
+//! `cargo xtask <command>`: see `cargo xtask help`.
+
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+use xtask::outputs::{problems, write_images, Notebook};
+use xtask::paths::KERNEL_DISPLAY_NAME;
+use xtask::{run, say, setup, Paths, Result};
+
+const HELP: &str = "\
+cargo xtask <command>
+
+  tutorial   install what is missing, run every notebook headlessly, write the
+             executed notebooks, HTML exports and figures under out/
+  test       install what is missing, then run every test of the workspace
+             (the notebook tests included)
+  lab        install what is missing, then open JupyterLab on notebooks/
+             (bound to 127.0.0.1) with the Rust (geoxr) kernel
+  setup      only install what is missing
+";
+
+fn main() -> ExitCode {
+    let command = std::env::args().nth(1).unwrap_or_default();
+    let paths = Paths::from_checkout();
+    let result = match command.as_str() {
+        "tutorial" => tutorial(&paths),
+        "test" => test(&paths),
+        "lab" => lab(&paths),
+        "setup" => setup::all(&paths),
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => Err(format!("unknown command `{other}`\n\n{HELP}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("[xtask] error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn tutorial(paths: &Paths) -> Result<()> {
+    let started = Instant::now();
+    setup::all(paths)?;
+    let out = paths.out();
+    let mut failures = Vec::new();
+    for notebook in run::notebooks(paths)? {
+        let executed = run::execute(paths, &notebook, &out)?;
+        let html = run::export_html(paths, &executed)?;
+        let parsed = Notebook::read(&executed)?;
+        let images = write_images(&parsed, &out)?;
+        say(format!("wrote {}", executed.display()));
+        say(format!("wrote {}", html.display()));
+        for image in &images {
+            say(format!("wrote {}", image.display()));
+        }
+        failures.extend(
+            problems(&parsed)
+                .into_iter()
+                .map(|p| format!("{}: {p}", notebook.display())),
+        );
+    }
+    say(format!(
+        "all notebooks ran in {:.1} s; results are in {}",
+        started.elapsed().as_secs_f64(),
+        out.display()
+    ));
+    say("to open the notebooks in JupyterLab (at 127.0.0.1): cargo xtask lab");
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("some cells failed:\n  {}", failures.join("\n  ")))
+    }
+}
+
+fn test(paths: &Paths) -> Result<()> {
+    setup::all(paths)?;
+    say("running every test of the workspace (cargo test --workspace)");
+    setup::run(
+        Command::new("cargo")
+            .current_dir(&paths.root)
+            .args(["test", "--workspace"]),
+    )
+}
+
+fn lab(paths: &Paths) -> Result<()> {
+    setup::all(paths)?;
+    // A cold kernel compiles geoxr's dependencies, which takes longer than JupyterLab
+    // waits for a kernel; one headless start fills evcxr's cache first.
+    let warm = paths.build_area().join("warmup");
+    std::fs::create_dir_all(&warm).map_err(|e| format!("{}: {e}", warm.display()))?;
+    let notebook = warm.join("warmup.ipynb");
+    std::fs::write(&notebook, WARMUP_NOTEBOOK)
+        .map_err(|e| format!("{}: {e}", notebook.display()))?;
+    say(format!(
+        "starting the {KERNEL_DISPLAY_NAME} kernel once so JupyterLab finds it warm"
+    ));
+    run::execute(paths, &notebook, &warm.join("out"))?;
+    say("opening JupyterLab at 127.0.0.1; the URL with its token follows. Ctrl-C stops it.");
+    setup::run(
+        Command::new(paths.venv_bin("jupyter"))
+            .current_dir(paths.notebooks())
+            .args(["lab", "--ip=127.0.0.1", "--no-browser"])
+            .arg("--MappingKernelManager.default_kernel_name=geoxr"),
+    )
+}
+
+const WARMUP_NOTEBOOK: &str = r#"{
+ "cells": [{"cell_type": "code", "execution_count": null, "id": "warm", "metadata": {},
+            "outputs": [], "source": ["cpu_count()"]}],
+ "metadata": {"kernelspec": {"display_name": "Rust (geoxr)", "language": "rust", "name": "geoxr"}},
+ "nbformat": 4, "nbformat_minor": 5
+}
+"#;

@@ -35,7 +35,9 @@ fn run() -> Result<(), String> {
                 spec = spec.calendar(calendar);
             }
             "-h" | "--help" => {
-                println!("imerg-sample [--out DIR] [--days N] [--seed S] [--calendar julian|standard]");
+                println!(
+                    "imerg-sample [--out DIR] [--days N] [--seed S] [--calendar julian|standard]"
+                );
                 return Ok(());
             }
             other => return Err(format!("unknown argument `{other}` (try --help)")),

@@ -61,22 +61,28 @@ fn fill<T: Copy + Send + Sync>(
         slots.push(head);
         rest = tail;
     }
-    slots.into_par_iter().zip(chunks.par_iter()).try_for_each(|(mut slot, chunk)| {
-        let values = extract(chunk.source.read()?).ok_or_else(|| type_error(chunk))?;
-        if values.shape() != slot.shape() {
-            return Err(Error::Shape {
-                what: chunk.source.describe(),
-                expected: slot.shape().to_vec(),
-                found: values.shape().to_vec(),
-            });
-        }
-        slot.assign(&values);
-        Ok(())
-    })
+    slots
+        .into_par_iter()
+        .zip(chunks.par_iter())
+        .try_for_each(|(mut slot, chunk)| {
+            let values = extract(chunk.source.read()?).ok_or_else(|| type_error(chunk))?;
+            if values.shape() != slot.shape() {
+                return Err(Error::Shape {
+                    what: chunk.source.describe(),
+                    expected: slot.shape().to_vec(),
+                    found: values.shape().to_vec(),
+                });
+            }
+            slot.assign(&values);
+            Ok(())
+        })
 }
 
 fn type_error(chunk: &Chunk) -> Error {
-    Error::invalid(chunk.source.describe(), "chunk has a different element type than expected")
+    Error::invalid(
+        chunk.source.describe(),
+        "chunk has a different element type than expected",
+    )
 }
 
 impl Variable {
@@ -113,7 +119,9 @@ impl DataArray {
     /// ```
     pub fn to_ndarray<T: Element>(&self) -> Result<ArrayD<T>> {
         let loaded = self.variable().load()?;
-        let values = loaded.values().ok_or_else(|| Error::invalid("load", "values not in memory"))?;
+        let values = loaded
+            .values()
+            .ok_or_else(|| Error::invalid("load", "values not in memory"))?;
         T::array(values).cloned().ok_or_else(|| {
             Error::invalid(
                 format!("`{}`", self.name().unwrap_or("array")),
@@ -127,8 +135,14 @@ impl Dataset {
     /// Every variable in memory.
     pub fn load(&self) -> Result<Dataset> {
         let load_all = |vars: &[(String, Variable)]| -> Result<Vec<(String, Variable)>> {
-            vars.iter().map(|(n, v)| Ok((n.clone(), v.load()?))).collect()
+            vars.iter()
+                .map(|(n, v)| Ok((n.clone(), v.load()?)))
+                .collect()
         };
-        Dataset::new(load_all(self.coords())?, load_all(self.data_vars())?, self.attrs().clone())
+        Dataset::new(
+            load_all(self.coords())?,
+            load_all(self.data_vars())?,
+            self.attrs().clone(),
+        )
     }
 }

@@ -48,7 +48,10 @@ impl CfDecoding {
         let scale = encoding.get("scale_factor").and_then(AttrValue::as_f64);
         let offset = encoding.get("add_offset").and_then(AttrValue::as_f64);
 
-        let units = kept.get("units").and_then(AttrValue::as_str).map(str::to_owned);
+        let units = kept
+            .get("units")
+            .and_then(AttrValue::as_str)
+            .map(str::to_owned);
         if let Some(units) = units.filter(|u| u.contains(" since ")) {
             let calendar_name = kept
                 .get("calendar")
@@ -64,7 +67,13 @@ impl CfDecoding {
                     encoding.set(name, v);
                 }
             }
-            let decoding = CfDecoding { fills, scale, offset, time: Some(time), output: DType::Time(calendar) };
+            let decoding = CfDecoding {
+                fills,
+                scale,
+                offset,
+                time: Some(time),
+                output: DType::Time(calendar),
+            };
             return Ok((decoding, kept, encoding));
         }
 
@@ -79,7 +88,17 @@ impl CfDecoding {
             DType::I8 | DType::U8 | DType::I16 | DType::U16 if !scale_is_f64 => DType::F32,
             _ => DType::F64,
         };
-        Ok((CfDecoding { fills, scale, offset, time: None, output }, kept, encoding))
+        Ok((
+            CfDecoding {
+                fills,
+                scale,
+                offset,
+                time: None,
+                output,
+            },
+            kept,
+            encoding,
+        ))
     }
 
     /// The element type of decoded values.
@@ -101,7 +120,9 @@ impl CfDecoding {
                     return Err("missing values in a time variable".into());
                 }
                 let v = v * self.scale.unwrap_or(1.0) + self.offset.unwrap_or(0.0);
-                let t = time.decode(v).ok_or_else(|| format!("time value {v} out of range"))?;
+                let t = time
+                    .decode(v)
+                    .ok_or_else(|| format!("time value {v} out of range"))?;
                 seconds.push(t.seconds());
             }
             let shape = raw.shape().to_vec();
@@ -131,7 +152,13 @@ impl CfDecoding {
         let decoded: Vec<f64> = raw
             .to_f64_vec()
             .into_iter()
-            .map(|x| if self.fills.contains(&x) { f64::NAN } else { x * scale + offset })
+            .map(|x| {
+                if self.fills.contains(&x) {
+                    f64::NAN
+                } else {
+                    x * scale + offset
+                }
+            })
             .collect();
         let array = ArrayD::from_shape_vec(shape, decoded).map_err(|e| e.to_string())?;
         Ok(match self.output {
@@ -156,12 +183,16 @@ mod tests {
 
     #[test]
     fn float_fill_becomes_nan_and_keeps_width() {
-        let a = attrs(&[("_FillValue", AttrValue::F32(vec![-9999.9])), ("units", "mm".into())]);
+        let a = attrs(&[
+            ("_FillValue", AttrValue::F32(vec![-9999.9])),
+            ("units", "mm".into()),
+        ]);
         let (dec, kept, enc) = CfDecoding::from_attrs(DType::F32, &a).unwrap();
         assert_eq!(dec.output(), DType::F32);
         assert!(kept.get("_FillValue").is_none() && enc.get("_FillValue").is_some());
         assert_eq!(kept.get("units"), Some(&AttrValue::from("mm")));
-        let raw = ArrayData::F32(ArrayD::from_shape_vec(IxDyn(&[3]), vec![1.5, -9999.9, 0.0]).unwrap());
+        let raw =
+            ArrayData::F32(ArrayD::from_shape_vec(IxDyn(&[3]), vec![1.5, -9999.9, 0.0]).unwrap());
         let out = dec.decode(raw).unwrap().to_f64_vec();
         assert_eq!(out[0], 1.5);
         assert!(out[1].is_nan());
@@ -216,7 +247,10 @@ mod tests {
 
     #[test]
     fn bad_calendar_or_units_are_named() {
-        let a = attrs(&[("units", "days since 1970-01-01".into()), ("calendar", "mayan".into())]);
+        let a = attrs(&[
+            ("units", "days since 1970-01-01".into()),
+            ("calendar", "mayan".into()),
+        ]);
         let err = CfDecoding::from_attrs(DType::F64, &a).unwrap_err();
         assert!(err.contains("mayan"), "{err}");
         let a = attrs(&[("units", "moons since 1970-01-01".into())]);

@@ -6,6 +6,9 @@
 
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use super::files::{FilePool, DEFAULT_CAPACITY};
 use super::read::{read_file, FileDataset};
 use crate::error::{Error, Result};
 use crate::model::{ArrayData, CfDateTime, ChunkedArray, Data, Dataset, Variable};
@@ -24,7 +27,11 @@ use crate::model::{ArrayData, CfDateTime, ChunkedArray, Data, Dataset, Variable}
 /// ```
 pub fn open_mfdataset(pattern: &str) -> Result<Dataset> {
     let paths = glob_paths(pattern)?;
-    let files = paths.iter().map(|p| read_file(p)).collect::<Result<Vec<_>>>()?;
+    let pool = Arc::new(FilePool::new(DEFAULT_CAPACITY));
+    let files = paths
+        .iter()
+        .map(|p| read_file(p, &pool))
+        .collect::<Result<Vec<_>>>()?;
     combine_by_coords(files)
 }
 
@@ -44,7 +51,9 @@ fn glob_paths(pattern: &str) -> Result<Vec<PathBuf>> {
         }
     }
     if paths.is_empty() {
-        return Err(Error::NoFilesMatch { pattern: pattern.to_owned() });
+        return Err(Error::NoFilesMatch {
+            pattern: pattern.to_owned(),
+        });
     }
     paths.sort();
     Ok(paths)
@@ -96,12 +105,16 @@ fn combine_by_coords(mut files: Vec<FileDataset>) -> Result<Dataset> {
     files.sort_by(|a, b| {
         let la = coord(&a.dataset, &joined).map(labels).unwrap_or_default();
         let lb = coord(&b.dataset, &joined).map(labels).unwrap_or_default();
-        la.first().partial_cmp(&lb.first()).unwrap_or(std::cmp::Ordering::Equal)
+        la.first()
+            .partial_cmp(&lb.first())
+            .unwrap_or(std::cmp::Ordering::Equal)
     });
     for pair in files.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
         let (ca, cb) = (coord(&a.dataset, &joined), coord(&b.dataset, &joined));
-        let (Some(ca), Some(cb)) = (ca, cb) else { continue };
+        let (Some(ca), Some(cb)) = (ca, cb) else {
+            continue;
+        };
         let (la, lb) = (labels(ca), labels(cb));
         if let (Some(last), Some(next)) = (la.last(), lb.first()) {
             if last >= next {
@@ -119,8 +132,10 @@ fn combine_by_coords(mut files: Vec<FileDataset>) -> Result<Dataset> {
     let mut coords = Vec::new();
     for (name, c) in reference.coords() {
         if *name == joined {
-            let parts: Vec<&Variable> =
-                files.iter().filter_map(|f| coord(&f.dataset, name)).collect();
+            let parts: Vec<&Variable> = files
+                .iter()
+                .filter_map(|f| coord(&f.dataset, name))
+                .collect();
             coords.push((name.clone(), concat_in_memory(&parts, &files[0].path)?));
         } else {
             coords.push((name.clone(), c.clone()));
@@ -195,7 +210,9 @@ fn join_dim(files: &[FileDataset]) -> Result<String> {
         .coords()
         .iter()
         .filter(|(name, c)| {
-            files[1..].iter().any(|f| coord(&f.dataset, name).map(labels) != Some(labels(c)))
+            files[1..]
+                .iter()
+                .any(|f| coord(&f.dataset, name).map(labels) != Some(labels(c)))
         })
         .map(|(n, _)| n.clone())
         .collect();
@@ -207,7 +224,10 @@ fn join_dim(files: &[FileDataset]) -> Result<String> {
         )),
         many => Err(Error::invalid(
             format!("combining {} files", files.len()),
-            format!("several coordinates differ between files ({}); expected one", many.join(", ")),
+            format!(
+                "several coordinates differ between files ({}); expected one",
+                many.join(", ")
+            ),
         )),
     }
 }
@@ -221,10 +241,21 @@ fn check_same_grid(name: &str, a: &Variable, b: &Variable, pa: &Path, pb: &Path)
     };
     let (la, lb) = (labels(a), labels(b));
     if la.len() != lb.len() {
-        return Err(mismatch(format!("{} values against {}", lb.len(), la.len())));
+        return Err(mismatch(format!(
+            "{} values against {}",
+            lb.len(),
+            la.len()
+        )));
     }
-    if let Some(i) = la.iter().zip(&lb).position(|(x, y)| x != y && !(x.is_nan() && y.is_nan())) {
-        return Err(mismatch(format!("value {i} is {} against {}", lb[i], la[i])));
+    if let Some(i) = la
+        .iter()
+        .zip(&lb)
+        .position(|(x, y)| x != y && !(x.is_nan() && y.is_nan()))
+    {
+        return Err(mismatch(format!(
+            "value {i} is {} against {}",
+            lb[i], la[i]
+        )));
     }
     Ok(())
 }
@@ -232,7 +263,11 @@ fn check_same_grid(name: &str, a: &Variable, b: &Variable, pa: &Path, pb: &Path)
 fn same_variables(files: &[FileDataset]) -> Result<()> {
     let reference = &files[0];
     let names = |f: &FileDataset| -> Vec<String> {
-        f.dataset.data_vars().iter().map(|(n, _)| n.clone()).collect()
+        f.dataset
+            .data_vars()
+            .iter()
+            .map(|(n, _)| n.clone())
+            .collect()
     };
     let ref_names = names(reference);
     for f in &files[1..] {
@@ -264,8 +299,12 @@ fn harmonise_calendars(files: &mut [FileDataset], joined: &str) -> Result<()> {
         return Ok(());
     };
     for f in files.iter_mut() {
-        let Some(c) = coord(&f.dataset, joined) else { continue };
-        let Some(times) = c.values().and_then(ArrayData::as_times) else { continue };
+        let Some(c) = coord(&f.dataset, joined) else {
+            continue;
+        };
+        let Some(times) = c.values().and_then(ArrayData::as_times) else {
+            continue;
+        };
         if times.iter().all(|t| t.calendar() == calendar) {
             continue;
         }
@@ -277,7 +316,9 @@ fn harmonise_calendars(files: &mut [FileDataset], joined: &str) -> Result<()> {
                 return Err(Error::FileVariable {
                     path: f.path.clone(),
                     variable: joined.to_owned(),
-                    reason: format!("{t} does not exist in the {calendar} calendar of the other files"),
+                    reason: format!(
+                        "{t} does not exist in the {calendar} calendar of the other files"
+                    ),
                 });
             }
             seconds.push(CfDateTime::from_ymd_hms(calendar, y, m, d, h, mi, s).seconds());
@@ -291,22 +332,32 @@ fn harmonise_calendars(files: &mut [FileDataset], joined: &str) -> Result<()> {
             .iter()
             .map(|(n, v)| (n.clone(), if n == joined { new.clone() } else { v.clone() }))
             .collect();
-        f.dataset =
-            Dataset::new(coords, f.dataset.data_vars().to_vec(), f.dataset.attrs().clone())?;
+        f.dataset = Dataset::new(
+            coords,
+            f.dataset.data_vars().to_vec(),
+            f.dataset.attrs().clone(),
+        )?;
     }
     Ok(())
 }
 
 fn concat_in_memory(parts: &[&Variable], path: &Path) -> Result<Variable> {
     let arrays: Vec<&ArrayData> = parts.iter().filter_map(|v| v.values()).collect();
-    let first = parts.first().ok_or_else(|| Error::invalid("concat", "no parts"))?;
-    let joined = concat_arrays(&arrays).map_err(|reason| Error::File { path: path.to_owned(), reason })?;
+    let first = parts
+        .first()
+        .ok_or_else(|| Error::invalid("concat", "no parts"))?;
+    let joined = concat_arrays(&arrays).map_err(|reason| Error::File {
+        path: path.to_owned(),
+        reason,
+    })?;
     Ok(first.with_data_unchecked(joined))
 }
 
 fn concat_arrays(arrays: &[&ArrayData]) -> std::result::Result<ArrayData, String> {
     use ndarray::{concatenate, ArrayViewD, Axis};
-    fn join<T: Clone>(views: Vec<ArrayViewD<'_, T>>) -> std::result::Result<ndarray::ArrayD<T>, String> {
+    fn join<T: Clone>(
+        views: Vec<ArrayViewD<'_, T>>,
+    ) -> std::result::Result<ndarray::ArrayD<T>, String> {
         concatenate(Axis(0), &views).map_err(|e| e.to_string())
     }
     let mismatch = |a: &ArrayData| format!("cannot join {} values with others", a.dtype());

@@ -2,6 +2,7 @@
 
 mod cf;
 mod combine;
+mod files;
 mod read;
 
 pub use combine::open_mfdataset;

@@ -9,6 +9,7 @@ use netcdf::types::{FloatType, IntType, NcVariableType};
 use netcdf::AttributeValue;
 
 use super::cf::CfDecoding;
+use super::files::{self, FilePool};
 use crate::error::{Error, Result};
 use crate::model::{
     ArrayData, AttrValue, Attrs, Chunk, ChunkSource, ChunkedArray, DType, Data, Dataset, Variable,
@@ -23,7 +24,7 @@ use crate::model::{
 /// # Ok::<(), geoxr::Error>(())
 /// ```
 pub fn open_dataset(path: impl AsRef<Path>) -> Result<Dataset> {
-    Ok(read_file(path.as_ref())?.dataset)
+    Ok(read_file(path.as_ref(), &Arc::new(FilePool::new(1)))?.dataset)
 }
 
 /// A file read for combining: the dataset plus what the combiner needs to know.
@@ -33,12 +34,13 @@ pub(crate) struct FileDataset {
     pub unlimited: Vec<String>,
 }
 
-pub(crate) fn read_file(path: &Path) -> Result<FileDataset> {
-    let file_error = |reason: String| Error::File { path: path.to_owned(), reason };
-    if !path.is_file() {
-        return Err(file_error("no such file".into()));
-    }
-    let file = netcdf::open(path).map_err(|e| file_error(describe_open_error(&e)))?;
+pub(crate) fn read_file(path: &Path, pool: &Arc<FilePool>) -> Result<FileDataset> {
+    let file_error = |reason: String| Error::File {
+        path: path.to_owned(),
+        reason,
+    };
+    let file = Arc::new(files::open(path)?);
+    pool.insert(path, file.clone());
     let unlimited = file
         .dimensions()
         .filter(|d| d.is_unlimited())
@@ -69,18 +71,22 @@ pub(crate) fn read_file(path: &Path) -> Result<FileDataset> {
         let shape: Vec<usize> = var.dimensions().iter().map(|d| d.len()).collect();
         let mut var_attrs = Attrs::default();
         for a in var.attributes() {
-            let value = a.value().map_err(|e| var_error(format!("attribute `{}`: {e}", a.name())))?;
+            let value = a
+                .value()
+                .map_err(|e| var_error(format!("attribute `{}`: {e}", a.name())))?;
             if let Some(v) = attr_value(value) {
                 var_attrs.set(&a.name(), v);
             }
         }
-        let (decoding, kept, encoding) = CfDecoding::from_attrs(raw, &var_attrs).map_err(var_error)?;
+        let (decoding, kept, encoding) =
+            CfDecoding::from_attrs(raw, &var_attrs).map_err(var_error)?;
         let slab = NetcdfSlab {
             path: path.to_owned(),
             variable: name.clone(),
             raw,
             shape: shape.clone(),
             decoding: Arc::new(decoding),
+            pool: pool.clone(),
         };
         let is_dim_coord = dims.len() == 1 && dims[0] == name;
         let data = if is_dim_coord {
@@ -88,10 +94,15 @@ pub(crate) fn read_file(path: &Path) -> Result<FileDataset> {
         } else {
             let len = shape.first().copied().unwrap_or(1);
             let dtype = slab.decoding.output();
-            let chunk = Chunk { len, source: Arc::new(slab) };
+            let chunk = Chunk {
+                len,
+                source: Arc::new(slab),
+            };
             Data::Lazy(ChunkedArray::new(dtype, shape, 0, vec![chunk])?)
         };
-        let variable = Variable::new(dims, data)?.with_attrs(kept).with_encoding(encoding);
+        let variable = Variable::new(dims, data)?
+            .with_attrs(kept)
+            .with_encoding(encoding);
         if is_dim_coord {
             coords.push((name, variable));
         } else {
@@ -99,18 +110,11 @@ pub(crate) fn read_file(path: &Path) -> Result<FileDataset> {
         }
     }
     let dataset = Dataset::new(coords, data_vars, attrs).map_err(|e| file_error(e.to_string()))?;
-    Ok(FileDataset { path: path.to_owned(), dataset, unlimited })
-}
-
-fn describe_open_error(e: &netcdf::Error) -> String {
-    let text = e.to_string();
-    if text.contains("Unknown file format") || text.contains("-51") {
-        "not a NetCDF file (the NetCDF library does not recognise its format)".into()
-    } else if text.contains("HDF") || text.contains("-101") {
-        format!("damaged or truncated NetCDF-4/HDF5 file ({text})")
-    } else {
-        format!("cannot open as NetCDF: {text}")
-    }
+    Ok(FileDataset {
+        path: path.to_owned(),
+        dataset,
+        unlimited,
+    })
 }
 
 fn dtype_of(t: &NcVariableType) -> Option<DType> {
@@ -164,14 +168,13 @@ struct NetcdfSlab {
     raw: DType,
     shape: Vec<usize>,
     decoding: Arc<CfDecoding>,
+    pool: Arc<FilePool>,
 }
 
 impl ChunkSource for NetcdfSlab {
     fn read(&self) -> Result<ArrayData> {
-        let file = netcdf::open(&self.path).map_err(|e| Error::File {
-            path: self.path.clone(),
-            reason: describe_open_error(&e),
-        })?;
+        files::quiet_hdf5_on_this_thread();
+        let file = self.pool.get(&self.path)?;
         read_slab(&file, self)
     }
 
@@ -191,7 +194,10 @@ fn read_slab(file: &netcdf::File, slab: &NetcdfSlab) -> Result<ArrayData> {
         .ok_or_else(|| error("the variable is no longer in the file".into()))?;
     let shape: Vec<usize> = var.dimensions().iter().map(|d| d.len()).collect();
     if shape != slab.shape {
-        return Err(error(format!("shape changed from {:?} to {shape:?}", slab.shape)));
+        return Err(error(format!(
+            "shape changed from {:?} to {shape:?}",
+            slab.shape
+        )));
     }
     fn get<T: netcdf::NcTypeDescriptor + Copy + Default>(
         var: &netcdf::Variable<'_>,
@@ -200,7 +206,8 @@ fn read_slab(file: &netcdf::File, slab: &NetcdfSlab) -> Result<ArrayData> {
         let n: usize = shape.iter().product();
         let mut buffer = vec![T::default(); n];
         if n > 0 {
-            var.get_values_into(&mut buffer, ..).map_err(|e| e.to_string())?;
+            var.get_values_into(&mut buffer, ..)
+                .map_err(|e| e.to_string())?;
         }
         ArrayD::from_shape_vec(IxDyn(shape), buffer).map_err(|e| e.to_string())
     }

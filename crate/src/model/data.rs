@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::time::{CfDateTime, Calendar};
+use super::time::{Calendar, CfDateTime};
 use crate::error::Result;
 
 /// Element type of an array, as numpy would name it.
@@ -105,7 +105,6 @@ macro_rules! with_array {
         }
     };
 }
-
 
 macro_rules! impl_from_array {
     ($($t:ty => $v:ident),*) => {$(
@@ -248,7 +247,12 @@ impl ChunkedArray {
                 found: vec![total],
             });
         }
-        Ok(ChunkedArray { dtype, shape, axis, chunks })
+        Ok(ChunkedArray {
+            dtype,
+            shape,
+            axis,
+            chunks,
+        })
     }
 
     /// Element type.
@@ -291,7 +295,11 @@ impl ChunkedArray {
         let mut chunks = Vec::new();
         for p in parts {
             let same_other_dims = p.shape.len() == shape.len()
-                && p.shape.iter().zip(&shape).enumerate().all(|(i, (a, b))| i == axis || a == b);
+                && p.shape
+                    .iter()
+                    .zip(&shape)
+                    .enumerate()
+                    .all(|(i, (a, b))| i == axis || a == b);
             if !same_other_dims || p.dtype != first.dtype {
                 return Err(crate::Error::Shape {
                     what: format!("joining {}", p.describe_sources()),
@@ -300,7 +308,10 @@ impl ChunkedArray {
                 });
             }
             if p.axis != axis && p.chunks.len() > 1 {
-                return Err(crate::Error::invalid("concat", "arrays chunked along another axis"));
+                return Err(crate::Error::invalid(
+                    "concat",
+                    "arrays chunked along another axis",
+                ));
             }
             shape[axis] += p.shape[axis];
             chunks.extend(p.chunks.iter().cloned().map(|mut c| {
@@ -312,7 +323,10 @@ impl ChunkedArray {
     }
 
     fn describe_sources(&self) -> String {
-        self.chunks.first().map(|c| c.source.describe()).unwrap_or_default()
+        self.chunks
+            .first()
+            .map(|c| c.source.describe())
+            .unwrap_or_default()
     }
 }
 

@@ -45,12 +45,19 @@ impl DataArray {
                         })
                     }
                     None => {
-                        return Err(Error::NoSuchDim { dim: d.to_owned(), available: sizes.names() })
+                        return Err(Error::NoSuchDim {
+                            dim: d.to_owned(),
+                            available: sizes.names(),
+                        })
                     }
                 }
             }
         }
-        Ok(DataArray { name: name.map(str::to_owned), variable, coords })
+        Ok(DataArray {
+            name: name.map(str::to_owned),
+            variable,
+            coords,
+        })
     }
 
     /// The array's name (the variable name it was read from).
@@ -110,16 +117,21 @@ impl DataArray {
 
     /// One coordinate by name.
     pub fn coord(&self, name: &str) -> Result<&Variable> {
-        self.coords.iter().find(|(n, _)| n == name).map(|(_, v)| v).ok_or_else(|| {
-            Error::NoSuchVariable {
+        self.coords
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+            .ok_or_else(|| Error::NoSuchVariable {
                 name: name.to_owned(),
                 available: self.coords.iter().map(|(n, _)| n.clone()).collect(),
-            }
-        })
+            })
     }
 
     /// The same labels around another variable (used by operations that transform data).
     pub(crate) fn with_variable(&self, variable: Variable) -> DataArray {
-        DataArray { variable, ..self.clone() }
+        DataArray {
+            variable,
+            ..self.clone()
+        }
     }
 }

@@ -52,7 +52,12 @@ impl Dataset {
             }
             seen.push(name);
         }
-        Ok(Dataset { sizes, coords, data_vars, attrs })
+        Ok(Dataset {
+            sizes,
+            coords,
+            data_vars,
+            attrs,
+        })
     }
 
     /// Dimension names and lengths.
@@ -77,12 +82,20 @@ impl Dataset {
 
     /// Names of all variables, coordinates first.
     pub fn names(&self) -> Vec<String> {
-        self.coords.iter().chain(&self.data_vars).map(|(n, _)| n.clone()).collect()
+        self.coords
+            .iter()
+            .chain(&self.data_vars)
+            .map(|(n, _)| n.clone())
+            .collect()
     }
 
     /// Total bytes of all variables once in memory.
     pub fn nbytes(&self) -> usize {
-        self.coords.iter().chain(&self.data_vars).map(|(_, v)| v.nbytes()).sum()
+        self.coords
+            .iter()
+            .chain(&self.data_vars)
+            .map(|(_, v)| v.nbytes())
+            .sum()
     }
 
     /// A variable (data variable or coordinate) as a `DataArray` with the coordinates
@@ -94,7 +107,10 @@ impl Dataset {
             .chain(&self.coords)
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
-            .ok_or_else(|| Error::NoSuchVariable { name: name.to_owned(), available: self.names() })?;
+            .ok_or_else(|| Error::NoSuchVariable {
+                name: name.to_owned(),
+                available: self.names(),
+            })?;
         let coords = self
             .coords
             .iter()

@@ -128,7 +128,11 @@ impl Calendar {
 
     /// Number of days in a month of this calendar.
     pub fn days_in_month(self, year: i64, month: u32) -> u32 {
-        let next = if month == 12 { (year + 1, 1) } else { (year, month + 1) };
+        let next = if month == 12 {
+            (year + 1, 1)
+        } else {
+            (year, month + 1)
+        };
         (self.days_from_epoch(next.0, next.1, 1) - self.days_from_epoch(year, month, 1)) as u32
     }
 }
@@ -207,7 +211,10 @@ impl CfDateTime {
     ) -> Self {
         let days = calendar.days_from_epoch(year, month, day);
         let secs = i64::from(hour * 3600 + minute * 60 + second);
-        CfDateTime { seconds: days * SECONDS_PER_DAY + secs, calendar }
+        CfDateTime {
+            seconds: days * SECONDS_PER_DAY + secs,
+            calendar,
+        }
     }
 
     /// Seconds since 1970-01-01 00:00:00 of the time's calendar.
@@ -222,7 +229,8 @@ impl CfDateTime {
 
     /// Year, month and day.
     pub fn ymd(self) -> (i64, u32, u32) {
-        self.calendar.ymd_from_days(self.seconds.div_euclid(SECONDS_PER_DAY))
+        self.calendar
+            .ymd_from_days(self.seconds.div_euclid(SECONDS_PER_DAY))
     }
 
     /// Hour, minute and second of the day.
@@ -275,7 +283,10 @@ impl TimeUnits {
             _ => return None,
         };
         let epoch = parse_reference(reference.trim(), calendar)?;
-        Some(TimeUnits { unit_seconds, epoch })
+        Some(TimeUnits {
+            unit_seconds,
+            epoch,
+        })
     }
 
     /// The time `value` units after the epoch, rounded to the second.
@@ -316,7 +327,15 @@ fn parse_reference(text: &str, calendar: Calendar) -> Option<CfDateTime> {
     if hour > 23 || minute > 59 || !(0.0..61.0).contains(&second) {
         return None;
     }
-    Some(CfDateTime::from_ymd_hms(calendar, year, month, day, hour, minute, second as u32))
+    Some(CfDateTime::from_ymd_hms(
+        calendar,
+        year,
+        month,
+        day,
+        hour,
+        minute,
+        second as u32,
+    ))
 }
 
 #[cfg(test)]
@@ -375,7 +394,10 @@ mod tests {
     fn parses_cf_units() {
         let u = TimeUnits::parse("days since 1970-01-01 00:00:00Z", Calendar::Julian).unwrap();
         assert_eq!(u.unit_seconds, 86_400.0);
-        assert_eq!(u.decode(17_563.0).unwrap().to_string(), "2018-02-01 00:00:00");
+        assert_eq!(
+            u.decode(17_563.0).unwrap().to_string(),
+            "2018-02-01 00:00:00"
+        );
         let u = TimeUnits::parse("seconds since 1980-1-6", Calendar::Standard).unwrap();
         assert_eq!(u.decode(3600.0).unwrap().to_string(), "1980-01-06 01:00:00");
         assert!(TimeUnits::parse("fortnights since 1970-01-01", Calendar::Standard).is_none());

@@ -43,7 +43,12 @@ impl Variable {
                 return Err(Error::invalid(format!("dimension `{d}`"), "named twice"));
             }
         }
-        Ok(Variable { dims, data, attrs: Attrs::default(), encoding: Attrs::default() })
+        Ok(Variable {
+            dims,
+            data,
+            attrs: Attrs::default(),
+            encoding: Attrs::default(),
+        })
     }
 
     /// The same variable with these attributes.
@@ -68,13 +73,19 @@ impl Variable {
                 found: data.shape().to_vec(),
             });
         }
-        Ok(Variable { data, ..self.clone() })
+        Ok(Variable {
+            data,
+            ..self.clone()
+        })
     }
 
     /// The same dimensions and attributes around data of any shape of the same rank
     /// (for operations that change lengths, such as joining).
     pub(crate) fn with_data_unchecked(&self, data: impl Into<Data>) -> Variable {
-        Variable { data: data.into(), ..self.clone() }
+        Variable {
+            data: data.into(),
+            ..self.clone()
+        }
     }
 
     /// Dimension names, in axis order.
@@ -84,10 +95,13 @@ impl Variable {
 
     /// Axis of a dimension.
     pub fn axis_of(&self, dim: &str) -> Result<usize> {
-        self.dims.iter().position(|d| d == dim).ok_or_else(|| Error::NoSuchDim {
-            dim: dim.to_owned(),
-            available: self.dims.clone(),
-        })
+        self.dims
+            .iter()
+            .position(|d| d == dim)
+            .ok_or_else(|| Error::NoSuchDim {
+                dim: dim.to_owned(),
+                available: self.dims.clone(),
+            })
     }
 
     /// Dimension names with their lengths.

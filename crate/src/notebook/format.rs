@@ -13,7 +13,11 @@ pub(crate) fn general(x: f64, precision: usize) -> String {
         return if x > 0.0 { "inf".into() } else { "-inf".into() };
     }
     if x == 0.0 {
-        return if x.is_sign_negative() { "-0.0".into() } else { "0.0".into() };
+        return if x.is_sign_negative() {
+            "-0.0".into()
+        } else {
+            "0.0".into()
+        };
     }
     let precision = precision.max(1);
     let sci = format!("{:.*e}", precision - 1, x);
@@ -31,7 +35,11 @@ pub(crate) fn general(x: f64, precision: usize) -> String {
 
 fn trim_zeros(s: &str, keep_one: bool) -> String {
     if !s.contains('.') {
-        return if keep_one { format!("{s}.0") } else { s.to_owned() };
+        return if keep_one {
+            format!("{s}.0")
+        } else {
+            s.to_owned()
+        };
     }
     let t = s.trim_end_matches('0');
     match (t.strip_suffix('.'), keep_one) {
@@ -71,7 +79,11 @@ fn element(data: &ArrayData, i: usize, dates_only: bool) -> String {
     if let ArrayData::Time(a, c) = data {
         let seconds = a.iter().nth(i).copied().unwrap_or(0);
         let t = crate::model::CfDateTime::from_seconds(*c, seconds);
-        return if dates_only { t.date_string() } else { t.to_string() };
+        return if dates_only {
+            t.date_string()
+        } else {
+            t.to_string()
+        };
     }
     let v = data.get_f64(i).unwrap_or(f64::NAN);
     if data.dtype().is_float() {

@@ -48,7 +48,11 @@ fn sizes_html(sizes: &Sizes, indexed: &[&str]) -> String {
         .iter()
         .map(|(d, n)| {
             let name = escape(d);
-            let name = if indexed.contains(&d) { format!("<b><u>{name}</u></b>") } else { name };
+            let name = if indexed.contains(&d) {
+                format!("<b><u>{name}</u></b>")
+            } else {
+                name
+            };
             format!("{name}: {n}")
         })
         .collect();
@@ -69,7 +73,11 @@ fn preview_html(v: &Variable) -> String {
 fn variables_table(vars: &[(String, Variable)], index_names: &[&str]) -> String {
     let mut out = String::from("<table>");
     for (name, v) in vars {
-        let class = if index_names.contains(&name.as_str()) { "gx-index" } else { "gx-name" };
+        let class = if index_names.contains(&name.as_str()) {
+            "gx-index"
+        } else {
+            "gx-name"
+        };
         let _ = write!(
             out,
             "<tr><td class=\"{class}\">{}</td><td>({})</td><td class=\"gx-dtype\">{}</td>\
@@ -95,7 +103,12 @@ fn section(title: &str, count: usize, body: &str, open: bool) -> String {
 fn attrs_html(attrs: &Attrs) -> String {
     let mut out = String::from("<dl>");
     for (k, v) in attrs.iter() {
-        let _ = write!(out, "<dt>{}</dt><dd>{}</dd>", escape(k), escape(&v.to_string()));
+        let _ = write!(
+            out,
+            "<dt>{}</dt><dd>{}</dd>",
+            escape(k),
+            escape(&v.to_string())
+        );
     }
     out.push_str("</dl>");
     out
@@ -120,9 +133,24 @@ pub(crate) fn dataset_html(ds: &Dataset) -> String {
         human_bytes(ds.nbytes()),
         sizes_html(ds.dims(), &indexed)
     );
-    out.push_str(&section("Coordinates", ds.coords().len(), &variables_table(ds.coords(), &indexed), true));
-    out.push_str(&section("Data variables", ds.data_vars().len(), &variables_table(ds.data_vars(), &[]), true));
-    out.push_str(&section("Attributes", ds.attrs().len(), &attrs_html(ds.attrs()), false));
+    out.push_str(&section(
+        "Coordinates",
+        ds.coords().len(),
+        &variables_table(ds.coords(), &indexed),
+        true,
+    ));
+    out.push_str(&section(
+        "Data variables",
+        ds.data_vars().len(),
+        &variables_table(ds.data_vars(), &[]),
+        true,
+    ));
+    out.push_str(&section(
+        "Attributes",
+        ds.attrs().len(),
+        &attrs_html(ds.attrs()),
+        false,
+    ));
     out.push_str("</div>");
     out
 }
@@ -131,7 +159,10 @@ pub(crate) fn dataset_html(ds: &Dataset) -> String {
 pub(crate) fn dataarray_html(da: &DataArray) -> String {
     let indexed = index_names(da.coords());
     let mut out = format!("{STYLE}<div class=\"gx-repr\">");
-    let name = da.name().map(|n| format!("'{}' ", escape(n))).unwrap_or_default();
+    let name = da
+        .name()
+        .map(|n| format!("'{}' ", escape(n)))
+        .unwrap_or_default();
     let _ = write!(
         out,
         "<div class=\"gx-head\"><span class=\"gx-type\">geoxr.DataArray</span> {name}{} · {} · {}</div>\
@@ -141,8 +172,18 @@ pub(crate) fn dataarray_html(da: &DataArray) -> String {
         human_bytes(da.variable().nbytes()),
         preview_html(da.variable())
     );
-    out.push_str(&section("Coordinates", da.coords().len(), &variables_table(da.coords(), &indexed), true));
-    out.push_str(&section("Attributes", da.attrs().len(), &attrs_html(da.attrs()), false));
+    out.push_str(&section(
+        "Coordinates",
+        da.coords().len(),
+        &variables_table(da.coords(), &indexed),
+        true,
+    ));
+    out.push_str(&section(
+        "Attributes",
+        da.attrs().len(),
+        &attrs_html(da.attrs()),
+        false,
+    ));
     out.push_str("</div>");
     out
 }
@@ -153,6 +194,9 @@ mod tests {
 
     #[test]
     fn escapes_markup() {
-        assert_eq!(escape("<b a=\"x\">&'"), "&lt;b a=&quot;x&quot;&gt;&amp;&#39;");
+        assert_eq!(
+            escape("<b a=\"x\">&'"),
+            "&lt;b a=&quot;x&quot;&gt;&amp;&#39;"
+        );
     }
 }

@@ -16,7 +16,9 @@ pub fn cpu_count() -> usize {
     if online > 0 {
         online as usize
     } else {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     }
 }
 
@@ -70,7 +72,13 @@ pub fn virtual_memory() -> Result<VirtualMemory> {
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
             .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
             .map(|kib| kib * 1024)
-            .ok_or_else(|| Error::File { path: path.into(), reason: format!("no `{name}` line") })
+            .ok_or_else(|| Error::File {
+                path: path.into(),
+                reason: format!("no `{name}` line"),
+            })
     };
-    Ok(VirtualMemory { total: field("MemTotal")?, available: field("MemAvailable")? })
+    Ok(VirtualMemory {
+        total: field("MemTotal")?,
+        available: field("MemAvailable")?,
+    })
 }

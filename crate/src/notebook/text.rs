@@ -58,7 +58,11 @@ fn sizes_inline(sizes: &Sizes) -> String {
 pub(crate) fn dataset_text(ds: &Dataset) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "<geoxr.Dataset> Size: {}", human_bytes(ds.nbytes()));
-    let names = ds.coords().iter().chain(ds.data_vars()).map(|(n, _)| n.len());
+    let names = ds
+        .coords()
+        .iter()
+        .chain(ds.data_vars())
+        .map(|(n, _)| n.len());
     let col = column_width(names);
     let _ = writeln!(out, "{:<col$}{}", "Dimensions:", sizes_inline(ds.dims()));
     coords_section(&mut out, ds.coords(), col);
@@ -69,7 +73,11 @@ pub(crate) fn dataset_text(ds: &Dataset) -> String {
         .filter(|d| !ds.coords().iter().any(|(n, _)| n == d))
         .collect();
     if !without.is_empty() {
-        let _ = writeln!(out, "Dimensions without coordinates: {}", without.join(", "));
+        let _ = writeln!(
+            out,
+            "Dimensions without coordinates: {}",
+            without.join(", ")
+        );
     }
     out.push_str("Data variables:\n");
     if ds.data_vars().is_empty() {
@@ -92,7 +100,12 @@ pub(crate) fn dataarray_text(da: &DataArray) -> String {
         sizes_inline(&da.sizes()),
         human_bytes(da.variable().nbytes())
     );
-    let _ = writeln!(out, "{} {}", da.dtype(), values_column(da.variable(), WIDTH));
+    let _ = writeln!(
+        out,
+        "{} {}",
+        da.dtype(),
+        values_column(da.variable(), WIDTH)
+    );
     let col = column_width(da.coords().iter().map(|(n, _)| n.len()));
     coords_section(&mut out, da.coords(), col);
     attrs_section(&mut out, da.attrs());

@@ -22,7 +22,10 @@ impl Grid {
     /// The tutorial's grid.
     pub fn south_america() -> Grid {
         let axis = |start: f32, n: usize| (0..n).map(|i| start + i as f32 * 0.1f32).collect();
-        Grid { lon: axis(-84.95, 550), lat: axis(-35.05, 501) }
+        Grid {
+            lon: axis(-84.95, 550),
+            lat: axis(-35.05, 501),
+        }
     }
 }
 
@@ -68,7 +71,11 @@ pub(crate) fn climatology(lon: f64, lat: f64) -> (f64, f64) {
     if east_of_crest < 0.0 {
         // Windward of nothing: the Pacific side is dry south of the equator and very
         // wet in the Chocó to the north.
-        mean *= if lat < -2.0 { 0.04 + 0.1 * (east_of_crest / 1.5).exp() } else { 1.6 };
+        mean *= if lat < -2.0 {
+            0.04 + 0.1 * (east_of_crest / 1.5).exp()
+        } else {
+            1.6
+        };
     } else if east_of_crest < 2.5 && lat < 2.0 && lat > -13.0 {
         mean *= 1.9; // eastern slopes catch the trade winds
     }
@@ -106,13 +113,28 @@ impl SmoothField {
         let nx = (span_x / spacing).ceil() as usize + 3;
         let ny = (span_y / spacing).ceil() as usize + 3;
         let values = (0..nx * ny).map(|_| rng.normal()).collect();
-        SmoothField { lon0, lat0, spacing, nx, ny, values }
+        SmoothField {
+            lon0,
+            lat0,
+            spacing,
+            nx,
+            ny,
+            values,
+        }
     }
 
     /// `a * self + b * other` (same lattice), for day-to-day persistence.
     pub(crate) fn blend(&self, a: f64, other: &SmoothField, b: f64) -> SmoothField {
-        let values = self.values.iter().zip(&other.values).map(|(x, y)| a * x + b * y).collect();
-        SmoothField { values, ..self.clone() }
+        let values = self
+            .values
+            .iter()
+            .zip(&other.values)
+            .map(|(x, y)| a * x + b * y)
+            .collect();
+        SmoothField {
+            values,
+            ..self.clone()
+        }
     }
 
     pub(crate) fn at(&self, lon: f64, lat: f64) -> f64 {
@@ -180,7 +202,9 @@ pub(crate) fn day_fields(
             let (base, amplitude) = climate[i * grid.lat.len() + j];
             let mean = (base * (1.0 + amplitude * season)).max(0.02);
             let p_wet = (0.06 + 0.6 * mean / (mean + 4.0)).clamp(0.02, 0.85);
-            let z = 0.7 * storms.at(lon, lat) + 0.55 * cells.at(lon, lat) + 0.35 * noise(pixel.uniform());
+            let z = 0.7 * storms.at(lon, lat)
+                + 0.55 * cells.at(lon, lat)
+                + 0.35 * noise(pixel.uniform());
             let wet = phi(z / 0.85) < p_wet;
             let amount = if wet {
                 let s = 0.8 * intensity.at(lon, lat) + 0.45 * noise(pixel.uniform());
@@ -191,13 +215,23 @@ pub(crate) fn day_fields(
             let u = pixel.uniform();
             let missing = u < 2.5e-4;
             let cal = amount as f32;
-            let hq = if amount > 0.0 { (amount * (0.7 + 0.35 * (u * 7.0).fract())) as f32 } else { 0.0 };
+            let hq = if amount > 0.0 {
+                (amount * (0.7 + 0.35 * (u * 7.0).fract())) as f32
+            } else {
+                0.0
+            };
             let count = 2 + (u * 1e6) as i16 % 7;
             out.precipitation_cal.push(if missing { FILL } else { cal });
             out.hq_precipitation.push(if missing { FILL } else { hq });
-            out.random_error.push(if missing { FILL } else { 0.4 * cal.powf(0.8) + 0.02 });
-            out.precipitation_cal_cnt.push(if missing { 0 } else { count });
-            out.hq_precipitation_cnt.push(if missing { 0 } else { (count - 2).max(0) });
+            out.random_error.push(if missing {
+                FILL
+            } else {
+                0.4 * cal.powf(0.8) + 0.02
+            });
+            out.precipitation_cal_cnt
+                .push(if missing { 0 } else { count });
+            out.hq_precipitation_cnt
+                .push(if missing { 0 } else { (count - 2).max(0) });
         }
     }
     out

@@ -39,7 +39,12 @@ pub struct SampleSpec {
 impl SampleSpec {
     /// The tutorial's set: 303 days from 2018-02-01, Julian calendar, seed 2018.
     pub fn tutorial() -> SampleSpec {
-        SampleSpec { start: (2018, 2, 1), days: 303, seed: 2018, calendar: Calendar::Julian }
+        SampleSpec {
+            start: (2018, 2, 1),
+            days: 303,
+            seed: 2018,
+            calendar: Calendar::Julian,
+        }
     }
 
     /// The same spec with another number of days.

@@ -25,7 +25,11 @@ pub(crate) fn write_all(spec: &SampleSpec, dir: &Path) -> Result<Vec<PathBuf>> {
     let climate: Vec<(f64, f64)> = grid
         .lon
         .iter()
-        .flat_map(|&lon| grid.lat.iter().map(move |&lat| climatology(lon as f64, lat as f64)))
+        .flat_map(|&lon| {
+            grid.lat
+                .iter()
+                .map(move |&lat| climatology(lon as f64, lat as f64))
+        })
         .collect();
     // Large storm systems persist from one day to the next: an AR(1) in time.
     let mut rng = Rng::stream(spec.seed, u64::MAX, 0);
@@ -46,7 +50,14 @@ pub(crate) fn write_all(spec: &SampleSpec, dir: &Path) -> Result<Vec<PathBuf>> {
                 let day = first_day + i as i64;
                 let (y, _, _) = spec.calendar.ymd_from_days(day);
                 let day_of_year = (day - spec.calendar.days_from_epoch(y, 1, 1)) as f64;
-                day_fields(&grid, &climate, day_of_year, &storms[i], spec.seed, i as u64)
+                day_fields(
+                    &grid,
+                    &climate,
+                    day_of_year,
+                    &storms[i],
+                    spec.seed,
+                    i as u64,
+                )
             })
             .collect();
         for (&i, day) in batch.iter().zip(&fields) {
@@ -69,10 +80,15 @@ fn write_day(
     fields: &DayFields,
 ) -> Result<()> {
     let partial = path.with_extension("partial");
-    let error = |e: netcdf::Error| Error::File { path: path.to_owned(), reason: e.to_string() };
+    let error = |e: netcdf::Error| Error::File {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
     write_netcdf(&partial, grid, calendar, days, (y, m, d), fields).map_err(error)?;
-    std::fs::rename(&partial, path)
-        .map_err(|e| Error::File { path: path.to_owned(), reason: e.to_string() })
+    std::fs::rename(&partial, path).map_err(|e| Error::File {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    })
 }
 
 fn write_netcdf(
@@ -96,15 +112,29 @@ fn write_netcdf(
         ("BeginTime", "00:00:00.000Z".to_owned()),
         ("EndDate", date.clone()),
         ("EndTime", "23:59:59.999Z".to_owned()),
-        ("FileHeader", format!(
+        (
+            "FileHeader",
+            format!(
             "StartGranuleDateTime={date}T00:00:00.000Z;\nStopGranuleDateTime={date}T23:59:59.999Z"
-        )),
-        ("InputPointer", format!("3B-HHR.MS.MRG.3IMERG.{y:04}{m:02}{d:02}-S000000-E002959.0000.V06B.HDF5;...")),
-        ("title", "GPM IMERG Final Precipitation L3 1 day 0.1 degree x 0.1 degree (GPM_3IMERGDF)".to_owned()),
+        ),
+        ),
+        (
+            "InputPointer",
+            format!("3B-HHR.MS.MRG.3IMERG.{y:04}{m:02}{d:02}-S000000-E002959.0000.V06B.HDF5;..."),
+        ),
+        (
+            "title",
+            "GPM IMERG Final Precipitation L3 1 day 0.1 degree x 0.1 degree (GPM_3IMERGDF)"
+                .to_owned(),
+        ),
         ("DOI", "10.5067/GPM/IMERGDF/DAY/06".to_owned()),
         ("ProductionTime", "2019-06-21T00:00:00.000Z".to_owned()),
-        ("history", "Synthetic sample written by geoxr's imerg-sample generator in the layout of \
-            GES DISC subsets of GPM_3IMERGDF V06; not NASA data.".to_owned()),
+        (
+            "history",
+            "Synthetic sample written by geoxr's imerg-sample generator in the layout of \
+            GES DISC subsets of GPM_3IMERGDF V06; not NASA data."
+                .to_owned(),
+        ),
     ];
     for (name, value) in global {
         file.add_attribute(name, value)?;
@@ -134,9 +164,21 @@ fn write_netcdf(
     let dims = ["time", "lon", "lat"];
     let extent = (&[0usize, 0, 0], &[1usize, nlon, nlat]);
     let floats = [
-        ("precipitationCal", "Daily accumulated precipitation (combined microwave-IR) estimate", &fields.precipitation_cal),
-        ("HQprecipitation", "Daily accumulated High Quality precipitation from all available MW sources", &fields.hq_precipitation),
-        ("randomError", "Daily total error of precipitation estimate", &fields.random_error),
+        (
+            "precipitationCal",
+            "Daily accumulated precipitation (combined microwave-IR) estimate",
+            &fields.precipitation_cal,
+        ),
+        (
+            "HQprecipitation",
+            "Daily accumulated High Quality precipitation from all available MW sources",
+            &fields.hq_precipitation,
+        ),
+        (
+            "randomError",
+            "Daily total error of precipitation estimate",
+            &fields.random_error,
+        ),
     ];
     for (name, long_name, values) in floats {
         let mut v = file.add_variable::<f32>(name, &dims)?;
@@ -150,8 +192,16 @@ fn write_netcdf(
         v.put_values(values, extent)?;
     }
     let counts = [
-        ("precipitationCal_cnt", "Count of all valid half-hourly precipitationCal retrievals for the day", &fields.precipitation_cal_cnt),
-        ("HQprecipitation_cnt", "Count of all valid half-hourly HQprecipitation retrievals for the day", &fields.hq_precipitation_cnt),
+        (
+            "precipitationCal_cnt",
+            "Count of all valid half-hourly precipitationCal retrievals for the day",
+            &fields.precipitation_cal_cnt,
+        ),
+        (
+            "HQprecipitation_cnt",
+            "Count of all valid half-hourly HQprecipitation retrievals for the day",
+            &fields.hq_precipitation_cnt,
+        ),
     ];
     for (name, long_name, values) in counts {
         let mut v = file.add_variable::<i16>(name, &dims)?;

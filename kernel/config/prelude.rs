@@ -1,0 +1,2 @@
+// Imported into every "Rust (geoxr)" notebook before its first cell.
+use geoxr::prelude::*;

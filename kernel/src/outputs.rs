@@ -1,0 +1,183 @@
+//! Reading what an executed notebook shows: problems in any cell, the text and HTML
+//! each cell displays, and the images, written out as PNG files.
+
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use serde_json::Value;
+
+use crate::Result;
+
+/// An executed notebook, parsed.
+#[derive(Debug, Clone)]
+pub struct Notebook {
+    /// The file it was read from.
+    pub path: PathBuf,
+    json: Value,
+}
+
+/// What one code cell showed.
+#[derive(Debug, Clone, Default)]
+pub struct CellOutput {
+    /// Position among all cells (0-based).
+    pub index: usize,
+    /// The cell's tags (`metadata.tags`).
+    pub tags: Vec<String>,
+    /// The cell's source.
+    pub source: String,
+    /// Text printed to stdout and `text/plain` results, joined.
+    pub text: String,
+    /// Text printed to stderr.
+    pub stderr: String,
+    /// `text/html` results.
+    pub html: Vec<String>,
+    /// `image/png` results, decoded.
+    pub png: Vec<Vec<u8>>,
+    /// Error outputs (`ename: evalue`).
+    pub errors: Vec<String>,
+}
+
+fn text_of(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts.iter().filter_map(Value::as_str).collect(),
+        _ => String::new(),
+    }
+}
+
+impl Notebook {
+    /// Reads an `.ipynb` file.
+    pub fn read(path: &Path) -> Result<Notebook> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let json = serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(Notebook {
+            path: path.to_owned(),
+            json,
+        })
+    }
+
+    /// The outputs of every code cell, in order.
+    pub fn cells(&self) -> Vec<CellOutput> {
+        let empty = Vec::new();
+        let cells = self.json["cells"].as_array().unwrap_or(&empty);
+        cells
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c["cell_type"] == "code")
+            .map(|(index, c)| {
+                let mut out = CellOutput {
+                    index,
+                    source: text_of(&c["source"]),
+                    tags: c["metadata"]["tags"]
+                        .as_array()
+                        .map(|t| {
+                            t.iter()
+                                .filter_map(|s| s.as_str().map(str::to_owned))
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                    ..CellOutput::default()
+                };
+                for o in c["outputs"].as_array().unwrap_or(&empty) {
+                    match o["output_type"].as_str() {
+                        Some("stream") if o["name"] == "stderr" => {
+                            out.stderr += &text_of(&o["text"])
+                        }
+                        Some("stream") => out.text += &text_of(&o["text"]),
+                        Some("error") => out.errors.push(format!(
+                            "{}: {}",
+                            o["ename"].as_str().unwrap_or("error"),
+                            o["evalue"].as_str().unwrap_or("")
+                        )),
+                        Some("execute_result") | Some("display_data") => {
+                            let data = &o["data"];
+                            out.text += &text_of(&data["text/plain"]);
+                            if !data["text/html"].is_null() {
+                                let html = text_of(&data["text/html"]);
+                                out.png.extend(inline_pngs(&html));
+                                out.html.push(html);
+                            }
+                            if let Some(png) = data["image/png"].as_str() {
+                                let clean: String = png.split_whitespace().collect();
+                                if let Ok(bytes) =
+                                    base64::engine::general_purpose::STANDARD.decode(clean)
+                                {
+                                    out.png.push(bytes);
+                                }
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                out
+            })
+            .collect()
+    }
+
+    /// The first code cell carrying a tag.
+    pub fn cell_tagged(&self, tag: &str) -> Option<CellOutput> {
+        self.cells()
+            .into_iter()
+            .find(|c| c.tags.iter().any(|t| t == tag))
+    }
+}
+
+/// PNG images embedded in HTML as `data:image/png;base64,...`.
+fn inline_pngs(html: &str) -> Vec<Vec<u8>> {
+    const PREFIX: &str = "data:image/png;base64,";
+    html.match_indices(PREFIX)
+        .filter_map(|(at, _)| {
+            let rest = &html[at + PREFIX.len()..];
+            let end = rest
+                .find(|c: char| c == '"' || c == '\'' || c == ')')
+                .unwrap_or(rest.len());
+            base64::engine::general_purpose::STANDARD
+                .decode(&rest[..end])
+                .ok()
+        })
+        .collect()
+}
+
+/// Everything a user would see as a failure: error outputs, and (because evcxr
+/// reports a panicking or erroring cell as "ok") error text on a cell's stderr.
+pub fn problems(notebook: &Notebook) -> Vec<String> {
+    let mut found = Vec::new();
+    for cell in notebook.cells() {
+        let first_line = cell.source.lines().next().unwrap_or("").to_owned();
+        for e in &cell.errors {
+            found.push(format!("cell {} (`{first_line}`): {e}", cell.index));
+        }
+        let stderr = cell.stderr.to_lowercase();
+        if stderr.contains("panicked at") || stderr.contains("error") {
+            found.push(format!(
+                "cell {} (`{first_line}`): {}",
+                cell.index,
+                cell.stderr.trim()
+            ));
+        }
+    }
+    found
+}
+
+/// Writes every image the notebook shows as `<stem>-cell<N>[-k].png` into `dir`.
+pub fn write_images(notebook: &Notebook, dir: &Path) -> Result<Vec<PathBuf>> {
+    let stem = notebook
+        .path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("notebook");
+    let mut written = Vec::new();
+    for cell in notebook.cells() {
+        for (k, png) in cell.png.iter().enumerate() {
+            let suffix = if k == 0 {
+                String::new()
+            } else {
+                format!("-{k}")
+            };
+            let path = dir.join(format!("{stem}-cell{:02}{suffix}.png", cell.index));
+            std::fs::write(&path, png).map_err(|e| format!("{}: {e}", path.display()))?;
+            written.push(path);
+        }
+    }
+    Ok(written)
+}

@@ -1,0 +1,224 @@
+//! Installs what is missing, and only that: the system NetCDF library, the evcxr
+//! kernel, the Python venv with Jupyter, the kernel spec and the sample data. Each
+//! step checks first and says what it does; a second run skips everything in
+//! seconds.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+use crate::paths::{Paths, EVCXR_VERSION, KERNEL_DISPLAY_NAME, KERNEL_NAME};
+use crate::{say, Result};
+
+/// Number of days in the tutorial's sample set, and its seed and calendar.
+pub const SAMPLE_DAYS: usize = 303;
+const SAMPLE_SEED: u64 = 2018;
+const SAMPLE_CALENDAR: &str = "julian";
+
+/// Runs a command, failing with its name and exit status.
+pub fn run(command: &mut Command) -> Result<()> {
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot start {:?}: {e}", command.get_program()))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{command:?} failed ({status})"))
+    }
+}
+
+/// Runs a command and returns its standard output.
+pub fn output(command: &mut Command) -> Result<String> {
+    let out = command
+        .output()
+        .map_err(|e| format!("cannot start {:?}: {e}", command.get_program()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{command:?} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Every set-up step, in order.
+pub fn all(paths: &Paths) -> Result<()> {
+    let started = Instant::now();
+    netcdf_library()?;
+    let evcxr = evcxr_jupyter()?;
+    python_venv(paths)?;
+    kernel_spec(paths, &evcxr)?;
+    sample_data(paths)?;
+    say(format!(
+        "set-up done in {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
+/// The system libnetcdf (Debian `libnetcdf-dev`), which the `netcdf` crate links.
+/// The kernel needs the shared system library: a static build is copied into each
+/// notebook cell and files opened in one cell fail in the next.
+pub fn netcdf_library() -> Result<()> {
+    let present = Path::new("/usr/include/netcdf.h").exists()
+        || Command::new("nc-config")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if present {
+        return Ok(());
+    }
+    say("installing the NetCDF C library: apt-get install libnetcdf-dev (about 30 s)");
+    let root = output(Command::new("id").arg("-u"))
+        .map(|s| s.trim() == "0")
+        .unwrap_or(false);
+    let apt = |args: &[&str]| {
+        let mut c = if root {
+            Command::new("apt-get")
+        } else {
+            Command::new("sudo")
+        };
+        if !root {
+            c.arg("apt-get");
+        }
+        c.args(args).env("DEBIAN_FRONTEND", "noninteractive");
+        c
+    };
+    run(&mut apt(&["update", "-q"]))?;
+    run(&mut apt(&["install", "-y", "-q", "libnetcdf-dev"]))
+}
+
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| PathBuf::from(".cargo"))
+}
+
+/// The evcxr Jupyter kernel at the pinned version, installed with `cargo install`.
+pub fn evcxr_jupyter() -> Result<PathBuf> {
+    let binary = cargo_home().join("bin").join("evcxr_jupyter");
+    let installed = output(Command::new("cargo").args(["install", "--list"])).unwrap_or_default();
+    let wanted = format!("evcxr_jupyter v{EVCXR_VERSION}:");
+    if binary.exists() && installed.lines().any(|l| l.trim() == wanted) {
+        return Ok(binary);
+    }
+    say(format!(
+        "installing evcxr_jupyter {EVCXR_VERSION} with `cargo install --locked` \
+         (about 22 minutes on 2 cores, once per machine)"
+    ));
+    run(Command::new("cargo").args([
+        "install",
+        "--locked",
+        "evcxr_jupyter",
+        "--version",
+        EVCXR_VERSION,
+    ]))?;
+    Ok(binary)
+}
+
+/// The project's venv with the pinned Jupyter packages.
+pub fn python_venv(paths: &Paths) -> Result<()> {
+    let requirements = paths.root.join("kernel").join("requirements.txt");
+    let wanted = std::fs::read_to_string(&requirements)
+        .map_err(|e| format!("{}: {e}", requirements.display()))?;
+    let stamp = paths.venv().join(".geoxr-requirements");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str())
+        && paths.venv_bin("jupyter").exists()
+    {
+        return Ok(());
+    }
+    if !paths.venv_bin("python").exists() {
+        say(format!(
+            "creating the Python venv {}",
+            paths.venv().display()
+        ));
+        run(Command::new("python3")
+            .arg("-m")
+            .arg("venv")
+            .arg(paths.venv()))?;
+    }
+    say("installing JupyterLab, nbclient and nbconvert (pinned in kernel/requirements.txt) into the venv (about 1 minute)");
+    run(Command::new(paths.venv_bin("python"))
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "-r",
+        ])
+        .arg(&requirements))?;
+    std::fs::write(&stamp, wanted).map_err(|e| format!("{}: {e}", stamp.display()))
+}
+
+/// The kernel spec "Rust (geoxr)" inside the venv, and evcxr's start-up files that
+/// preload this checkout's `geoxr` and import its prelude.
+pub fn kernel_spec(paths: &Paths, evcxr: &Path) -> Result<()> {
+    let write = |path: PathBuf, text: String| -> Result<()> {
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
+            return Ok(());
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        say(format!("writing {}", path.display()));
+        std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let template = |name: &str| -> Result<String> {
+        let path = paths.kernel_templates().join(name);
+        std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
+    };
+    let crate_dir = paths.crate_dir();
+    let init = template("init.evcxr")?.replace("{GEOXR_CRATE}", &crate_dir.to_string_lossy());
+    write(paths.evcxr_config().join("init.evcxr"), init)?;
+    write(
+        paths.evcxr_config().join("prelude.rs"),
+        template("prelude.rs")?,
+    )?;
+    let spec = serde_json::json!({
+        "argv": [evcxr.to_string_lossy(), "--control_file", "{connection_file}"],
+        "display_name": KERNEL_DISPLAY_NAME,
+        "language": "rust",
+        "env": {
+            "EVCXR_CONFIG_DIR": paths.evcxr_config().to_string_lossy(),
+            "XDG_CACHE_HOME": paths.evcxr_cache().to_string_lossy(),
+        },
+        "metadata": { "geoxr": { "name": KERNEL_NAME } },
+    });
+    let text = serde_json::to_string_pretty(&spec).map_err(|e| e.to_string())? + "\n";
+    write(paths.kernel_spec_dir().join("kernel.json"), text)
+}
+
+/// The tutorial's sample IMERG files, generated once (a stamp file records the set).
+pub fn sample_data(paths: &Paths) -> Result<()> {
+    let dir = paths.imerg_data();
+    let stamp = dir.join(".geoxr-sample");
+    let wanted = format!("days={SAMPLE_DAYS} seed={SAMPLE_SEED} calendar={SAMPLE_CALENDAR}\n");
+    if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    say(format!(
+        "generating {SAMPLE_DAYS} IMERG-like daily files in {} (synthetic rainfall; under a minute)",
+        dir.display()
+    ));
+    run(Command::new("cargo")
+        .current_dir(&paths.root)
+        .args([
+            "run",
+            "--quiet",
+            "--release",
+            "--package",
+            "geoxr",
+            "--bin",
+            "imerg-sample",
+            "--",
+        ])
+        .arg("--out")
+        .arg(&dir)
+        .args(["--days", &SAMPLE_DAYS.to_string()])
+        .args(["--seed", &SAMPLE_SEED.to_string()])
+        .args(["--calendar", SAMPLE_CALENDAR]))?;
+    std::fs::write(&stamp, wanted).map_err(|e| format!("{}: {e}", stamp.display()))
+}
