@@ -1,1 +1,116 @@
+//! The tutorial notebook, executed by Jupyter (nbconvert → nbclient) on the real
+//! evcxr kernel, checked for what a user would see in each cell.
 
+use std::process::Command;
+use std::sync::OnceLock;
+
+use geoxr_e2e::execute_notebook;
+use xtask::outputs::{problems, CellOutput, Notebook};
+
+fn tutorial() -> &'static Notebook {
+    static RUN: OnceLock<Notebook> = OnceLock::new();
+    RUN.get_or_init(|| match execute_notebook("01-parallel-imerg.ipynb") {
+        Ok(nb) => nb,
+        Err(e) => panic!("{e}"),
+    })
+}
+
+fn cell(tag: &str) -> CellOutput {
+    tutorial()
+        .cell_tagged(tag)
+        .unwrap_or_else(|| panic!("the tutorial has no cell tagged `{tag}`"))
+}
+
+#[test]
+fn no_cell_reports_an_error() {
+    let found = problems(tutorial());
+    assert!(found.is_empty(), "cells failed:\n{}", found.join("\n"));
+}
+
+#[test]
+fn opening_the_year_shows_a_lazy_dataset() {
+    let open = cell("open");
+    for needle in [
+        "<geoxr.Dataset>",
+        "time: 303",
+        "lon: 550",
+        "lat: 501",
+        "nv: 2",
+        "HQprecipitation",
+    ] {
+        assert!(
+            open.text.contains(needle),
+            "`{needle}` missing from:\n{}",
+            open.text
+        );
+    }
+    assert!(
+        open.text
+            .contains("lazy<chunksize=(1, 550, 501), chunks=303>"),
+        "{}",
+        open.text
+    );
+    assert!(
+        open.text.contains("2018-02-01") && open.text.contains("2018-11-30"),
+        "{}",
+        open.text
+    );
+    let html = open.html.first().expect("the dataset shows as text/html");
+    assert!(html.contains("geoxr.Dataset") && html.contains("HQprecipitation"));
+}
+
+#[test]
+fn cpu_count_is_the_machines() {
+    let out = Command::new("getconf")
+        .arg("_NPROCESSORS_ONLN")
+        .output()
+        .expect("getconf runs");
+    let expected = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    assert_eq!(cell("cpu").text.trim(), expected);
+}
+
+#[test]
+fn memory_is_reported_in_two_lines() {
+    let text = cell("memory").text;
+    let value = |label: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(label))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+            .unwrap_or_else(|| panic!("no `{label}` line in:\n{text}"))
+    };
+    let (total, available) = (value("total:"), value("available:"));
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap();
+    let kib: u64 = meminfo
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap();
+    assert_eq!(total, kib / 1024, "total MiB as /proc/meminfo says");
+    assert!(available > 0 && available <= total);
+}
+
+#[test]
+fn hq_precipitation_shows_as_a_labelled_lazy_array() {
+    let hq = cell("hqprecipitation");
+    assert!(
+        hq.text
+            .contains("<geoxr.DataArray 'HQprecipitation' (time: 303, lon: 550, lat: 501)>"),
+        "{}",
+        hq.text
+    );
+    assert!(
+        hq.text
+            .contains("float32 lazy<chunksize=(1, 550, 501), chunks=303>"),
+        "{}",
+        hq.text
+    );
+    assert!(
+        hq.text.contains("units:") && hq.text.contains("mm"),
+        "{}",
+        hq.text
+    );
+    assert!(hq
+        .html
+        .first()
+        .is_some_and(|h| h.contains("HQprecipitation")));
+}

@@ -128,9 +128,7 @@ fn inline_pngs(html: &str) -> Vec<Vec<u8>> {
     html.match_indices(PREFIX)
         .filter_map(|(at, _)| {
             let rest = &html[at + PREFIX.len()..];
-            let end = rest
-                .find(|c: char| c == '"' || c == '\'' || c == ')')
-                .unwrap_or(rest.len());
+            let end = rest.find(['"', '\'', ')']).unwrap_or(rest.len());
             base64::engine::general_purpose::STANDARD
                 .decode(&rest[..end])
                 .ok()
@@ -180,4 +178,63 @@ pub fn write_images(notebook: &Notebook, dir: &Path) -> Result<Vec<PathBuf>> {
         }
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn notebook(outputs: serde_json::Value) -> Notebook {
+        let json = serde_json::json!({"cells": [
+            {"cell_type": "markdown", "source": "# title", "metadata": {}},
+            {"cell_type": "code", "source": ["let x = 1;\n", "x"], "metadata": {"tags": ["t"]},
+             "outputs": outputs}
+        ]});
+        Notebook {
+            path: PathBuf::from("t.ipynb"),
+            json,
+        }
+    }
+
+    #[test]
+    fn a_panic_on_stderr_counts_as_a_problem() {
+        // evcxr reports a panicking cell with status "ok" and the panic on stderr.
+        let nb = notebook(serde_json::json!([
+            {"output_type": "stream", "name": "stderr", "text": "thread '<unnamed>' panicked at src/lib.rs:1:1"}
+        ]));
+        let found = problems(&nb);
+        assert_eq!(found.len(), 1);
+        assert!(
+            found[0].contains("cell 1") && found[0].contains("let x = 1;"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn error_outputs_count_and_clean_cells_do_not() {
+        let nb = notebook(serde_json::json!([
+            {"output_type": "error", "ename": "Error", "evalue": "cannot find value `y`", "traceback": []}
+        ]));
+        assert_eq!(problems(&nb).len(), 1);
+        let clean = notebook(serde_json::json!([
+            {"output_type": "execute_result", "data": {"text/plain": "1", "text/html": "<b>1</b>"},
+             "metadata": {}, "execution_count": 1}
+        ]));
+        assert!(problems(&clean).is_empty());
+        let cell = clean.cell_tagged("t").unwrap();
+        assert_eq!((cell.text.as_str(), cell.html.len()), ("1", 1));
+    }
+
+    #[test]
+    fn images_are_found_in_png_outputs_and_inline_html() {
+        let png = base64::engine::general_purpose::STANDARD.encode(b"\x89PNG fake");
+        let nb = notebook(serde_json::json!([
+            {"output_type": "display_data", "metadata": {}, "data": {"image/png": png.clone()}},
+            {"output_type": "display_data", "metadata": {},
+             "data": {"text/html": format!("<img src=\"data:image/png;base64,{png}\">")}}
+        ]));
+        let cell = nb.cell_tagged("t").unwrap();
+        assert_eq!(cell.png.len(), 2);
+        assert_eq!(cell.png[0], b"\x89PNG fake");
+    }
 }

@@ -7,3 +7,6 @@ mod read;
 
 pub use combine::open_mfdataset;
 pub use read::open_dataset;
+
+#[cfg(test)]
+mod tests;

@@ -50,7 +50,7 @@ pub(crate) fn read_file(path: &Path, pool: &Arc<FilePool>) -> Result<FileDataset
     for a in file.attributes() {
         if let Ok(v) = a.value() {
             if let Some(v) = attr_value(v) {
-                attrs.set(&a.name(), v);
+                attrs.set(a.name(), v);
             }
         }
     }
@@ -75,7 +75,7 @@ pub(crate) fn read_file(path: &Path, pool: &Arc<FilePool>) -> Result<FileDataset
                 .value()
                 .map_err(|e| var_error(format!("attribute `{}`: {e}", a.name())))?;
             if let Some(v) = attr_value(value) {
-                var_attrs.set(&a.name(), v);
+                var_attrs.set(a.name(), v);
             }
         }
         let (decoding, kept, encoding) =

@@ -157,6 +157,8 @@ impl ArrayData {
         }
     }
 
+    // The macro expands for every element type, f64 included.
+    #[allow(clippy::unnecessary_cast)]
     /// Element `i` of the flattened (C-order) array as `f64`; times give seconds.
     pub fn get_f64(&self, flat_index: usize) -> Option<f64> {
         with_array!(self, a => match a.as_slice() {
@@ -165,6 +167,7 @@ impl ArrayData {
         })
     }
 
+    #[allow(clippy::unnecessary_cast)]
     /// The array as `f64` values in C order (times as seconds).
     pub fn to_f64_vec(&self) -> Vec<f64> {
         with_array!(self, a => a.iter().map(|v| *v as f64).collect())

@@ -3,8 +3,8 @@
 
 use crate::model::{ArrayData, ChunkedArray, Data, Variable};
 
-/// A float as Python's `format(x, ".{precision}")`: general format with at least one
-/// digit after the decimal point in fixed notation.
+/// A float as Python's `format(x, ".{precision}")`: like `g`, but fixed notation keeps
+/// at least one digit after the point, and so switches to scientific one power sooner.
 pub(crate) fn general(x: f64, precision: usize) -> String {
     if x.is_nan() {
         return "nan".into();
@@ -23,7 +23,7 @@ pub(crate) fn general(x: f64, precision: usize) -> String {
     let sci = format!("{:.*e}", precision - 1, x);
     let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
     let exponent: i32 = exponent.parse().unwrap_or(0);
-    if exponent < -4 || exponent >= precision as i32 {
+    if exponent < -4 || exponent >= precision as i32 - 1 {
         let mantissa = trim_zeros(mantissa, false);
         let sign = if exponent < 0 { '-' } else { '+' };
         format!("{mantissa}e{sign}{:02}", exponent.abs())
@@ -176,6 +176,7 @@ mod tests {
         assert_eq!(general(14.95, 4), "14.95");
         assert_eq!(general(550.0, 4), "550.0");
         assert_eq!(general(1234.56, 4), "1.235e+03");
+        assert_eq!(general(123.456, 4), "123.5");
         assert_eq!(general(0.0001234, 4), "0.0001234");
         assert_eq!(general(0.00001234, 4), "1.234e-05");
         assert_eq!(general(2.0, 4), "2.0");

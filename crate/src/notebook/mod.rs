@@ -9,3 +9,13 @@ mod text;
 
 pub use html::escape;
 pub use system::{cpu_count, virtual_memory, VirtualMemory};
+
+#[cfg(test)]
+pub(crate) fn dataset_html_for_tests(ds: &crate::Dataset) -> String {
+    html::dataset_html(ds)
+}
+
+#[cfg(test)]
+pub(crate) fn dataarray_html_for_tests(da: &crate::DataArray) -> String {
+    html::dataarray_html(da)
+}
