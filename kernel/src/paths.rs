@@ -61,6 +61,11 @@ impl Paths {
         self.build_area().join("cache")
     }
 
+    /// Build folders of running kernels (`slot-N`), kept between starts.
+    pub fn evcxr_builds(&self) -> PathBuf {
+        self.build_area().join("evcxr-build")
+    }
+
     /// The committed start-up file templates.
     pub fn kernel_templates(&self) -> PathBuf {
         self.root.join("kernel").join("config")

@@ -178,7 +178,13 @@ pub fn kernel_spec(paths: &Paths, evcxr: &Path) -> Result<()> {
         template("prelude.rs")?,
     )?;
     let spec = serde_json::json!({
-        "argv": [evcxr.to_string_lossy(), "--control_file", "{connection_file}"],
+        "argv": [
+            "/bin/sh",
+            paths.root.join("kernel").join("launch-kernel.sh").to_string_lossy(),
+            evcxr.to_string_lossy(),
+            paths.evcxr_builds().to_string_lossy(),
+            "{connection_file}",
+        ],
         "display_name": KERNEL_DISPLAY_NAME,
         "language": "rust",
         "env": {
