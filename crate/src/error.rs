@@ -58,6 +58,12 @@ pub enum Error {
         expected: Vec<usize>,
         found: Vec<usize>,
     },
+    /// A computation that does not fit in the client's memory limit.
+    MemoryLimit {
+        what: String,
+        needed: u64,
+        limit: u64,
+    },
     /// An attribute or argument with a value we cannot use.
     Invalid { what: String, reason: String },
 }
@@ -126,12 +132,22 @@ impl fmt::Display for Error {
             } => {
                 write!(f, "{what}: expected shape {expected:?}, found {found:?}")
             }
+            Error::MemoryLimit { what, needed, limit } => write!(
+                f,
+                "{what} needs {} but the memory limit is {}; raise `memory_limit` or work on a smaller selection",
+                mb(*needed),
+                mb(*limit)
+            ),
             Error::Invalid { what, reason } => write!(f, "{what}: {reason}"),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / 1e6)
+}
 
 impl Error {
     pub(crate) fn invalid(what: impl Into<String>, reason: impl Into<String>) -> Self {

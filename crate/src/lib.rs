@@ -20,10 +20,11 @@ pub mod error;
 pub mod io;
 pub mod model;
 
-mod compute;
+pub mod compute;
 mod notebook;
 pub mod sample;
 
+pub use compute::{parse_bytes, Client, Computable, Reduction};
 pub use error::{Error, Result};
 pub use io::{open_dataset, open_mfdataset};
 pub use model::{

@@ -1,20 +1,46 @@
-//! `load`: the door from lazy to in-memory. Chunks are read in parallel on rayon
-//! and written straight into their place in one output array.
+//! `load` and `persist`: the doors from lazy to in-memory. Chunks are read (or
+//! computed) in parallel on the client's pool and written straight into their place.
+
+use std::sync::Arc;
 
 use ndarray::{ArrayD, Axis};
 use rayon::prelude::*;
 
+use super::client::Client;
+use super::engine;
+use super::progress::Progress;
+use super::sources::MemoryChunk;
 use crate::error::{Error, Result};
-use crate::model::{ArrayData, Chunk, ChunkedArray, DataArray, Dataset, Element, Variable};
+use crate::model::{ArrayData, Chunk, ChunkedArray, Data, DataArray, Dataset, Element, Variable};
+
+fn check_fits(what: &str, bytes: u64) -> Result<()> {
+    match engine::memory_limit() {
+        Some(limit) if bytes > limit => Err(Error::MemoryLimit {
+            what: what.to_owned(),
+            needed: bytes,
+            limit,
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn nbytes(lazy: &ChunkedArray) -> u64 {
+    (lazy.shape().iter().product::<usize>() * lazy.dtype().size()) as u64
+}
 
 /// Reads every chunk of a lazy array into one in-memory array.
-pub(crate) fn materialize(lazy: &ChunkedArray) -> Result<ArrayData> {
+pub(crate) fn materialize(lazy: &ChunkedArray, what: &str) -> Result<ArrayData> {
+    check_fits(&format!("loading {what}"), nbytes(lazy))?;
+    if let [only] = lazy.chunks() {
+        return Ok(Arc::unwrap_or_clone(only.source.read()?));
+    }
+    let progress = Progress::new(format!("loading {what}"), lazy.chunks().len());
     let mut out = ArrayData::zeros(lazy.dtype(), lazy.shape());
     let (axis, chunks) = (lazy.axis(), lazy.chunks());
     macro_rules! fill_as {
         ($a:ident, $variant:ident) => {
-            fill($a, axis, chunks, |d| match d {
-                ArrayData::$variant(x) => Some(x),
+            fill($a, axis, chunks, &progress, |d| match d {
+                ArrayData::$variant(x) => Some(x.view()),
                 _ => None,
             })
         };
@@ -32,12 +58,13 @@ pub(crate) fn materialize(lazy: &ChunkedArray) -> Result<ArrayData> {
         ArrayData::U64(a) => fill_as!(a, U64),
         ArrayData::Time(a, c) => {
             let calendar = *c;
-            fill(a, axis, chunks, move |d| match d {
-                ArrayData::Time(x, cal) if cal == calendar => Some(x),
+            fill(a, axis, chunks, &progress, move |d| match d {
+                ArrayData::Time(x, cal) if *cal == calendar => Some(x.view()),
                 _ => None,
             })
         }
     }?;
+    progress.finish();
     Ok(out)
 }
 
@@ -45,15 +72,9 @@ fn fill<T: Copy + Send + Sync>(
     out: &mut ArrayD<T>,
     axis: usize,
     chunks: &[Chunk],
-    extract: impl Fn(ArrayData) -> Option<ArrayD<T>> + Sync,
+    progress: &Progress,
+    view: impl for<'a> Fn(&'a ArrayData) -> Option<ndarray::ArrayViewD<'a, T>> + Sync,
 ) -> Result<()> {
-    if out.ndim() == 0 {
-        if let Some(chunk) = chunks.first() {
-            let values = extract(chunk.source.read()?).ok_or_else(|| type_error(chunk))?;
-            out.assign(&values);
-        }
-        return Ok(());
-    }
     let mut slots = Vec::with_capacity(chunks.len());
     let mut rest = out.view_mut();
     for chunk in chunks {
@@ -65,28 +86,67 @@ fn fill<T: Copy + Send + Sync>(
         .into_par_iter()
         .zip(chunks.par_iter())
         .try_for_each(|(mut slot, chunk)| {
-            let values = extract(chunk.source.read()?).ok_or_else(|| type_error(chunk))?;
-            if values.shape() != slot.shape() {
-                return Err(Error::Shape {
-                    what: chunk.source.describe(),
-                    expected: slot.shape().to_vec(),
-                    found: values.shape().to_vec(),
-                });
-            }
-            slot.assign(&values);
-            Ok(())
+            engine::nested(|| {
+                let data = chunk.source.read()?;
+                let values = view(&data).ok_or_else(|| {
+                    Error::invalid(
+                        chunk.source.describe(),
+                        "chunk has another element type than the array",
+                    )
+                })?;
+                if values.shape() != slot.shape() {
+                    return Err(Error::Shape {
+                        what: chunk.source.describe(),
+                        expected: slot.shape().to_vec(),
+                        found: values.shape().to_vec(),
+                    });
+                }
+                slot.assign(&values);
+                progress.tick(1);
+                Ok(())
+            })
         })
 }
 
-fn type_error(chunk: &Chunk) -> Error {
-    Error::invalid(
-        chunk.source.describe(),
-        "chunk has a different element type than expected",
-    )
+/// Reads every chunk into memory, keeping the chunks.
+fn persist_chunks(lazy: &ChunkedArray, what: &str) -> Result<ChunkedArray> {
+    check_fits(&format!("persisting {what}"), nbytes(lazy))?;
+    let progress = Progress::new(format!("persisting {what}"), lazy.chunks().len());
+    let chunks = lazy
+        .chunks()
+        .par_iter()
+        .map(|c| {
+            engine::nested(|| {
+                let data = c.source.read()?;
+                progress.tick(1);
+                Ok(Chunk {
+                    len: c.len,
+                    source: Arc::new(MemoryChunk(data)),
+                })
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    progress.finish();
+    ChunkedArray::new(lazy.dtype(), lazy.shape().to_vec(), lazy.axis(), chunks)
 }
 
 impl Variable {
-    /// The variable with its values in memory (a cheap clone when they already are).
+    pub(crate) fn load_here(&self, what: &str) -> Result<Variable> {
+        match self.data() {
+            Data::InMemory(_) => Ok(self.clone()),
+            Data::Lazy(lazy) => self.with_data(materialize(lazy, what)?),
+        }
+    }
+
+    pub(crate) fn persist_here(&self, what: &str) -> Result<Variable> {
+        match self.data() {
+            Data::InMemory(_) => Ok(self.clone()),
+            Data::Lazy(lazy) => self.with_data(Data::Lazy(persist_chunks(lazy, what)?)),
+        }
+    }
+
+    /// The variable with its values in memory (a cheap clone when they already are),
+    /// computed on all cores.
     ///
     /// ```
     /// use geoxr::{ArrayData, Variable};
@@ -96,18 +156,84 @@ impl Variable {
     /// # Ok::<(), geoxr::Error>(())
     /// ```
     pub fn load(&self) -> Result<Variable> {
-        match self.data() {
-            crate::model::Data::InMemory(_) => Ok(self.clone()),
-            crate::model::Data::Lazy(lazy) => self.with_data(materialize(lazy)?),
-        }
+        Client::new().run(|| self.load_here("variable"))
+    }
+}
+
+/// Things a [`Client`] can load or persist.
+pub trait Computable: Sized + Send + Sync {
+    /// Computes everything into memory (on the current pool and limit).
+    fn load_here(&self) -> Result<Self>;
+    /// Computes every chunk into memory, keeping the chunked structure.
+    fn persist_here(&self) -> Result<Self>;
+}
+
+impl Computable for DataArray {
+    fn load_here(&self) -> Result<Self> {
+        let what = self.name().unwrap_or("array").to_owned();
+        Ok(self.with_variable(self.variable().load_here(&what)?))
+    }
+
+    fn persist_here(&self) -> Result<Self> {
+        let what = self.name().unwrap_or("array").to_owned();
+        Ok(self.with_variable(self.variable().persist_here(&what)?))
+    }
+}
+
+impl Computable for Dataset {
+    fn load_here(&self) -> Result<Self> {
+        let all = |vars: &[(String, Variable)]| -> Result<Vec<(String, Variable)>> {
+            vars.iter()
+                .map(|(n, v)| Ok((n.clone(), v.load_here(n)?)))
+                .collect()
+        };
+        self.with_variables(all(self.coords())?, all(self.data_vars())?)
+    }
+
+    fn persist_here(&self) -> Result<Self> {
+        let all = |vars: &[(String, Variable)]| -> Result<Vec<(String, Variable)>> {
+            vars.iter()
+                .map(|(n, v)| Ok((n.clone(), v.persist_here(n)?)))
+                .collect()
+        };
+        self.with_variables(all(self.coords())?, all(self.data_vars())?)
+    }
+}
+
+impl Client {
+    /// Computes `x` into memory on this client (dask's `client.compute(x).result()`).
+    pub fn load<T: Computable>(&self, x: &T) -> Result<T> {
+        self.run(|| x.load_here())
+    }
+
+    /// Same as [`Client::load`].
+    pub fn compute<T: Computable>(&self, x: &T) -> Result<T> {
+        self.load(x)
+    }
+
+    /// Computes every chunk of `x` and keeps them in memory, still chunked, so later
+    /// computations start from memory instead of files (dask's `client.persist`).
+    pub fn persist<T: Computable>(&self, x: &T) -> Result<T> {
+        self.run(|| x.persist_here())
     }
 }
 
 impl DataArray {
-    /// Reads (or computes) the values into memory: the single door from lazy to
-    /// eager, xarray's `.load()` / `.compute()`.
+    /// Reads (or computes) the values into memory on all cores: the single door from
+    /// lazy to eager, xarray's `.load()` / `.compute()`. Use [`Client::load`] for a
+    /// sized pool and a memory limit.
     pub fn load(&self) -> Result<DataArray> {
-        Ok(self.with_variable(self.variable().load()?))
+        Client::new().load(self)
+    }
+
+    /// Same as [`DataArray::load`].
+    pub fn compute(&self) -> Result<DataArray> {
+        self.load()
+    }
+
+    /// Computes every chunk into memory, keeping the chunks (dask's `persist`).
+    pub fn persist(&self) -> Result<DataArray> {
+        Client::new().persist(self)
     }
 
     /// The values as an `ndarray` of element type `T`, loading them if needed.
@@ -118,7 +244,7 @@ impl DataArray {
     /// # Ok::<(), geoxr::Error>(())
     /// ```
     pub fn to_ndarray<T: Element>(&self) -> Result<ArrayD<T>> {
-        let loaded = self.variable().load()?;
+        let loaded = self.load()?;
         let values = loaded
             .values()
             .ok_or_else(|| Error::invalid("load", "values not in memory"))?;
@@ -132,17 +258,13 @@ impl DataArray {
 }
 
 impl Dataset {
-    /// Every variable in memory.
+    /// Every variable in memory, computed on all cores.
     pub fn load(&self) -> Result<Dataset> {
-        let load_all = |vars: &[(String, Variable)]| -> Result<Vec<(String, Variable)>> {
-            vars.iter()
-                .map(|(n, v)| Ok((n.clone(), v.load()?)))
-                .collect()
-        };
-        Dataset::new(
-            load_all(self.coords())?,
-            load_all(self.data_vars())?,
-            self.attrs().clone(),
-        )
+        Client::new().load(self)
+    }
+
+    /// Every lazy variable computed chunk by chunk into memory.
+    pub fn persist(&self) -> Result<Dataset> {
+        Client::new().persist(self)
     }
 }

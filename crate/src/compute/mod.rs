@@ -1,3 +1,14 @@
-//! Lazy, chunked computation. For now: `load`, which reads every chunk in parallel.
+//! Lazy, chunked computation: chunk sources that build plans, mergeable reductions,
+//! `load`/`persist`, and the `Client` that sizes the thread pool and memory.
+//! See `README.md` beside this file for how the pieces fit.
 
+mod client;
+pub(crate) mod engine;
 mod load;
+mod progress;
+pub(crate) mod reduce;
+pub(crate) mod sources;
+
+pub use client::{parse_bytes, Client};
+pub use load::Computable;
+pub use reduce::Reduction;

@@ -346,54 +346,9 @@ fn concat_in_memory(parts: &[&Variable], path: &Path) -> Result<Variable> {
     let first = parts
         .first()
         .ok_or_else(|| Error::invalid("concat", "no parts"))?;
-    let joined = concat_arrays(&arrays).map_err(|reason| Error::File {
+    let joined = ArrayData::concat(&arrays, 0).map_err(|e| Error::File {
         path: path.to_owned(),
-        reason,
+        reason: e.to_string(),
     })?;
     Ok(first.with_data_unchecked(joined))
-}
-
-fn concat_arrays(arrays: &[&ArrayData]) -> std::result::Result<ArrayData, String> {
-    use ndarray::{concatenate, ArrayViewD, Axis};
-    fn join<T: Clone>(
-        views: Vec<ArrayViewD<'_, T>>,
-    ) -> std::result::Result<ndarray::ArrayD<T>, String> {
-        concatenate(Axis(0), &views).map_err(|e| e.to_string())
-    }
-    let mismatch = |a: &ArrayData| format!("cannot join {} values with others", a.dtype());
-    macro_rules! join {
-        ($variant:ident) => {{
-            let views = arrays
-                .iter()
-                .map(|a| match a {
-                    ArrayData::$variant(x) => Ok(x.view()),
-                    other => Err(mismatch(other)),
-                })
-                .collect::<std::result::Result<Vec<_>, String>>()?;
-            ArrayData::$variant(join(views)?)
-        }};
-    }
-    let first = arrays.first().ok_or("nothing to join")?;
-    Ok(match first {
-        ArrayData::F32(_) => join!(F32),
-        ArrayData::F64(_) => join!(F64),
-        ArrayData::I8(_) => join!(I8),
-        ArrayData::U8(_) => join!(U8),
-        ArrayData::I16(_) => join!(I16),
-        ArrayData::U16(_) => join!(U16),
-        ArrayData::I32(_) => join!(I32),
-        ArrayData::U32(_) => join!(U32),
-        ArrayData::I64(_) => join!(I64),
-        ArrayData::U64(_) => join!(U64),
-        ArrayData::Time(_, calendar) => {
-            let views = arrays
-                .iter()
-                .map(|a| match a {
-                    ArrayData::Time(x, c) if c == calendar => Ok(x.view()),
-                    other => Err(mismatch(other)),
-                })
-                .collect::<std::result::Result<Vec<_>, String>>()?;
-            ArrayData::Time(join(views)?, *calendar)
-        }
-    })
 }

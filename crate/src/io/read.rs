@@ -90,7 +90,8 @@ pub(crate) fn read_file(path: &Path, pool: &Arc<FilePool>) -> Result<FileDataset
         };
         let is_dim_coord = dims.len() == 1 && dims[0] == name;
         let data = if is_dim_coord {
-            Data::from(read_slab(&file, &slab)?)
+            let start: Vec<usize> = shape.iter().map(|_| 0).collect();
+            Data::from(read_slab(&file, &slab, &start, &shape)?)
         } else {
             let len = shape.first().copied().unwrap_or(1);
             let dtype = slab.decoding.output();
@@ -172,10 +173,24 @@ struct NetcdfSlab {
 }
 
 impl ChunkSource for NetcdfSlab {
-    fn read(&self) -> Result<ArrayData> {
+    fn read(&self) -> Result<Arc<ArrayData>> {
         files::quiet_hdf5_on_this_thread();
         let file = self.pool.get(&self.path)?;
-        read_slab(&file, self)
+        let full: Vec<usize> = self.shape.iter().map(|_| 0).collect();
+        Ok(Arc::new(read_slab(&file, self, &full, &self.shape)?))
+    }
+
+    fn read_part(&self, axis: usize, range: std::ops::Range<usize>) -> Result<Arc<ArrayData>> {
+        if self.shape.is_empty() {
+            return self.read();
+        }
+        files::quiet_hdf5_on_this_thread();
+        let file = self.pool.get(&self.path)?;
+        let mut start: Vec<usize> = self.shape.iter().map(|_| 0).collect();
+        let mut count = self.shape.clone();
+        start[axis] = range.start;
+        count[axis] = range.len();
+        Ok(Arc::new(read_slab(&file, self, &start, &count)?))
     }
 
     fn describe(&self) -> String {
@@ -183,7 +198,12 @@ impl ChunkSource for NetcdfSlab {
     }
 }
 
-fn read_slab(file: &netcdf::File, slab: &NetcdfSlab) -> Result<ArrayData> {
+fn read_slab(
+    file: &netcdf::File,
+    slab: &NetcdfSlab,
+    start: &[usize],
+    count: &[usize],
+) -> Result<ArrayData> {
     let error = |reason: String| Error::FileVariable {
         path: slab.path.clone(),
         variable: slab.variable.clone(),
@@ -199,29 +219,38 @@ fn read_slab(file: &netcdf::File, slab: &NetcdfSlab) -> Result<ArrayData> {
             slab.shape
         )));
     }
+    let whole = count == shape.as_slice();
+    let extents = || -> netcdf::Extents {
+        if whole || count.is_empty() {
+            netcdf::Extents::All
+        } else {
+            netcdf::Extents::try_from((start, count)).unwrap_or(netcdf::Extents::All)
+        }
+    };
     fn get<T: netcdf::NcTypeDescriptor + Copy + Default>(
         var: &netcdf::Variable<'_>,
-        shape: &[usize],
+        count: &[usize],
+        extents: netcdf::Extents,
     ) -> std::result::Result<ArrayD<T>, String> {
-        let n: usize = shape.iter().product();
+        let n: usize = count.iter().product();
         let mut buffer = vec![T::default(); n];
         if n > 0 {
-            var.get_values_into(&mut buffer, ..)
+            var.get_values_into(&mut buffer, extents)
                 .map_err(|e| e.to_string())?;
         }
-        ArrayD::from_shape_vec(IxDyn(shape), buffer).map_err(|e| e.to_string())
+        ArrayD::from_shape_vec(IxDyn(count), buffer).map_err(|e| e.to_string())
     }
     let raw = match slab.raw {
-        DType::F32 => ArrayData::F32(get(&var, &shape).map_err(error)?),
-        DType::F64 => ArrayData::F64(get(&var, &shape).map_err(error)?),
-        DType::I8 => ArrayData::I8(get(&var, &shape).map_err(error)?),
-        DType::U8 => ArrayData::U8(get(&var, &shape).map_err(error)?),
-        DType::I16 => ArrayData::I16(get(&var, &shape).map_err(error)?),
-        DType::U16 => ArrayData::U16(get(&var, &shape).map_err(error)?),
-        DType::I32 => ArrayData::I32(get(&var, &shape).map_err(error)?),
-        DType::U32 => ArrayData::U32(get(&var, &shape).map_err(error)?),
-        DType::I64 => ArrayData::I64(get(&var, &shape).map_err(error)?),
-        DType::U64 => ArrayData::U64(get(&var, &shape).map_err(error)?),
+        DType::F32 => ArrayData::F32(get(&var, count, extents()).map_err(error)?),
+        DType::F64 => ArrayData::F64(get(&var, count, extents()).map_err(error)?),
+        DType::I8 => ArrayData::I8(get(&var, count, extents()).map_err(error)?),
+        DType::U8 => ArrayData::U8(get(&var, count, extents()).map_err(error)?),
+        DType::I16 => ArrayData::I16(get(&var, count, extents()).map_err(error)?),
+        DType::U16 => ArrayData::U16(get(&var, count, extents()).map_err(error)?),
+        DType::I32 => ArrayData::I32(get(&var, count, extents()).map_err(error)?),
+        DType::U32 => ArrayData::U32(get(&var, count, extents()).map_err(error)?),
+        DType::I64 => ArrayData::I64(get(&var, count, extents()).map_err(error)?),
+        DType::U64 => ArrayData::U64(get(&var, count, extents()).map_err(error)?),
         DType::Time(_) => return Err(error("time is not a storage type".into())),
     };
     slab.decoding.decode(raw).map_err(error)

@@ -105,6 +105,7 @@ macro_rules! with_array {
         }
     };
 }
+pub(crate) use with_array;
 
 macro_rules! impl_from_array {
     ($($t:ty => $v:ident),*) => {$(
@@ -211,11 +212,27 @@ macro_rules! impl_element {
 impl_element!(f32 => F32, f64 => F64, i8 => I8, u8 => U8, i16 => I16, u16 => U16,
     i32 => I32, u32 => U32, i64 => I64, u64 => U64);
 
-/// Something that can produce one chunk of a lazy array: a hyperslab of a file, or a
-/// computation.
+/// Something that can produce one chunk of a lazy array: a hyperslab of a file, a
+/// chunk kept in memory, or a computation over other chunks.
 pub trait ChunkSource: Send + Sync + fmt::Debug {
     /// Reads (or computes) the chunk, decoded, with the chunk's full shape.
-    fn read(&self) -> Result<ArrayData>;
+    fn read(&self) -> Result<Arc<ArrayData>>;
+
+    /// Reads positions `range` of the chunk along `axis` (the array's chunked axis).
+    /// Sources that can do better than reading everything override it.
+    fn read_part(&self, axis: usize, range: std::ops::Range<usize>) -> Result<Arc<ArrayData>> {
+        let all = self.read()?;
+        if range.start == 0 && Some(&range.end) == all.shape().get(axis) {
+            return Ok(all);
+        }
+        Ok(Arc::new(all.slice_axis(axis, range)))
+    }
+
+    /// Whether the values are already in memory (a persisted chunk).
+    fn in_memory(&self) -> bool {
+        false
+    }
+
     /// Where the chunk comes from, for reprs and error messages.
     fn describe(&self) -> String;
 }
@@ -323,6 +340,23 @@ impl ChunkedArray {
             }));
         }
         ChunkedArray::new(first.dtype, shape, axis, chunks)
+    }
+
+    /// Whether every chunk is held in memory (after `persist`).
+    pub fn is_persisted(&self) -> bool {
+        self.chunks.iter().all(|c| c.source.in_memory())
+    }
+
+    /// Start position of each chunk along the chunked axis, plus the total at the end.
+    pub fn offsets(&self) -> Vec<usize> {
+        let mut offsets = Vec::with_capacity(self.chunks.len() + 1);
+        let mut at = 0;
+        offsets.push(0);
+        for c in &self.chunks {
+            at += c.len;
+            offsets.push(at);
+        }
+        offsets
     }
 
     fn describe_sources(&self) -> String {

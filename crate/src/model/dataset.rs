@@ -60,6 +60,15 @@ impl Dataset {
         })
     }
 
+    /// The same attributes around other variables (dimensions are recomputed).
+    pub(crate) fn with_variables(
+        &self,
+        coords: Vec<(String, Variable)>,
+        data_vars: Vec<(String, Variable)>,
+    ) -> Result<Dataset> {
+        Dataset::new(coords, data_vars, self.attrs.clone())
+    }
+
     /// Dimension names and lengths.
     pub fn dims(&self) -> &Sizes {
         &self.sizes

@@ -1,6 +1,7 @@
 //! The data model: `Variable` → `DataArray` → `Dataset`, their typed storage,
 //! attributes and calendar times. Knows nothing of files, compute pools or notebooks.
 
+mod array_ops;
 mod attrs;
 mod data;
 mod dataarray;
@@ -9,7 +10,9 @@ mod sizes;
 mod time;
 mod variable;
 
+pub(crate) use array_ops::map_array;
 pub use attrs::{AttrValue, Attrs};
+pub(crate) use data::with_array;
 pub use data::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType, Data, Element};
 pub use dataarray::DataArray;
 pub use dataset::Dataset;

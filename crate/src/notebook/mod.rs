@@ -8,6 +8,11 @@ mod system;
 mod text;
 
 pub use html::escape;
+
+/// Bytes as xarray prints them (`334MB`).
+pub(crate) fn human_bytes_pub(n: u64) -> String {
+    format::human_bytes(n as usize)
+}
 pub use system::{cpu_count, virtual_memory, VirtualMemory};
 
 #[cfg(test)]

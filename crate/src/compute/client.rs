@@ -1,0 +1,201 @@
+//! `Client`: the compute resources a notebook asks for, as dask's `Client` does:
+//! workers × threads per worker size a thread pool, and a memory limit (per worker,
+//! as in dask) caps what loading and persisting may hold and how many chunks a
+//! streaming reduction keeps in flight.
+//!
+//! The pool belongs to the `Client` value, not to a global: in evcxr every cell gets
+//! its own copy of each static, so state that lives across cells must live in values
+//! the user holds.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use rayon::ThreadPool;
+
+use super::engine;
+use crate::error::{Error, Result};
+
+/// Compute resources for lazy computations.
+///
+/// ```
+/// use geoxr::Client;
+/// let client = Client::new().n_workers(2).threads_per_worker(2).memory_limit("512MiB")?;
+/// assert_eq!(client.threads(), 4);
+/// assert_eq!(client.memory_limit_total(), Some(2 * 512 * 1024 * 1024));
+/// client.shutdown();
+/// # Ok::<(), geoxr::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Client {
+    n_workers: usize,
+    threads_per_worker: usize,
+    memory_limit: Option<u64>,
+    pool: Arc<Mutex<Option<Arc<ThreadPool>>>>,
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Client::new()
+    }
+}
+
+impl Client {
+    /// One worker with a thread per core and no memory limit.
+    pub fn new() -> Client {
+        Client {
+            n_workers: 1,
+            threads_per_worker: crate::cpu_count(),
+            memory_limit: None,
+            pool: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    fn reconfigured(mut self) -> Client {
+        self.pool = Arc::new(Mutex::new(None));
+        self
+    }
+
+    /// Number of workers (at least 1).
+    pub fn n_workers(mut self, n: usize) -> Client {
+        self.n_workers = n.max(1);
+        self.reconfigured()
+    }
+
+    /// Threads of each worker (at least 1).
+    pub fn threads_per_worker(mut self, n: usize) -> Client {
+        self.threads_per_worker = n.max(1);
+        self.reconfigured()
+    }
+
+    /// Memory each worker may use: `"8GB"`, `"512MiB"`, `"1.5 GB"` or a number of
+    /// bytes as text. Decimal units are powers of 1000, binary ones of 1024, as dask
+    /// reads them.
+    pub fn memory_limit(mut self, limit: &str) -> Result<Client> {
+        self.memory_limit = Some(parse_bytes(limit)?);
+        Ok(self.reconfigured())
+    }
+
+    /// Threads in the pool.
+    pub fn threads(&self) -> usize {
+        self.n_workers * self.threads_per_worker
+    }
+
+    /// The memory limit of all workers together.
+    pub fn memory_limit_total(&self) -> Option<u64> {
+        self.memory_limit.map(|m| m * self.n_workers as u64)
+    }
+
+    fn pool(&self) -> Result<Arc<ThreadPool>> {
+        let mut slot = self
+            .pool
+            .lock()
+            .map_err(|_| Error::invalid("client", "the thread pool lock is poisoned"))?;
+        if let Some(pool) = slot.as_ref() {
+            return Ok(pool.clone());
+        }
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(self.threads())
+            .thread_name(|i| format!("geoxr-{i}"))
+            .build()
+            .map_err(|e| {
+                Error::invalid(
+                    "client",
+                    format!("cannot start {} threads: {e}", self.threads()),
+                )
+            })?;
+        let pool = Arc::new(pool);
+        *slot = Some(pool.clone());
+        Ok(pool)
+    }
+
+    /// Runs a computation on this client's threads within its memory limit.
+    pub(crate) fn run<R: Send>(&self, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
+        let pool = self.pool()?;
+        let limit = self.memory_limit_total();
+        pool.install(|| engine::with_memory_limit(limit, f))
+    }
+
+    /// Stops the worker threads; the client can no longer run computations until
+    /// used again (which starts new threads).
+    pub fn shutdown(self) {
+        if let Ok(mut slot) = self.pool.lock() {
+            slot.take();
+        }
+    }
+
+    /// Whether the thread pool is running.
+    pub fn is_running(&self) -> bool {
+        self.pool.lock().map(|p| p.is_some()).unwrap_or(false)
+    }
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("n_workers", &self.n_workers)
+            .field("threads_per_worker", &self.threads_per_worker)
+            .field("memory_limit", &self.memory_limit)
+            .finish()
+    }
+}
+
+impl fmt::Display for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let memory = match self.memory_limit {
+            Some(m) => format!(
+                "{} per worker, {} in all",
+                crate::notebook::human_bytes_pub(m),
+                crate::notebook::human_bytes_pub(m * self.n_workers as u64)
+            ),
+            None => "no limit".into(),
+        };
+        write!(
+            f,
+            "<geoxr.Client>\nWorkers: {}  Threads per worker: {}  Threads: {}\nMemory: {memory}\nScheduler: threads in this kernel (no dashboard)",
+            self.n_workers,
+            self.threads_per_worker,
+            self.threads()
+        )
+    }
+}
+
+/// Parses a memory size such as `"8GB"`, `"512 MiB"` or `"1000000"`.
+///
+/// ```
+/// assert_eq!(geoxr::parse_bytes("8GB")?, 8_000_000_000);
+/// assert_eq!(geoxr::parse_bytes("512MiB")?, 512 << 20);
+/// assert!(geoxr::parse_bytes("lots").is_err());
+/// # Ok::<(), geoxr::Error>(())
+/// ```
+pub fn parse_bytes(text: &str) -> Result<u64> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let bad = |why: &str| Error::invalid(format!("memory size `{text}`"), why.to_owned());
+    let value: f64 = number
+        .parse()
+        .map_err(|_| bad("expected a number with an optional unit, such as 8GB or 512MiB"))?;
+    let scale: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "tb" | "t" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024f64.powi(4),
+        _ => {
+            return Err(bad(
+                "unknown unit (use B, kB, MB, GB, TB, KiB, MiB, GiB or TiB)",
+            ))
+        }
+    };
+    let bytes = value * scale;
+    if !bytes.is_finite() || bytes < 1.0 {
+        return Err(bad("must be at least one byte"));
+    }
+    Ok(bytes as u64)
+}

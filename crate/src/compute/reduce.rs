@@ -1,0 +1,508 @@
+//! Reductions as mergeable partial aggregates.
+//!
+//! Positions along the reduced axis are cut into fixed blocks of [`BLOCK`]. Each block
+//! is folded element by element, in order, into a partial (count, sum, mean and M2
+//! for the variance, min, max); block partials are then merged left to right. The
+//! blocks depend only on positions, never on how the data are chunked or how many
+//! threads run, so lazy and eager, 1 thread or 20, give bit-identical results, and at
+//! most a few blocks are in memory at once.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use ndarray::{ArrayD, Axis, IxDyn};
+use rayon::prelude::*;
+
+use super::engine;
+use super::progress::Progress;
+use crate::error::{Error, Result};
+use crate::model::{with_array, ArrayData, Chunk, ChunkSource, ChunkedArray, DType};
+
+/// Positions folded sequentially into one partial.
+pub(crate) const BLOCK: usize = 8;
+
+/// A reduction over one or more dimensions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reduction {
+    /// Mean of the non-NaN values.
+    Mean,
+    /// Sum of the non-NaN values (0 when there are none).
+    Sum,
+    /// Smallest non-NaN value.
+    Min,
+    /// Largest non-NaN value.
+    Max,
+    /// Number of non-NaN values.
+    Count,
+    /// Variance with `ddof` delta degrees of freedom (0: population).
+    Var { ddof: u32 },
+    /// Standard deviation with `ddof` delta degrees of freedom (0: population).
+    Std { ddof: u32 },
+}
+
+impl Reduction {
+    /// The method name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reduction::Mean => "mean",
+            Reduction::Sum => "sum",
+            Reduction::Min => "min",
+            Reduction::Max => "max",
+            Reduction::Count => "count",
+            Reduction::Var { .. } => "var",
+            Reduction::Std { .. } => "std",
+        }
+    }
+
+    /// The element type of the result for input of type `dtype`.
+    pub(crate) fn output_dtype(self, dtype: DType) -> Result<DType> {
+        Ok(match (self, dtype) {
+            (Reduction::Count, _) => DType::I64,
+            (Reduction::Min | Reduction::Max, d) => d,
+            (_, DType::Time(_)) => {
+                return Err(Error::invalid(
+                    self.name(),
+                    "times can only be reduced with min, max or count",
+                ))
+            }
+            (_, DType::F32) => DType::F32,
+            (Reduction::Sum, d) if !d.is_float() => DType::I64,
+            _ => DType::F64,
+        })
+    }
+
+    fn needs_moments(self) -> bool {
+        matches!(self, Reduction::Var { .. } | Reduction::Std { .. })
+    }
+
+    fn needs_sum(self) -> bool {
+        matches!(self, Reduction::Mean | Reduction::Sum)
+    }
+
+    fn needs_extremes(self) -> bool {
+        matches!(self, Reduction::Min | Reduction::Max)
+    }
+}
+
+/// Per-cell aggregates of the values seen so far.
+#[derive(Debug, Clone)]
+pub(crate) struct Partial {
+    count: Vec<f64>,
+    sum: Vec<f64>,
+    mean: Vec<f64>,
+    m2: Vec<f64>,
+    min: Vec<f64>,
+    max: Vec<f64>,
+}
+
+impl Partial {
+    fn new(cells: usize, op: Reduction) -> Partial {
+        let alloc = |needed: bool, value: f64| {
+            if needed {
+                vec![value; cells]
+            } else {
+                Vec::new()
+            }
+        };
+        Partial {
+            count: vec![0.0; cells],
+            sum: alloc(op.needs_sum(), 0.0),
+            mean: alloc(op.needs_moments(), 0.0),
+            m2: alloc(op.needs_moments(), 0.0),
+            min: alloc(op.needs_extremes(), f64::INFINITY),
+            max: alloc(op.needs_extremes(), f64::NEG_INFINITY),
+        }
+    }
+
+    /// Bytes one partial of `cells` cells takes.
+    pub(crate) fn bytes(cells: usize, op: Reduction) -> u64 {
+        let vectors = 1
+            + usize::from(op.needs_sum())
+            + 2 * usize::from(op.needs_moments())
+            + 2 * usize::from(op.needs_extremes());
+        (cells * vectors * 8) as u64
+    }
+
+    /// Adds one value to cell `i` (NaN is skipped).
+    #[inline]
+    fn push(&mut self, i: usize, x: f64) {
+        if x.is_nan() {
+            return;
+        }
+        let n = self.count[i] + 1.0;
+        self.count[i] = n;
+        if !self.sum.is_empty() {
+            self.sum[i] += x;
+        }
+        if !self.mean.is_empty() {
+            let delta = x - self.mean[i];
+            self.mean[i] += delta / n;
+            self.m2[i] += delta * (x - self.mean[i]);
+        }
+        if !self.min.is_empty() {
+            self.min[i] = self.min[i].min(x);
+            self.max[i] = self.max[i].max(x);
+        }
+    }
+
+    /// Adds every position of `part` along `axis`, in order.
+    #[allow(clippy::unnecessary_cast)]
+    fn fold(&mut self, part: &ArrayData, axis: usize) {
+        with_array!(part, a => {
+            for lane in a.axis_iter(Axis(axis)) {
+                for (i, v) in lane.iter().enumerate() {
+                    self.push(i, *v as f64);
+                }
+            }
+        })
+    }
+
+    /// Merges the aggregates of later positions into these (Chan et al.).
+    fn merge(&mut self, other: &Partial) {
+        for i in 0..self.count.len() {
+            let (na, nb) = (self.count[i], other.count[i]);
+            if nb == 0.0 {
+                continue;
+            }
+            let n = na + nb;
+            if !self.sum.is_empty() {
+                self.sum[i] += other.sum[i];
+            }
+            if !self.mean.is_empty() {
+                let delta = other.mean[i] - self.mean[i];
+                self.mean[i] += delta * nb / n;
+                self.m2[i] += other.m2[i] + delta * delta * na * nb / n;
+            }
+            if !self.min.is_empty() {
+                self.min[i] = self.min[i].min(other.min[i]);
+                self.max[i] = self.max[i].max(other.max[i]);
+            }
+            self.count[i] = n;
+        }
+    }
+
+    /// The result values, in `f64`.
+    fn finish(&self, op: Reduction) -> Vec<f64> {
+        (0..self.count.len())
+            .map(|i| {
+                let n = self.count[i];
+                match op {
+                    Reduction::Count => n,
+                    Reduction::Sum => self.sum[i],
+                    _ if n == 0.0 => f64::NAN,
+                    Reduction::Mean => self.sum[i] / n,
+                    Reduction::Min => self.min[i],
+                    Reduction::Max => self.max[i],
+                    Reduction::Var { ddof } | Reduction::Std { ddof } => {
+                        let dof = n - ddof as f64;
+                        let var = if dof > 0.0 {
+                            self.m2[i] / dof
+                        } else {
+                            f64::NAN
+                        };
+                        if matches!(op, Reduction::Std { .. }) {
+                            var.sqrt()
+                        } else {
+                            var
+                        }
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+/// Folds positions `0..len` block by block: `read(range)` gives the values of a
+/// block (one or more pieces along `axis`, in order). Blocks run in parallel waves as
+/// wide as the pool and the memory limit allow, and merge in order.
+fn reduce_blocks(
+    len: usize,
+    cells: usize,
+    axis: usize,
+    op: Reduction,
+    block_bytes: u64,
+    fixed_bytes: u64,
+    progress: Option<&Progress>,
+    read: &(dyn Fn(Range<usize>) -> Result<Vec<Arc<ArrayData>>> + Sync),
+) -> Result<Partial> {
+    let per_block = Partial::bytes(cells, op) + block_bytes;
+    let fixed = fixed_bytes + Partial::bytes(cells, op);
+    let width = engine::width(per_block, fixed).ok_or_else(|| Error::MemoryLimit {
+        what: format!("{} over {len} positions", op.name()),
+        needed: per_block + fixed,
+        limit: engine::memory_limit().unwrap_or(0),
+    })?;
+    let blocks: Vec<Range<usize>> = (0..len)
+        .step_by(BLOCK)
+        .map(|s| s..(s + BLOCK).min(len))
+        .collect();
+    let fold_block = |range: &Range<usize>| -> Result<Partial> {
+        engine::nested(|| {
+            let mut partial = Partial::new(cells, op);
+            for piece in read(range.clone())? {
+                partial.fold(&piece, axis);
+            }
+            if let Some(p) = progress {
+                p.tick(range.len());
+            }
+            Ok(partial)
+        })
+    };
+    let mut total = Partial::new(cells, op);
+    for wave in blocks.chunks(width) {
+        let partials: Vec<Result<Partial>> = if width == 1 {
+            wave.iter().map(fold_block).collect()
+        } else {
+            wave.par_iter().map(fold_block).collect()
+        };
+        for p in partials {
+            total.merge(&p?);
+        }
+    }
+    Ok(total)
+}
+
+/// Builds the result array of a reduction from its `f64` values.
+fn to_array(values: Vec<f64>, shape: &[usize], dtype: DType) -> ArrayData {
+    let a = ArrayD::from_shape_vec(IxDyn(shape), values).expect("one value per cell");
+    match dtype {
+        DType::F32 => ArrayData::F32(a.mapv(|v| v as f32)),
+        DType::F64 => ArrayData::F64(a),
+        DType::I8 => ArrayData::I8(a.mapv(|v| v as i8)),
+        DType::U8 => ArrayData::U8(a.mapv(|v| v as u8)),
+        DType::I16 => ArrayData::I16(a.mapv(|v| v as i16)),
+        DType::U16 => ArrayData::U16(a.mapv(|v| v as u16)),
+        DType::I32 => ArrayData::I32(a.mapv(|v| v as i32)),
+        DType::U32 => ArrayData::U32(a.mapv(|v| v as u32)),
+        DType::I64 => ArrayData::I64(a.mapv(|v| v as i64)),
+        DType::U64 => ArrayData::U64(a.mapv(|v| v as u64)),
+        DType::Time(c) => ArrayData::Time(a.mapv(|v| v as i64), c),
+    }
+}
+
+fn without(shape: &[usize], axis: usize) -> Vec<usize> {
+    shape
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != axis)
+        .map(|(_, n)| *n)
+        .collect()
+}
+
+/// Reduces an in-memory array along `axis`.
+pub(crate) fn reduce_array(data: &Arc<ArrayData>, axis: usize, op: Reduction) -> Result<ArrayData> {
+    let out_shape = without(data.shape(), axis);
+    let out_dtype = op.output_dtype(data.dtype())?;
+    let cells: usize = out_shape.iter().product();
+    let len = data.shape()[axis];
+    let elem = data.dtype().size() as u64;
+    let read = |r: Range<usize>| -> Result<Vec<Arc<ArrayData>>> {
+        Ok(vec![Arc::new(data.slice_axis(axis, r))])
+    };
+    let partial = reduce_blocks(
+        len,
+        cells,
+        axis,
+        op,
+        BLOCK as u64 * cells as u64 * elem,
+        0,
+        None,
+        &read,
+    )?;
+    Ok(to_array(partial.finish(op), &out_shape, out_dtype))
+}
+
+/// A lazy reduction along the chunked axis of a lazy array: one chunk, computed by
+/// streaming the input's chunks through block partials.
+#[derive(Debug)]
+struct ReduceAlongChunks {
+    input: ChunkedArray,
+    op: Reduction,
+}
+
+impl ChunkSource for ReduceAlongChunks {
+    fn read(&self) -> Result<Arc<ArrayData>> {
+        let input = &self.input;
+        let axis = input.axis();
+        let out_shape = without(input.shape(), axis);
+        let out_dtype = self.op.output_dtype(input.dtype())?;
+        let cells: usize = out_shape.iter().product();
+        let len = input.shape()[axis];
+        let offsets = input.offsets();
+        let chunk_positions = input.chunks().iter().map(|c| c.len).max().unwrap_or(1);
+        let elem = input.dtype().size() as u64;
+        // A block reads whole chunks from files even when it uses part of one.
+        let block_bytes = (BLOCK.max(chunk_positions) * cells) as u64 * elem;
+        let out_bytes = (cells * out_dtype.size()) as u64;
+        let progress = Progress::new(self.op.name(), input.chunks().len());
+        let read = |r: Range<usize>| -> Result<Vec<Arc<ArrayData>>> {
+            let mut pieces = Vec::new();
+            for (i, c) in input.chunks().iter().enumerate() {
+                let (start, end) = (offsets[i], offsets[i + 1]);
+                let (lo, hi) = (r.start.max(start), r.end.min(end));
+                if lo < hi {
+                    pieces.push(c.source.read_part(axis, lo - start..hi - start)?);
+                }
+            }
+            Ok(pieces)
+        };
+        let partial = reduce_blocks(
+            len,
+            cells,
+            axis,
+            self.op,
+            block_bytes,
+            out_bytes,
+            Some(&progress),
+            &read,
+        )?;
+        progress.finish();
+        Ok(Arc::new(to_array(
+            partial.finish(self.op),
+            &out_shape,
+            out_dtype,
+        )))
+    }
+
+    fn describe(&self) -> String {
+        format!("{} of {} chunks", self.op.name(), self.input.chunks().len())
+    }
+}
+
+/// Reduces a lazy array along `axis`, lazily.
+pub(crate) fn reduce_chunked(
+    input: &ChunkedArray,
+    axis: usize,
+    op: Reduction,
+) -> Result<ChunkedArray> {
+    let out_shape = without(input.shape(), axis);
+    let out_dtype = op.output_dtype(input.dtype())?;
+    if axis == input.axis() {
+        let len = out_shape.first().copied().unwrap_or(1);
+        let chunk = Chunk {
+            len,
+            source: Arc::new(ReduceAlongChunks {
+                input: input.clone(),
+                op,
+            }),
+        };
+        return ChunkedArray::new(out_dtype, out_shape, 0, vec![chunk]);
+    }
+    let new_axis = input.axis() - usize::from(axis < input.axis());
+    let f = Arc::new(move |chunk: &ArrayData| reduce_array(&Arc::new(chunk.clone()), axis, op));
+    input.map_chunks(out_dtype, out_shape, new_axis, f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn series(values: &[f64]) -> Arc<ArrayData> {
+        Arc::new(ArrayData::F64(
+            ArrayD::from_shape_vec(IxDyn(&[values.len(), 1]), values.to_vec()).unwrap(),
+        ))
+    }
+
+    fn one(data: &Arc<ArrayData>, op: Reduction) -> f64 {
+        reduce_array(data, 0, op).unwrap().to_f64_vec()[0]
+    }
+
+    #[test]
+    fn statistics_skip_nan_and_match_direct_formulas() {
+        let v: Vec<f64> = (0..21)
+            .map(|i| ((i * 37) % 11) as f64 * 0.7 - 1.0)
+            .collect();
+        let mut with_nan = v.clone();
+        with_nan.insert(5, f64::NAN);
+        with_nan.push(f64::NAN);
+        let data = series(&with_nan);
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let var = v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / n;
+        assert!((one(&data, Reduction::Mean) - mean).abs() < 1e-12);
+        assert!((one(&data, Reduction::Var { ddof: 0 }) - var).abs() < 1e-12);
+        assert!(
+            (one(&data, Reduction::Std { ddof: 1 }) - (var * n / (n - 1.0)).sqrt()).abs() < 1e-12
+        );
+        assert_eq!(one(&data, Reduction::Count), n);
+        assert_eq!(
+            one(&data, Reduction::Min),
+            v.iter().cloned().fold(f64::INFINITY, f64::min)
+        );
+        assert_eq!(
+            one(&data, Reduction::Max),
+            v.iter().cloned().fold(f64::NEG_INFINITY, f64::max)
+        );
+        assert!((one(&data, Reduction::Sum) - v.iter().sum::<f64>()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn all_nan_gives_nan_and_zero_sum() {
+        let data = series(&[f64::NAN, f64::NAN]);
+        assert!(one(&data, Reduction::Mean).is_nan());
+        assert!(one(&data, Reduction::Std { ddof: 0 }).is_nan());
+        assert!(one(&data, Reduction::Max).is_nan());
+        assert_eq!(one(&data, Reduction::Sum), 0.0);
+        assert_eq!(one(&data, Reduction::Count), 0.0);
+        let single = series(&[2.0]);
+        assert!(
+            one(&single, Reduction::Var { ddof: 1 }).is_nan(),
+            "ddof leaves no degree of freedom"
+        );
+    }
+
+    #[test]
+    fn lazy_chunks_and_threads_do_not_change_bits() {
+        let v: Vec<f64> = (0..203).map(|i| ((i * 7919) % 1013) as f64 / 7.0).collect();
+        let eager = series(&v);
+        let expected = reduce_array(&eager, 0, Reduction::Std { ddof: 0 })
+            .unwrap()
+            .to_f64_vec()[0];
+        // The same values as 203 one-position chunks, reduced lazily on 1 and 3 threads.
+        let chunks: Vec<Chunk> = v
+            .iter()
+            .map(|x| Chunk {
+                len: 1,
+                source: Arc::new(super::super::sources::MemoryChunk(series(&[*x]))),
+            })
+            .collect();
+        let lazy = ChunkedArray::new(DType::F64, vec![203, 1], 0, chunks).unwrap();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let got = pool.install(|| {
+                let r = reduce_chunked(&lazy, 0, Reduction::Std { ddof: 0 }).unwrap();
+                r.chunks()[0].source.read().unwrap().to_f64_vec()[0]
+            });
+            assert_eq!(got.to_bits(), expected.to_bits(), "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn float32_stays_float32_and_ints_widen() {
+        let f = Arc::new(ArrayData::F32(
+            ArrayD::from_shape_vec(IxDyn(&[2]), vec![1.0f32, 2.0]).unwrap(),
+        ));
+        assert_eq!(
+            reduce_array(&f, 0, Reduction::Mean).unwrap().dtype(),
+            DType::F32
+        );
+        let i = Arc::new(ArrayData::I16(
+            ArrayD::from_shape_vec(IxDyn(&[2]), vec![1i16, 2]).unwrap(),
+        ));
+        assert_eq!(
+            reduce_array(&i, 0, Reduction::Mean).unwrap().dtype(),
+            DType::F64
+        );
+        assert_eq!(
+            reduce_array(&i, 0, Reduction::Sum).unwrap().dtype(),
+            DType::I64
+        );
+        assert_eq!(
+            reduce_array(&i, 0, Reduction::Max).unwrap().dtype(),
+            DType::I16
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! Chunk sources that the compute layer builds plans from: chunks kept in memory,
+//! parts of other chunks, and functions of other chunks.
+
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::model::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType};
+
+/// A function from one chunk's values to another's.
+pub(crate) type ChunkFn = Arc<dyn Fn(&ArrayData) -> Result<ArrayData> + Send + Sync>;
+
+/// A chunk whose values are in memory.
+#[derive(Debug)]
+pub(crate) struct MemoryChunk(pub Arc<ArrayData>);
+
+impl ChunkSource for MemoryChunk {
+    fn read(&self) -> Result<Arc<ArrayData>> {
+        Ok(self.0.clone())
+    }
+
+    fn read_part(&self, axis: usize, range: Range<usize>) -> Result<Arc<ArrayData>> {
+        if range.start == 0 && Some(&range.end) == self.0.shape().get(axis) {
+            return Ok(self.0.clone());
+        }
+        Ok(Arc::new(self.0.slice_axis(axis, range)))
+    }
+
+    fn in_memory(&self) -> bool {
+        true
+    }
+
+    fn describe(&self) -> String {
+        "memory".into()
+    }
+}
+
+/// Positions `range` of another chunk along the chunked axis.
+#[derive(Debug)]
+struct PartOf {
+    source: Arc<dyn ChunkSource>,
+    axis: usize,
+    range: Range<usize>,
+}
+
+impl ChunkSource for PartOf {
+    fn read(&self) -> Result<Arc<ArrayData>> {
+        self.source.read_part(self.axis, self.range.clone())
+    }
+
+    fn read_part(&self, axis: usize, range: Range<usize>) -> Result<Arc<ArrayData>> {
+        let start = self.range.start + range.start;
+        self.source.read_part(axis, start..start + range.len())
+    }
+
+    fn in_memory(&self) -> bool {
+        self.source.in_memory()
+    }
+
+    fn describe(&self) -> String {
+        self.source.describe()
+    }
+}
+
+/// A function applied to another chunk when it is read.
+struct Mapped {
+    source: Arc<dyn ChunkSource>,
+    f: ChunkFn,
+}
+
+impl fmt::Debug for Mapped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Mapped({:?})", self.source)
+    }
+}
+
+impl ChunkSource for Mapped {
+    fn read(&self) -> Result<Arc<ArrayData>> {
+        Ok(Arc::new((self.f)(&*self.source.read()?)?))
+    }
+
+    fn describe(&self) -> String {
+        self.source.describe()
+    }
+}
+
+impl ChunkedArray {
+    /// One in-memory chunk covering the whole array, split along `axis`.
+    pub(crate) fn from_memory(data: Arc<ArrayData>, axis: usize) -> ChunkedArray {
+        let shape = data.shape().to_vec();
+        let len = shape.get(axis).copied().unwrap_or(1);
+        let dtype = data.dtype();
+        let chunk = Chunk {
+            len,
+            source: Arc::new(MemoryChunk(data)),
+        };
+        ChunkedArray::new(dtype, shape, axis, vec![chunk]).expect("one chunk covers the axis")
+    }
+
+    /// Applies `f` to every chunk when it is read. `f` must map a chunk of shape `s`
+    /// to one of shape `chunk_shape(s)`, keeping the chunked axis (now `new_axis`) of
+    /// the same length; `shape` is the whole result's shape.
+    pub(crate) fn map_chunks(
+        &self,
+        dtype: DType,
+        shape: Vec<usize>,
+        new_axis: usize,
+        f: ChunkFn,
+    ) -> Result<ChunkedArray> {
+        let chunks = self
+            .chunks()
+            .iter()
+            .map(|c| Chunk {
+                len: c.len,
+                source: Arc::new(Mapped {
+                    source: c.source.clone(),
+                    f: f.clone(),
+                }),
+            })
+            .collect();
+        ChunkedArray::new(dtype, shape, new_axis, chunks)
+    }
+
+    /// Positions `range` along the chunked axis, as chunks (parts of chunks at the
+    /// ends).
+    pub(crate) fn slice_chunked_axis(&self, range: Range<usize>) -> Result<ChunkedArray> {
+        let offsets = self.offsets();
+        let mut chunks = Vec::new();
+        for (i, c) in self.chunks().iter().enumerate() {
+            let (start, end) = (offsets[i], offsets[i + 1]);
+            let lo = range.start.max(start);
+            let hi = range.end.min(end);
+            if lo >= hi {
+                continue;
+            }
+            let source: Arc<dyn ChunkSource> = if lo == start && hi == end {
+                c.source.clone()
+            } else {
+                Arc::new(PartOf {
+                    source: c.source.clone(),
+                    axis: self.axis(),
+                    range: lo - start..hi - start,
+                })
+            };
+            chunks.push(Chunk {
+                len: hi - lo,
+                source,
+            });
+        }
+        let mut shape = self.shape().to_vec();
+        shape[self.axis()] = range.len();
+        ChunkedArray::new(self.dtype(), shape, self.axis(), chunks)
+    }
+}
