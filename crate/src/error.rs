@@ -52,6 +52,12 @@ pub enum Error {
     },
     /// A dimension name that the object does not have.
     NoSuchDim { dim: String, available: Vec<String> },
+    /// A label that a coordinate does not hold.
+    NoSuchLabel {
+        dim: String,
+        label: String,
+        hint: String,
+    },
     /// Shapes that do not fit together.
     Shape {
         what: String,
@@ -125,6 +131,13 @@ impl fmt::Display for Error {
                 "no dimension named `{dim}`; the dimensions are: {}",
                 available.join(", ")
             ),
+            Error::NoSuchLabel { dim, label, hint } => {
+                write!(f, "`{dim}` has no label {label}")?;
+                if !hint.is_empty() {
+                    write!(f, "; {hint}")?;
+                }
+                Ok(())
+            }
             Error::Shape {
                 what,
                 expected,
@@ -146,7 +159,13 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 fn mb(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / 1e6)
+    let b = bytes as f64;
+    match b {
+        b if b >= 1e9 => format!("{:.1} GB", b / 1e9),
+        b if b >= 1e6 => format!("{:.1} MB", b / 1e6),
+        b if b >= 1e3 => format!("{:.1} kB", b / 1e3),
+        _ => format!("{bytes} B"),
+    }
 }
 
 impl Error {

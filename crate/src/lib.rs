@@ -20,10 +20,12 @@ pub mod error;
 pub mod io;
 pub mod model;
 
+pub mod analysis;
 pub mod compute;
 mod notebook;
 pub mod sample;
 
+pub use analysis::{IntoDims, IntoSelection, Label, Pos, Resample, Selector};
 pub use compute::{parse_bytes, Client, Computable, Reduction};
 pub use error::{Error, Result};
 pub use io::{open_dataset, open_mfdataset};
@@ -39,8 +41,8 @@ pub use ndarray;
 /// Everything a notebook needs, imported whole by the Rust (geoxr) kernel.
 pub mod prelude {
     pub use crate::{
-        cpu_count, open_dataset, open_mfdataset, virtual_memory, Calendar, DataArray, Dataset,
-        Error, Variable,
+        cpu_count, open_dataset, open_mfdataset, virtual_memory, Calendar, Client, DataArray,
+        Dataset, Error, Pos, Reduction, Selector, Variable,
     };
     pub use ndarray::{array, s, Array1, Array2, ArrayD};
 }

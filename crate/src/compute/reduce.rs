@@ -212,19 +212,33 @@ impl Partial {
     }
 }
 
-/// Folds positions `0..len` block by block: `read(range)` gives the values of a
-/// block (one or more pieces along `axis`, in order). Blocks run in parallel waves as
-/// wide as the pool and the memory limit allow, and merge in order.
-fn reduce_blocks(
+/// The shape of a blocked reduction: how many positions and output cells, along
+/// which axis, and the bytes a block reads and the bytes held throughout.
+struct BlockPlan {
     len: usize,
     cells: usize,
     axis: usize,
     op: Reduction,
     block_bytes: u64,
     fixed_bytes: u64,
+}
+
+/// Folds positions `0..len` block by block: `read(range)` gives the values of a
+/// block (one or more pieces along `axis`, in order). Blocks run in parallel waves as
+/// wide as the pool and the memory limit allow, and merge in order.
+fn reduce_blocks(
+    plan: &BlockPlan,
     progress: Option<&Progress>,
     read: &(dyn Fn(Range<usize>) -> Result<Vec<Arc<ArrayData>>> + Sync),
 ) -> Result<Partial> {
+    let BlockPlan {
+        len,
+        cells,
+        axis,
+        op,
+        block_bytes,
+        fixed_bytes,
+    } = *plan;
     let per_block = Partial::bytes(cells, op) + block_bytes;
     let fixed = fixed_bytes + Partial::bytes(cells, op);
     let width = engine::width(per_block, fixed).ok_or_else(|| Error::MemoryLimit {
@@ -299,16 +313,15 @@ pub(crate) fn reduce_array(data: &Arc<ArrayData>, axis: usize, op: Reduction) ->
     let read = |r: Range<usize>| -> Result<Vec<Arc<ArrayData>>> {
         Ok(vec![Arc::new(data.slice_axis(axis, r))])
     };
-    let partial = reduce_blocks(
+    let plan = BlockPlan {
         len,
         cells,
         axis,
         op,
-        BLOCK as u64 * cells as u64 * elem,
-        0,
-        None,
-        &read,
-    )?;
+        block_bytes: BLOCK as u64 * cells as u64 * elem,
+        fixed_bytes: 0,
+    };
+    let partial = reduce_blocks(&plan, None, &read)?;
     Ok(to_array(partial.finish(op), &out_shape, out_dtype))
 }
 
@@ -346,16 +359,15 @@ impl ChunkSource for ReduceAlongChunks {
             }
             Ok(pieces)
         };
-        let partial = reduce_blocks(
+        let plan = BlockPlan {
             len,
             cells,
             axis,
-            self.op,
+            op: self.op,
             block_bytes,
-            out_bytes,
-            Some(&progress),
-            &read,
-        )?;
+            fixed_bytes: out_bytes,
+        };
+        let partial = reduce_blocks(&plan, Some(&progress), &read)?;
         progress.finish();
         Ok(Arc::new(to_array(
             partial.finish(self.op),
@@ -390,7 +402,7 @@ pub(crate) fn reduce_chunked(
     }
     let new_axis = input.axis() - usize::from(axis < input.axis());
     let f = Arc::new(move |chunk: &ArrayData| reduce_array(&Arc::new(chunk.clone()), axis, op));
-    input.map_chunks(out_dtype, out_shape, new_axis, f)
+    input.map_chunks(out_dtype, out_shape, new_axis, 1, f)
 }
 
 #[cfg(test)]

@@ -98,21 +98,22 @@ impl ChunkedArray {
         ChunkedArray::new(dtype, shape, axis, vec![chunk]).expect("one chunk covers the axis")
     }
 
-    /// Applies `f` to every chunk when it is read. `f` must map a chunk of shape `s`
-    /// to one of shape `chunk_shape(s)`, keeping the chunked axis (now `new_axis`) of
-    /// the same length; `shape` is the whole result's shape.
+    /// Applies `f` to every chunk when it is read. `f` must keep the chunked axis
+    /// (now `new_axis`), scaling its length by `len_factor` (1 unless axes are merged
+    /// into it); `shape` is the whole result's shape.
     pub(crate) fn map_chunks(
         &self,
         dtype: DType,
         shape: Vec<usize>,
         new_axis: usize,
+        len_factor: usize,
         f: ChunkFn,
     ) -> Result<ChunkedArray> {
         let chunks = self
             .chunks()
             .iter()
             .map(|c| Chunk {
-                len: c.len,
+                len: c.len * len_factor,
                 source: Arc::new(Mapped {
                     source: c.source.clone(),
                     f: f.clone(),
@@ -120,6 +121,26 @@ impl ChunkedArray {
             })
             .collect();
         ChunkedArray::new(dtype, shape, new_axis, chunks)
+    }
+
+    /// Applies `f` to the whole array (which must be one chunk) when it is read; the
+    /// result is one chunk of `shape`.
+    pub(crate) fn map_whole(
+        &self,
+        dtype: DType,
+        shape: Vec<usize>,
+        f: ChunkFn,
+    ) -> Result<ChunkedArray> {
+        let source: Arc<dyn ChunkSource> = match self.chunks() {
+            [only] => only.source.clone(),
+            _ => return Err(crate::Error::invalid("map_whole", "expects a single chunk")),
+        };
+        let len = shape.first().copied().unwrap_or(1);
+        let chunk = Chunk {
+            len,
+            source: Arc::new(Mapped { source, f }),
+        };
+        ChunkedArray::new(dtype, shape, 0, vec![chunk])
     }
 
     /// Positions `range` along the chunked axis, as chunks (parts of chunks at the

@@ -24,7 +24,6 @@ macro_rules! map_array {
         }
     };
 }
-pub(crate) use map_array;
 
 impl ArrayData {
     /// Positions `range` along `axis`, copied.

@@ -334,10 +334,15 @@ impl ChunkedArray {
                 ));
             }
             shape[axis] += p.shape[axis];
-            chunks.extend(p.chunks.iter().cloned().map(|mut c| {
-                c.len = p.shape[axis];
-                c
-            }));
+            if p.axis == axis {
+                chunks.extend(p.chunks.iter().cloned());
+            } else {
+                // A single chunk split along another axis covers all of this one.
+                chunks.extend(p.chunks.iter().cloned().map(|mut c| {
+                    c.len = p.shape[axis];
+                    c
+                }));
+            }
         }
         ChunkedArray::new(first.dtype, shape, axis, chunks)
     }

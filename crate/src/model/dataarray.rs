@@ -22,6 +22,8 @@ pub struct DataArray {
     name: Option<String>,
     variable: Variable,
     coords: Vec<(String, Variable)>,
+    /// Stacked dimensions and their levels: `("z", ["lat", "lon"])`.
+    multi_index: Vec<(String, Vec<String>)>,
 }
 
 impl DataArray {
@@ -57,6 +59,7 @@ impl DataArray {
             name: name.map(str::to_owned),
             variable,
             coords,
+            multi_index: Vec::new(),
         })
     }
 
@@ -125,6 +128,44 @@ impl DataArray {
                 name: name.to_owned(),
                 available: self.coords.iter().map(|(n, _)| n.clone()).collect(),
             })
+    }
+
+    /// The same name around another variable and coordinates (multi-indexes kept for
+    /// the dimensions that remain).
+    pub(crate) fn with_parts(
+        &self,
+        variable: Variable,
+        coords: Vec<(String, Variable)>,
+    ) -> Result<DataArray> {
+        let mut out = DataArray::new(self.name(), variable, coords)?;
+        out.multi_index = self
+            .multi_index
+            .iter()
+            .filter(|(d, _)| out.dims().contains(d))
+            .cloned()
+            .collect();
+        Ok(out)
+    }
+
+    /// The same array with a multi-index on `dim` made of `levels` (coordinates on `dim`).
+    pub(crate) fn with_multi_index(mut self, dim: &str, levels: Vec<String>) -> DataArray {
+        self.multi_index.retain(|(d, _)| d != dim);
+        self.multi_index.push((dim.to_owned(), levels));
+        self
+    }
+
+    /// The levels of a stacked dimension, if `dim` has a multi-index.
+    pub fn levels(&self, dim: &str) -> Option<&[String]> {
+        self.multi_index
+            .iter()
+            .find(|(d, _)| d == dim)
+            .map(|(_, l)| l.as_slice())
+    }
+
+    /// Renamed.
+    pub fn rename(mut self, name: &str) -> DataArray {
+        self.name = Some(name.to_owned());
+        self
     }
 
     /// The same labels around another variable (used by operations that transform data).

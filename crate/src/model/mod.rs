@@ -10,7 +10,6 @@ mod sizes;
 mod time;
 mod variable;
 
-pub(crate) use array_ops::map_array;
 pub use attrs::{AttrValue, Attrs};
 pub(crate) use data::with_array;
 pub use data::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType, Data, Element};

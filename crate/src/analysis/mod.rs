@@ -1,0 +1,15 @@
+//! Analysis on the data model: selection, reshaping, reductions and resampling, lazy
+//! or in memory with the same numbers either way.
+
+mod dims;
+mod reduce;
+mod resample;
+mod reshape;
+mod select;
+
+pub use dims::IntoDims;
+pub use resample::Resample;
+pub use select::{IntoSelection, Label, Pos, Selector};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,203 @@
+//! Reductions over named dimensions on arrays and datasets: `mean`, `std`, `var`,
+//! `sum`, `min`, `max`, `count`. NaN is skipped; float32 stays float32; lazy input
+//! gives a lazy result (see `compute::reduce` for how the numbers are made).
+
+use std::sync::Arc;
+
+use super::dims::IntoDims;
+use crate::compute::reduce::{reduce_array, reduce_chunked, Reduction};
+use crate::compute::sources::ChunkFn;
+use crate::compute::Client;
+use crate::error::{Error, Result};
+use crate::model::{ArrayData, Data, DataArray, Dataset, Variable};
+
+impl Variable {
+    /// The variable reduced over `dims` (all named dimensions must exist).
+    pub(crate) fn reduce(&self, dims: &[String], op: Reduction) -> Result<Variable> {
+        for d in dims {
+            self.axis_of(d)?;
+        }
+        op.output_dtype(self.dtype()).map_err(|e| {
+            Error::invalid(
+                format!("{} of {} values", op.name(), self.dtype()),
+                e.to_string(),
+            )
+        })?;
+        let merged = self.merge_dims(dims)?;
+        let axis = merged.dims().len() - 1;
+        let kept: Vec<String> = merged.dims()[..axis].to_vec();
+        let data = match merged.data() {
+            Data::InMemory(a) => {
+                let a = a.clone();
+                Data::from(Client::new().run(move || reduce_array(&a, axis, op))?)
+            }
+            Data::Lazy(lazy) => Data::Lazy(reduce_chunked(lazy, axis, op)?),
+        };
+        Variable::new(kept, data)
+    }
+
+    /// The variable with `dims` moved last and merged into one axis (named after the
+    /// first), the chunked dimension first among them.
+    fn merge_dims(&self, dims: &[String]) -> Result<Variable> {
+        let chunk_dim = match self.data() {
+            Data::Lazy(lazy) => Some(self.dims()[lazy.axis()].clone()),
+            Data::InMemory(_) => None,
+        };
+        let mut merged: Vec<String> = dims.to_vec();
+        if let Some(c) = &chunk_dim {
+            if let Some(i) = merged.iter().position(|d| d == c) {
+                let c = merged.remove(i);
+                merged.insert(0, c);
+            }
+        }
+        let kept: Vec<String> = self
+            .dims()
+            .iter()
+            .filter(|d| !merged.contains(d))
+            .cloned()
+            .collect();
+        let order: Vec<String> = kept.iter().chain(&merged).cloned().collect();
+        let permuted = self.permute_to(&order)?;
+        if merged.len() == 1 {
+            return Ok(permuted);
+        }
+        let inner: Vec<usize> = permuted.shape()[kept.len()..].to_vec();
+        let total: usize = inner.iter().product();
+        let mut shape: Vec<usize> = permuted.shape()[..kept.len()].to_vec();
+        shape.push(total);
+        let mut new_dims = kept.clone();
+        new_dims.push(merged[0].clone());
+        let kept_n = kept.len();
+        let data = match permuted.data() {
+            Data::InMemory(a) => Data::from(a.reshape(&shape)?),
+            Data::Lazy(lazy) => {
+                let reshape: ChunkFn = Arc::new(move |chunk: &ArrayData| {
+                    let mut s = chunk.shape()[..kept_n].to_vec();
+                    s.push(chunk.shape()[kept_n..].iter().product());
+                    chunk.reshape(&s)
+                });
+                let chunked_is_merged = lazy.axis() == kept_n;
+                let factor = if chunked_is_merged {
+                    total / inner[0].max(1)
+                } else {
+                    1
+                };
+                Data::Lazy(lazy.map_chunks(lazy.dtype(), shape, lazy.axis(), factor, reshape)?)
+            }
+        };
+        Variable::new(new_dims, data)
+    }
+}
+
+impl DataArray {
+    /// Reduces over one or more dimensions with any [`Reduction`].
+    pub fn reduce(&self, dims: impl IntoDims, op: Reduction) -> Result<DataArray> {
+        let dims = dims.into_dims();
+        let variable = self.variable().reduce(&dims, op)?;
+        let coords = self
+            .coords()
+            .iter()
+            .filter(|(_, c)| !c.dims().iter().any(|d| dims.contains(d)))
+            .cloned()
+            .collect();
+        self.with_parts(variable, coords)
+    }
+
+    /// Mean over `dims`, skipping NaN.
+    ///
+    /// ```no_run
+    /// # let ds = geoxr::open_mfdataset("data/IMERG/*.nc4")?;
+    /// let climatology = ds.get("HQprecipitation")?.mean("time")?.load()?;
+    /// # Ok::<(), geoxr::Error>(())
+    /// ```
+    pub fn mean(&self, dims: impl IntoDims) -> Result<DataArray> {
+        self.reduce(dims, Reduction::Mean)
+    }
+
+    /// Population standard deviation (ddof 0) over `dims`, skipping NaN.
+    pub fn std(&self, dims: impl IntoDims) -> Result<DataArray> {
+        self.reduce(dims, Reduction::Std { ddof: 0 })
+    }
+
+    /// Standard deviation with `ddof` delta degrees of freedom.
+    pub fn std_ddof(&self, dims: impl IntoDims, ddof: u32) -> Result<DataArray> {
+        self.reduce(dims, Reduction::Std { ddof })
+    }
+
+    /// Population variance (ddof 0) over `dims`, skipping NaN.
+    pub fn var(&self, dims: impl IntoDims) -> Result<DataArray> {
+        self.reduce(dims, Reduction::Var { ddof: 0 })
+    }
+
+    /// Variance with `ddof` delta degrees of freedom.
+    pub fn var_ddof(&self, dims: impl IntoDims, ddof: u32) -> Result<DataArray> {
+        self.reduce(dims, Reduction::Var { ddof })
+    }
+
+    /// Sum over `dims`, skipping NaN (0 where every value is NaN).
+    pub fn sum(&self, dims: impl IntoDims) -> Result<DataArray> {
+        self.reduce(dims, Reduction::Sum)
+    }
+
+    /// Smallest value over `dims`, skipping NaN.
+    pub fn min(&self, dims: impl IntoDims) -> Result<DataArray> {
+        self.reduce(dims, Reduction::Min)
+    }
+
+    /// Largest value over `dims`, skipping NaN.
+    pub fn max(&self, dims: impl IntoDims) -> Result<DataArray> {
+        self.reduce(dims, Reduction::Max)
+    }
+
+    /// Number of non-NaN values over `dims`.
+    pub fn count(&self, dims: impl IntoDims) -> Result<DataArray> {
+        self.reduce(dims, Reduction::Count)
+    }
+}
+
+impl Dataset {
+    /// Reduces every data variable that has all of `dims` (variables whose type cannot
+    /// be reduced this way, such as times under `mean`, are dropped, as xarray drops
+    /// non-numeric variables); other variables are kept as they are.
+    pub fn reduce(&self, dims: impl IntoDims, op: Reduction) -> Result<Dataset> {
+        let dims = dims.into_dims();
+        for d in &dims {
+            if self.dims().get(d).is_none() {
+                return Err(Error::NoSuchDim {
+                    dim: d.clone(),
+                    available: self.dims().names(),
+                });
+            }
+        }
+        let mut data_vars = Vec::new();
+        for (name, v) in self.data_vars() {
+            if !dims.iter().all(|d| v.dims().contains(d)) {
+                data_vars.push((name.clone(), v.clone()));
+            } else if op.output_dtype(v.dtype()).is_ok() {
+                data_vars.push((name.clone(), v.reduce(&dims, op)?));
+            }
+        }
+        let coords = self
+            .coords()
+            .iter()
+            .filter(|(_, c)| !c.dims().iter().any(|d| dims.contains(d)))
+            .cloned()
+            .collect();
+        self.with_variables(coords, data_vars)
+    }
+
+    /// Mean of every data variable over `dims`.
+    pub fn mean(&self, dims: impl IntoDims) -> Result<Dataset> {
+        self.reduce(dims, Reduction::Mean)
+    }
+
+    /// Population standard deviation of every data variable over `dims`.
+    pub fn std(&self, dims: impl IntoDims) -> Result<Dataset> {
+        self.reduce(dims, Reduction::Std { ddof: 0 })
+    }
+
+    /// Sum of every data variable over `dims`.
+    pub fn sum(&self, dims: impl IntoDims) -> Result<Dataset> {
+        self.reduce(dims, Reduction::Sum)
+    }
+}
