@@ -23,9 +23,22 @@ impl Variable {
                 e.to_string(),
             )
         })?;
-        let merged = self.merge_dims(dims)?;
-        let axis = merged.dims().len() - 1;
-        let kept: Vec<String> = merged.dims()[..axis].to_vec();
+        // One dimension is reduced where it is; several are first merged into one.
+        let (merged, axis) = match dims {
+            [one] => (self.clone(), self.axis_of(one)?),
+            _ => {
+                let m = self.merge_dims(dims)?;
+                let last = m.dims().len() - 1;
+                (m, last)
+            }
+        };
+        let kept: Vec<String> = merged
+            .dims()
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != axis)
+            .map(|(_, d)| d.clone())
+            .collect();
         let data = match merged.data() {
             Data::InMemory(a) => {
                 let a = a.clone();

@@ -19,8 +19,10 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
+use rayon::prelude::*;
 
-use crate::compute::reduce::{reduce_array, reduce_chunked, Reduction};
+use crate::compute::engine;
+use crate::compute::reduce::{reduce_chunked, reduce_range, Reduction};
 use crate::compute::sources::ChunkFn;
 use crate::compute::Client;
 use crate::error::{Error, Result};
@@ -383,13 +385,13 @@ fn reduce_bins_in_memory(
     bins: &[(i64, Range<usize>)],
     op: Reduction,
 ) -> Result<ArrayData> {
+    // Bins are independent: reduce them in parallel, each one sequentially.
     let reduced = bins
-        .iter()
+        .par_iter()
         .map(|(_, r)| {
-            let part = Arc::new(a.slice_axis(axis, r.clone()));
             let mut s = a.shape().to_vec();
             s[axis] = 1;
-            reduce_array(&part, axis, op)?.reshape(&s)
+            engine::nested(|| reduce_range(a, axis, r.clone(), op))?.reshape(&s)
         })
         .collect::<Result<Vec<_>>>()?;
     if reduced.is_empty() {

@@ -10,7 +10,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use ndarray::{ArrayD, Axis, IxDyn};
+use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
 
 use super::engine;
@@ -123,38 +123,61 @@ impl Partial {
         (cells * vectors * 8) as u64
     }
 
-    /// Adds one value to cell `i` (NaN is skipped).
-    #[inline]
-    fn push(&mut self, i: usize, x: f64) {
-        if x.is_nan() {
-            return;
-        }
-        let n = self.count[i] + 1.0;
-        self.count[i] = n;
-        if !self.sum.is_empty() {
-            self.sum[i] += x;
-        }
-        if !self.mean.is_empty() {
-            let delta = x - self.mean[i];
-            self.mean[i] += delta / n;
-            self.m2[i] += delta * (x - self.mean[i]);
-        }
-        if !self.min.is_empty() {
-            self.min[i] = self.min[i].min(x);
-            self.max[i] = self.max[i].max(x);
-        }
-    }
-
-    /// Adds every position of `part` along `axis`, in order.
+    /// Adds positions `range` of `part` along `axis`, in order. The array is read
+    /// as (outer, positions, inner) in C order, so every run of `inner` values is
+    /// contiguous whichever axis is reduced.
     #[allow(clippy::unnecessary_cast)]
-    fn fold(&mut self, part: &ArrayData, axis: usize) {
+    fn fold(&mut self, part: &ArrayData, axis: usize, range: Range<usize>) {
+        let shape = part.shape();
+        let len = shape[axis];
+        let inner: usize = shape[axis + 1..].iter().product();
+        let outer: usize = shape[..axis].iter().product();
         with_array!(part, a => {
-            for lane in a.axis_iter(Axis(axis)) {
-                for (i, v) in lane.iter().enumerate() {
-                    self.push(i, *v as f64);
+            let standard;
+            let values = match a.as_slice() {
+                Some(v) => v,
+                None => {
+                    standard = a.as_standard_layout();
+                    standard.as_slice().expect("standard layout is contiguous")
+                }
+            };
+            for o in 0..outer {
+                for p in range.clone() {
+                    let start = (o * len + p) * inner;
+                    let run = &values[start..start + inner];
+                    self.push_run(o * inner, run.iter().map(|v| *v as f64));
                 }
             }
         })
+    }
+
+    /// Adds one value to each of the cells from `first` on, in cell order.
+    fn push_run(&mut self, first: usize, values: impl Iterator<Item = f64>) {
+        let (sum, moments, extremes) = (
+            !self.sum.is_empty(),
+            !self.mean.is_empty(),
+            !self.min.is_empty(),
+        );
+        for (k, x) in values.enumerate() {
+            let i = first + k;
+            if x.is_nan() {
+                continue;
+            }
+            let n = self.count[i] + 1.0;
+            self.count[i] = n;
+            if sum {
+                self.sum[i] += x;
+            }
+            if moments {
+                let delta = x - self.mean[i];
+                self.mean[i] += delta / n;
+                self.m2[i] += delta * (x - self.mean[i]);
+            }
+            if extremes {
+                self.min[i] = self.min[i].min(x);
+                self.max[i] = self.max[i].max(x);
+            }
+        }
     }
 
     /// Merges the aggregates of later positions into these (Chan et al.).
@@ -212,6 +235,9 @@ impl Partial {
     }
 }
 
+/// Values of some positions of a block: an array and the positions of it to use.
+type Piece = (Arc<ArrayData>, Range<usize>);
+
 /// The shape of a blocked reduction: how many positions and output cells, along
 /// which axis, and the bytes a block reads and the bytes held throughout.
 struct BlockPlan {
@@ -229,7 +255,7 @@ struct BlockPlan {
 fn reduce_blocks(
     plan: &BlockPlan,
     progress: Option<&Progress>,
-    read: &(dyn Fn(Range<usize>) -> Result<Vec<Arc<ArrayData>>> + Sync),
+    read: &(dyn Fn(Range<usize>) -> Result<Vec<Piece>> + Sync),
 ) -> Result<Partial> {
     let BlockPlan {
         len,
@@ -253,8 +279,8 @@ fn reduce_blocks(
     let fold_block = |range: &Range<usize>| -> Result<Partial> {
         engine::nested(|| {
             let mut partial = Partial::new(cells, op);
-            for piece in read(range.clone())? {
-                partial.fold(&piece, axis);
+            for (data, positions) in read(range.clone())? {
+                partial.fold(&data, axis, positions);
             }
             if let Some(p) = progress {
                 p.tick(range.len());
@@ -305,20 +331,29 @@ fn without(shape: &[usize], axis: usize) -> Vec<usize> {
 
 /// Reduces an in-memory array along `axis`.
 pub(crate) fn reduce_array(data: &Arc<ArrayData>, axis: usize, op: Reduction) -> Result<ArrayData> {
+    reduce_range(data, axis, 0..data.shape()[axis], op)
+}
+
+/// Reduces positions `range` of an in-memory array along `axis`.
+pub(crate) fn reduce_range(
+    data: &Arc<ArrayData>,
+    axis: usize,
+    range: Range<usize>,
+    op: Reduction,
+) -> Result<ArrayData> {
     let out_shape = without(data.shape(), axis);
     let out_dtype = op.output_dtype(data.dtype())?;
     let cells: usize = out_shape.iter().product();
-    let len = data.shape()[axis];
-    let elem = data.dtype().size() as u64;
-    let read = |r: Range<usize>| -> Result<Vec<Arc<ArrayData>>> {
-        Ok(vec![Arc::new(data.slice_axis(axis, r))])
+    let start = range.start;
+    let read = |r: Range<usize>| -> Result<Vec<Piece>> {
+        Ok(vec![(data.clone(), r.start + start..r.end + start)])
     };
     let plan = BlockPlan {
-        len,
+        len: range.len(),
         cells,
         axis,
         op,
-        block_bytes: BLOCK as u64 * cells as u64 * elem,
+        block_bytes: 0,
         fixed_bytes: 0,
     };
     let partial = reduce_blocks(&plan, None, &read)?;
@@ -348,13 +383,14 @@ impl ChunkSource for ReduceAlongChunks {
         let block_bytes = (BLOCK.max(chunk_positions) * cells) as u64 * elem;
         let out_bytes = (cells * out_dtype.size()) as u64;
         let progress = Progress::new(self.op.name(), input.chunks().len());
-        let read = |r: Range<usize>| -> Result<Vec<Arc<ArrayData>>> {
+        let read = |r: Range<usize>| -> Result<Vec<Piece>> {
             let mut pieces = Vec::new();
             for (i, c) in input.chunks().iter().enumerate() {
                 let (start, end) = (offsets[i], offsets[i + 1]);
                 let (lo, hi) = (r.start.max(start), r.end.min(end));
                 if lo < hi {
-                    pieces.push(c.source.read_part(axis, lo - start..hi - start)?);
+                    let data = c.source.read_part(axis, lo - start..hi - start)?;
+                    pieces.push((data, 0..hi - lo));
                 }
             }
             Ok(pieces)

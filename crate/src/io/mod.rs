@@ -2,6 +2,7 @@
 
 mod cf;
 mod combine;
+mod direct;
 mod files;
 mod read;
 

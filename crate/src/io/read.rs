@@ -174,6 +174,14 @@ struct NetcdfSlab {
 
 impl ChunkSource for NetcdfSlab {
     fn read(&self) -> Result<Arc<ArrayData>> {
+        if let Some(raw) = self.read_direct() {
+            let error = |reason: String| Error::FileVariable {
+                path: self.path.clone(),
+                variable: self.variable.clone(),
+                reason,
+            };
+            return Ok(Arc::new(self.decoding.decode(raw).map_err(error)?));
+        }
         files::quiet_hdf5_on_this_thread();
         let file = self.pool.get(&self.path)?;
         let full: Vec<usize> = self.shape.iter().map(|_| 0).collect();
@@ -181,7 +189,7 @@ impl ChunkSource for NetcdfSlab {
     }
 
     fn read_part(&self, axis: usize, range: std::ops::Range<usize>) -> Result<Arc<ArrayData>> {
-        if self.shape.is_empty() {
+        if self.shape.is_empty() || (range.start == 0 && range.end == self.shape[axis]) {
             return self.read();
         }
         files::quiet_hdf5_on_this_thread();
@@ -196,6 +204,50 @@ impl ChunkSource for NetcdfSlab {
     fn describe(&self) -> String {
         format!("{}:{}", self.path.display(), self.variable)
     }
+}
+
+/// Variables smaller than this are read through libnetcdf: the fast path's set-up
+/// costs more than it saves.
+const DIRECT_MIN_ELEMENTS: usize = 4096;
+
+impl NetcdfSlab {
+    /// The whole slab through the parallel fast path (`io::direct`), when its layout
+    /// allows.
+    fn read_direct(&self) -> Option<ArrayData> {
+        if self.shape.iter().product::<usize>() < DIRECT_MIN_ELEMENTS {
+            return None;
+        }
+        let bytes =
+            super::direct::read_whole_chunk(&self.path, &self.variable, &self.shape)?.decode()?;
+        bytes_to_array(self.raw, &bytes, &self.shape)
+    }
+}
+
+/// Little-endian bytes as an array of a storage type.
+fn bytes_to_array(dtype: DType, bytes: &[u8], shape: &[usize]) -> Option<ArrayData> {
+    macro_rules! typed {
+        ($t:ty, $variant:ident) => {{
+            const N: usize = std::mem::size_of::<$t>();
+            let values: Vec<$t> = bytes
+                .chunks_exact(N)
+                .map(|b| <$t>::from_le_bytes(b.try_into().expect("chunks of N bytes")))
+                .collect();
+            ArrayData::$variant(ArrayD::from_shape_vec(IxDyn(shape), values).ok()?)
+        }};
+    }
+    Some(match dtype {
+        DType::F32 => typed!(f32, F32),
+        DType::F64 => typed!(f64, F64),
+        DType::I8 => typed!(i8, I8),
+        DType::U8 => typed!(u8, U8),
+        DType::I16 => typed!(i16, I16),
+        DType::U16 => typed!(u16, U16),
+        DType::I32 => typed!(i32, I32),
+        DType::U32 => typed!(u32, U32),
+        DType::I64 => typed!(i64, I64),
+        DType::U64 => typed!(u64, U64),
+        DType::Time(_) => return None,
+    })
 }
 
 fn read_slab(

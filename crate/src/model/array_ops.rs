@@ -58,8 +58,12 @@ impl ArrayData {
             });
         }
         Ok(map_array!(self, a => {
-            let flat: Vec<_> = a.iter().copied().collect();
-            ArrayD::from_shape_vec(IxDyn(shape), flat).expect("sizes checked above")
+            if a.is_standard_layout() {
+                a.clone().into_shape_with_order(IxDyn(shape)).expect("sizes checked above")
+            } else {
+                let flat: Vec<_> = a.iter().copied().collect();
+                ArrayD::from_shape_vec(IxDyn(shape), flat).expect("sizes checked above")
+            }
         }))
     }
 
