@@ -22,7 +22,8 @@ pub mod model;
 
 pub mod analysis;
 pub mod compute;
-mod notebook;
+#[doc(hidden)]
+pub mod notebook;
 pub mod sample;
 
 pub use analysis::{IntoDims, IntoSelection, Label, Pos, Resample, Selector};
@@ -40,6 +41,7 @@ pub use ndarray;
 
 /// Everything a notebook needs, imported whole by the Rust (geoxr) kernel.
 pub mod prelude {
+    pub use crate::time;
     pub use crate::{
         cpu_count, open_dataset, open_mfdataset, virtual_memory, Calendar, Client, DataArray,
         Dataset, Error, Pos, Reduction, Selector, Variable,

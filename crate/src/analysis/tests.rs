@@ -330,3 +330,33 @@ fn integer_reductions_widen_and_counts_skip_nan() {
     let eager_both = rain().mean(["time", "lat"]).unwrap();
     assert!(same_bits(&values(&lazy_both), &values(&eager_both)));
 }
+
+#[test]
+fn arithmetic_broadcasts_by_name_and_keeps_float32() {
+    let da = rain();
+    let anomaly = (&da - &da.mean("time").unwrap()).unwrap();
+    assert_eq!(anomaly.dims(), ["time", "lon", "lat"]);
+    assert_eq!(anomaly.dtype(), crate::DType::F32);
+    let a = values(&anomaly);
+    let m = values(&da.mean("time").unwrap());
+    let v = values(&da);
+    assert_eq!(a[7].to_bits(), (v[7] - m[7]).to_bits());
+    let lazy = (&da.chunk("time", 5).unwrap() - &da.mean("time").unwrap()).unwrap();
+    assert!(
+        lazy.is_lazy(),
+        "a lazy left operand with an in-memory right one stays lazy"
+    );
+    assert!(same_bits(&values(&lazy), &a));
+    let doubled = (&da * 2.0).unwrap();
+    assert_eq!(values(&doubled)[1], v[1] * 2.0);
+    let per_lat = da.isel(("lon", 0)).unwrap().isel(("time", 0)).unwrap();
+    let outer = (&da.isel(("lat", 0)).unwrap() + &per_lat).unwrap();
+    assert_eq!(
+        outer.dims(),
+        ["time", "lon", "lat"],
+        "the right operand's extra dims go last"
+    );
+    let wrong = da.isel(("lon", 0..2)).unwrap();
+    let err = (&da + &wrong).unwrap_err().to_string();
+    assert!(err.contains("`lon`"), "{err}");
+}

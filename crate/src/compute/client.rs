@@ -75,6 +75,11 @@ impl Client {
         Ok(self.reconfigured())
     }
 
+    /// Number of workers.
+    pub fn workers(&self) -> usize {
+        self.n_workers
+    }
+
     /// Threads in the pool.
     pub fn threads(&self) -> usize {
         self.n_workers * self.threads_per_worker
@@ -136,26 +141,6 @@ impl fmt::Debug for Client {
             .field("threads_per_worker", &self.threads_per_worker)
             .field("memory_limit", &self.memory_limit)
             .finish()
-    }
-}
-
-impl fmt::Display for Client {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let memory = match self.memory_limit {
-            Some(m) => format!(
-                "{} per worker, {} in all",
-                crate::notebook::human_bytes_pub(m),
-                crate::notebook::human_bytes_pub(m * self.n_workers as u64)
-            ),
-            None => "no limit".into(),
-        };
-        write!(
-            f,
-            "<geoxr.Client>\nWorkers: {}  Threads per worker: {}  Threads: {}\nMemory: {memory}\nScheduler: threads in this kernel (no dashboard)",
-            self.n_workers,
-            self.threads_per_worker,
-            self.threads()
-        )
     }
 }
 

@@ -5,6 +5,7 @@ mod combine;
 mod direct;
 mod files;
 mod read;
+mod write;
 
 pub use combine::open_mfdataset;
 pub use read::open_dataset;

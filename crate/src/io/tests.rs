@@ -445,3 +445,116 @@ fn sample_generator_writes_the_imerg_layout() {
         .all(|(x, y)| x == y || (x.is_nan() && y.is_nan())));
     let _ = ArrayData::zeros(DType::F32, &[1]);
 }
+
+#[test]
+fn to_netcdf_round_trips_values_coordinates_and_attributes() {
+    let dir = Scratch::new();
+    write_days(&dir, &[17_563, 17_564, 17_565]);
+    let ds = open_mfdataset(&dir.pattern("day-*.nc4")).unwrap();
+    let out = dir.path("copy.nc");
+    ds.to_netcdf(&out).unwrap();
+    let back = open_dataset(&out).unwrap();
+    for name in ["rain", "packed", "count", "time", "lon", "lat"] {
+        let (a, b) = (
+            ds.get(name).unwrap().load().unwrap(),
+            back.get(name).unwrap().load().unwrap(),
+        );
+        assert_eq!(a.dtype(), b.dtype(), "{name}");
+        let (va, vb) = (
+            a.values().unwrap().to_f64_vec(),
+            b.values().unwrap().to_f64_vec(),
+        );
+        assert!(
+            va.iter()
+                .zip(&vb)
+                .all(|(x, y)| x == y || (x.is_nan() && y.is_nan())),
+            "{name}"
+        );
+        assert_eq!(a.attrs(), b.attrs(), "{name}");
+    }
+    assert_eq!(back.attrs().get("title"), ds.attrs().get("title"));
+    let time = back.get("time").unwrap();
+    assert_eq!(time.dtype(), DType::Time(Calendar::Julian));
+    // A reduced array writes and reads back too.
+    let mean = ds.get("rain").unwrap().mean("time").unwrap();
+    mean.to_netcdf(dir.path("mean.nc")).unwrap();
+    let again = open_dataset(dir.path("mean.nc"))
+        .unwrap()
+        .get("rain")
+        .unwrap();
+    let (a, b) = (
+        again.to_ndarray::<f32>().unwrap(),
+        mean.to_ndarray::<f32>().unwrap(),
+    );
+    assert!(a
+        .iter()
+        .zip(b.iter())
+        .all(|(x, y)| x.to_bits() == y.to_bits()));
+}
+
+#[test]
+fn to_netcdf_names_bad_paths() {
+    let dir = Scratch::new();
+    write_days(&dir, &[17_563]);
+    let ds = open_mfdataset(&dir.pattern("day-*.nc4")).unwrap();
+    let err = ds
+        .to_netcdf(dir.path("nowhere/out.nc"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("nowhere") && err.contains("does not exist"),
+        "{err}"
+    );
+    let err = ds.to_netcdf(dir.path("out.png")).unwrap_err().to_string();
+    assert!(err.contains("out.png") && err.contains(".nc"), "{err}");
+    let stacked = ds.get("rain").unwrap().stack("z", ["lat", "lon"]).unwrap();
+    assert!(stacked
+        .to_netcdf(dir.path("z.nc"))
+        .unwrap_err()
+        .to_string()
+        .contains("unstack"));
+}
+
+#[test]
+fn the_tutorial_box_selects_131_by_47_and_stacks_to_6157() {
+    let dir = Scratch::new();
+    crate::sample::SampleSpec::tutorial()
+        .days(2)
+        .write_to(&dir.0)
+        .unwrap();
+    let imerg = open_mfdataset(&dir.pattern("3B-DAY.MS.MRG.3IMERG.2018*.nc4")).unwrap();
+    // The bounds of the tutorial's box, as the Python notebook computed them.
+    let subset = imerg
+        .sel([
+            ("lon", -74.13671875..=-60.984375),
+            ("lat", -15.3724475816178..=-10.685765151760275),
+        ])
+        .unwrap();
+    assert_eq!(subset.dims().get("lon"), Some(131));
+    assert_eq!(subset.dims().get("lat"), Some(47));
+    assert_eq!(subset.dims().get("nv"), Some(2));
+    let lon = subset.get("lon").unwrap().values().unwrap().to_f64_vec();
+    assert!((lon[0] + 74.05).abs() < 1e-4 && (lon[130] + 61.05).abs() < 1e-4);
+    let lat = subset.get("lat").unwrap().values().unwrap().to_f64_vec();
+    assert!((lat[0] + 15.35).abs() < 1e-4 && (lat[46] + 10.75).abs() < 1e-4);
+    let stacked = subset
+        .get("HQprecipitation")
+        .unwrap()
+        .stack("z", ["lat", "lon"])
+        .unwrap();
+    assert_eq!(stacked.sizes().to_string(), "{time: 2, z: 6157}");
+    let x = crate::Client::new()
+        .persist(&stacked)
+        .unwrap()
+        .transpose()
+        .unwrap();
+    assert_eq!(x.sizes().to_string(), "{z: 6157, time: 2}");
+    let text = x.to_string();
+    assert!(text.contains("MultiIndex[lat, lon]"), "{text}");
+    // One chunk of the full grid does not fit in 1 MB.
+    let tight = crate::Client::new().memory_limit("1MB").unwrap();
+    let err = tight
+        .load(&imerg.get("HQprecipitation").unwrap().mean("time").unwrap())
+        .unwrap_err();
+    assert!(err.to_string().contains("memory limit is 1.0 MB"), "{err}");
+}

@@ -154,6 +154,11 @@ impl DataArray {
         self
     }
 
+    /// Stacked dimensions with their levels.
+    pub fn multi_indexes(&self) -> &[(String, Vec<String>)] {
+        &self.multi_index
+    }
+
     /// The levels of a stacked dimension, if `dim` has a multi-index.
     pub fn levels(&self, dim: &str) -> Option<&[String]> {
         self.multi_index

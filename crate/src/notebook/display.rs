@@ -6,6 +6,7 @@ use super::html::{dataarray_html, dataset_html};
 use super::system::VirtualMemory;
 use super::text::{dataarray_text, dataset_text};
 use crate::model::{DataArray, Dataset, Sizes};
+use crate::{Client, Resample};
 
 /// Prints one evcxr MIME block.
 pub(crate) fn send(mime: &str, content: &str) {
@@ -37,6 +38,21 @@ impl Sizes {
 
 impl VirtualMemory {
     /// Shows total and available memory inline in a notebook.
+    pub fn evcxr_display(&self) {
+        send("text/plain", &self.to_string());
+    }
+}
+
+impl Client {
+    /// Shows the client as a card: workers, threads, memory limit.
+    pub fn evcxr_display(&self) {
+        send("text/plain", &self.to_string());
+        send("text/html", &super::html::client_html(self));
+    }
+}
+
+impl Resample {
+    /// Shows the bins waiting for a reduction.
     pub fn evcxr_display(&self) {
         send("text/plain", &self.to_string());
     }

@@ -139,8 +139,13 @@ pub(crate) fn preview(data: &ArrayData, width: usize) -> String {
 
 /// What a lazy array is made of, as one line.
 pub(crate) fn lazy_summary(lazy: &ChunkedArray) -> String {
+    let kind = if lazy.is_persisted() {
+        "persisted"
+    } else {
+        "lazy"
+    };
     format!(
-        "lazy<chunksize={}, chunks={}>",
+        "{kind}<chunksize={}, chunks={}>",
         tuple(&lazy.chunk_shape()),
         lazy.chunks().len()
     )

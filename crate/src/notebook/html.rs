@@ -33,7 +33,7 @@ const STYLE: &str = "<style>\
 .gx-repr summary{cursor:pointer;font-weight:600;color:#2a5da8}\
 .gx-repr summary .gx-count{color:#888;font-weight:400}\
 .gx-repr table{border-collapse:collapse;margin-left:14px}\
-.gx-repr td{padding:1px 10px 1px 0;vertical-align:top;text-align:left;white-space:nowrap}\
+.gx-repr table tr td{padding:1px 10px 1px 0;vertical-align:top;text-align:left;white-space:nowrap}\
 .gx-repr td.gx-name{font-weight:600}\
 .gx-repr td.gx-index{font-weight:700;text-decoration:underline}\
 .gx-repr td.gx-dtype,.gx-repr td.gx-size{color:#777}\
@@ -62,7 +62,12 @@ fn sizes_html(sizes: &Sizes, indexed: &[&str]) -> String {
 fn preview_html(v: &Variable) -> String {
     match v.data() {
         Data::Lazy(lazy) => format!(
-            "<span class=\"gx-lazy\">lazy · chunksize {} · {} chunks</span>",
+            "<span class=\"gx-lazy\">{} · chunksize {} · {} chunks</span>",
+            if lazy.is_persisted() {
+                "persisted in memory"
+            } else {
+                "lazy"
+            },
             tuple(&lazy.chunk_shape()),
             lazy.chunks().len()
         ),
@@ -199,4 +204,32 @@ mod tests {
             "&lt;b a=&quot;x&quot;&gt;&amp;&#39;"
         );
     }
+}
+
+/// The HTML card of a client.
+pub(crate) fn client_html(client: &crate::Client) -> String {
+    let memory = match client.memory_limit_total() {
+        Some(total) => format!(
+            "{} per worker, {} in all",
+            human_bytes((total / client.workers() as u64) as usize),
+            human_bytes(total as usize)
+        ),
+        None => "no limit".into(),
+    };
+    let state = if client.is_running() {
+        "running"
+    } else {
+        "idle (threads start on first use)"
+    };
+    format!(
+        "{STYLE}<div class=\"gx-repr\"><div class=\"gx-head\"><span class=\"gx-type\">geoxr.Client</span></div>\
+         <table><tr><td class=\"gx-name\">Workers</td><td>{}</td><td class=\"gx-name\">Threads per worker</td><td>{}</td></tr>\
+         <tr><td class=\"gx-name\">Total threads</td><td>{}</td><td class=\"gx-name\">Memory</td><td>{}</td></tr>\
+         <tr><td class=\"gx-name\">Scheduler</td><td colspan=\"3\">threads in this kernel, {}; no dashboard</td></tr></table></div>",
+        client.workers(),
+        client.threads() / client.workers(),
+        client.threads(),
+        escape(&memory),
+        state
+    )
 }

@@ -6,14 +6,12 @@ mod format;
 mod html;
 mod system;
 mod text;
+mod timing;
 
 pub use html::escape;
-
-/// Bytes as xarray prints them (`334MB`).
-pub(crate) fn human_bytes_pub(n: u64) -> String {
-    format::human_bytes(n as usize)
-}
 pub use system::{cpu_count, virtual_memory, VirtualMemory};
+#[doc(hidden)]
+pub use timing::Timer;
 
 #[cfg(test)]
 pub(crate) fn dataset_html_for_tests(ds: &crate::Dataset) -> String {

@@ -14,9 +14,13 @@ fn column_width(names: impl Iterator<Item = usize>) -> usize {
 fn variable_line(out: &mut String, name: &str, v: &Variable, is_index: bool, col: usize) {
     let marker = if is_index { "  * " } else { "    " };
     let head = format!("{marker}{name}");
+    let dims = if v.dims().is_empty() {
+        String::new()
+    } else {
+        format!("({}) ", v.dims().join(", "))
+    };
     let mut line = format!(
-        "{head:<col$}({}) {} {} ",
-        v.dims().join(", "),
+        "{head:<col$}{dims}{} {} ",
         v.dtype(),
         human_bytes(v.nbytes())
     );
@@ -38,13 +42,23 @@ fn attrs_section(out: &mut String, attrs: &Attrs) {
     }
 }
 
-fn coords_section(out: &mut String, coords: &[(String, Variable)], col: usize) {
+fn coords_section(
+    out: &mut String,
+    coords: &[(String, Variable)],
+    multi: &[(String, Vec<String>)],
+    col: usize,
+) {
     if coords.is_empty() {
         return;
     }
     out.push_str("Coordinates:\n");
+    for (dim, levels) in multi {
+        let head = format!("  * {dim}");
+        let _ = writeln!(out, "{head:<col$}({dim}) MultiIndex[{}]", levels.join(", "));
+    }
     for (name, c) in coords {
-        let is_index = c.dims().len() == 1 && c.dims()[0] == *name;
+        let is_level = multi.iter().any(|(_, levels)| levels.contains(name));
+        let is_index = is_level || (c.dims().len() == 1 && c.dims()[0] == *name);
         variable_line(out, name, c, is_index, col);
     }
 }
@@ -65,7 +79,7 @@ pub(crate) fn dataset_text(ds: &Dataset) -> String {
         .map(|(n, _)| n.len());
     let col = column_width(names);
     let _ = writeln!(out, "{:<col$}{}", "Dimensions:", sizes_inline(ds.dims()));
-    coords_section(&mut out, ds.coords(), col);
+    coords_section(&mut out, ds.coords(), &[], col);
     let without: Vec<&str> = ds
         .dims()
         .iter()
@@ -107,7 +121,7 @@ pub(crate) fn dataarray_text(da: &DataArray) -> String {
         values_column(da.variable(), WIDTH)
     );
     let col = column_width(da.coords().iter().map(|(n, _)| n.len()));
-    coords_section(&mut out, da.coords(), col);
+    coords_section(&mut out, da.coords(), da.multi_indexes(), col);
     attrs_section(&mut out, da.attrs());
     out.trim_end().to_owned()
 }
@@ -121,5 +135,41 @@ impl fmt::Display for Dataset {
 impl fmt::Display for DataArray {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&dataarray_text(self))
+    }
+}
+
+impl fmt::Display for crate::Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let memory = match self.memory_limit_total() {
+            Some(total) => format!(
+                "{} per worker, {} in all",
+                human_bytes((total / self.workers() as u64) as usize),
+                human_bytes(total as usize)
+            ),
+            None => "no limit".into(),
+        };
+        write!(
+            f,
+            "<geoxr.Client>\nWorkers: {}, threads per worker: {}, threads: {}\nMemory: {memory}\nScheduler: threads in this kernel (no dashboard)",
+            self.workers(),
+            self.threads() / self.workers(),
+            self.threads()
+        )
+    }
+}
+
+impl fmt::Display for crate::Resample {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bins = self.bins();
+        write!(f, "<geoxr.Resample> {} bins", bins.len())?;
+        if let (Some(first), Some(last)) = (bins.first(), bins.last()) {
+            write!(
+                f,
+                " labelled {} ... {}",
+                first.0.date_string(),
+                last.0.date_string()
+            )?;
+        }
+        f.write_str("; reduce with .mean(), .sum(), .std(), ...")
     }
 }

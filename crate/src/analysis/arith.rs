@@ -1,0 +1,260 @@
+//! Arithmetic: `+ - * /` between arrays and numbers, and between arrays matched by
+//! dimension name (broadcasting: the result has the left operand's dimensions, then
+//! the right operand's others). Operators give a `Result`, since arrays may not fit:
+//! `(&a - &b)?`, `(&a * 2.0)?`.
+//!
+//! Float32 stays float32 (with float32 or number operands); anything else computes in
+//! float64. Scalar arithmetic on lazy arrays stays lazy; array-array arithmetic stays
+//! lazy when the right operand is in memory and lacks the left's chunked dimension,
+//! and otherwise loads both operands.
+
+use std::ops::{Add, Div, Mul, Sub};
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn};
+
+use crate::compute::sources::ChunkFn;
+use crate::error::{Error, Result};
+use crate::model::{ArrayData, DType, Data, DataArray, Variable};
+
+/// One of the four operations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+}
+
+impl BinaryOp {
+    fn apply(self, a: f64, b: f64) -> f64 {
+        match self {
+            BinaryOp::Add => a + b,
+            BinaryOp::Sub => a - b,
+            BinaryOp::Mul => a * b,
+            BinaryOp::Div => a / b,
+        }
+    }
+
+    fn symbol(self) -> char {
+        match self {
+            BinaryOp::Add => '+',
+            BinaryOp::Sub => '-',
+            BinaryOp::Mul => '*',
+            BinaryOp::Div => '/',
+        }
+    }
+}
+
+fn out_dtype(a: DType, b: Option<DType>) -> Result<DType> {
+    if matches!(a, DType::Time(_)) || matches!(b, Some(DType::Time(_))) {
+        return Err(Error::invalid(
+            "arithmetic",
+            "times cannot be added, subtracted, multiplied or divided",
+        ));
+    }
+    Ok(match (a, b) {
+        (DType::F32, None | Some(DType::F32)) => DType::F32,
+        _ => DType::F64,
+    })
+}
+
+fn from_f64(a: ArrayD<f64>, dtype: DType) -> ArrayData {
+    match dtype {
+        DType::F32 => ArrayData::F32(a.mapv(|v| v as f32)),
+        _ => ArrayData::F64(a),
+    }
+}
+
+fn scalar_kernel(data: &ArrayData, x: f64, op: BinaryOp, dtype: DType) -> ArrayData {
+    match (data, dtype) {
+        (ArrayData::F32(a), DType::F32) => {
+            let x = x as f32;
+            ArrayData::F32(a.mapv(|v| op.apply(v as f64, x as f64) as f32))
+        }
+        _ => from_f64(data.to_f64_array().mapv(|v| op.apply(v, x)), dtype),
+    }
+}
+
+impl DataArray {
+    /// `self op x` for a number `x`, element by element.
+    pub fn apply_scalar(&self, op: BinaryOp, x: f64) -> Result<DataArray> {
+        let dtype = out_dtype(self.dtype(), None)?;
+        let data = match self.data() {
+            Data::InMemory(a) => Data::from(scalar_kernel(a, x, op, dtype)),
+            Data::Lazy(lazy) => {
+                let f: ChunkFn = Arc::new(move |c: &ArrayData| Ok(scalar_kernel(c, x, op, dtype)));
+                Data::Lazy(lazy.map_chunks(dtype, lazy.shape().to_vec(), lazy.axis(), 1, f)?)
+            }
+        };
+        let variable = Variable::new(self.dims().to_vec(), data)?;
+        self.with_parts(variable, self.coords().to_vec())
+    }
+
+    /// `self op other`, matching dimensions by name.
+    pub fn apply_array(&self, op: BinaryOp, other: &DataArray) -> Result<DataArray> {
+        let dtype = out_dtype(self.dtype(), Some(other.dtype()))?;
+        // Shared dimensions must have the same length and the same labels.
+        for (dim, n) in other.sizes().iter() {
+            if let Some(m) = self.sizes().get(dim) {
+                if m != n {
+                    return Err(Error::Shape {
+                        what: format!(
+                            "`{dim}` in {} {} {}",
+                            self.label(),
+                            op.symbol(),
+                            other.label()
+                        ),
+                        expected: vec![m],
+                        found: vec![n],
+                    });
+                }
+                if let (Ok(a), Ok(b)) = (self.coord(dim), other.coord(dim)) {
+                    if a.values().map(ArrayData::to_f64_vec)
+                        != b.values().map(ArrayData::to_f64_vec)
+                    {
+                        return Err(Error::invalid(
+                            format!(
+                                "`{dim}` in {} {} {}",
+                                self.label(),
+                                op.symbol(),
+                                other.label()
+                            ),
+                            "the two arrays have different labels; select the same labels first",
+                        ));
+                    }
+                }
+            }
+        }
+        let extra: Vec<String> = other
+            .dims()
+            .iter()
+            .filter(|d| !self.dims().contains(d))
+            .cloned()
+            .collect();
+        let dims: Vec<String> = self.dims().iter().chain(&extra).cloned().collect();
+        let shape: Vec<usize> = dims
+            .iter()
+            .map(|d| {
+                self.sizes()
+                    .get(d)
+                    .or_else(|| other.sizes().get(d))
+                    .unwrap_or(1)
+            })
+            .collect();
+        let other_loaded = other.load()?;
+        let right = other_loaded
+            .values()
+            .ok_or_else(|| Error::invalid("arithmetic", "operand not in memory"))?;
+        let right = Arc::new(align(right, other.dims(), &dims));
+        let data = match self.data() {
+            Data::Lazy(lazy)
+                if extra.is_empty() && !other.dims().contains(&self.dims()[lazy.axis()]) =>
+            {
+                let r = right.clone();
+                let f: ChunkFn = Arc::new(move |c: &ArrayData| {
+                    Ok(from_f64(combine(&c.to_f64_array(), &r, op)?, dtype))
+                });
+                Data::Lazy(lazy.map_chunks(dtype, shape, lazy.axis(), 1, f)?)
+            }
+            _ => {
+                let left = self.load()?;
+                let l = left
+                    .values()
+                    .ok_or_else(|| Error::invalid("arithmetic", "operand not in memory"))?;
+                let l = align(l, self.dims(), &dims);
+                Data::from(from_f64(combine(&l, &right, op)?, dtype))
+            }
+        };
+        let variable = Variable::new(dims, data)?;
+        let mut coords = self.coords().to_vec();
+        for (n, c) in other.coords() {
+            if !coords.iter().any(|(m, _)| m == n) {
+                coords.push((n.clone(), c.clone()));
+            }
+        }
+        let mut out = self.with_parts(variable, coords)?;
+        if other.name() != self.name() {
+            out = DataArray::new(None, out.variable().clone(), out.coords().to_vec())?;
+        }
+        Ok(out)
+    }
+
+    fn label(&self) -> String {
+        self.name()
+            .map(|n| format!("`{n}`"))
+            .unwrap_or_else(|| "array".into())
+    }
+}
+
+/// An operand's values in `f64`, with axes ordered as `target` and length-1 axes for
+/// the dimensions it lacks.
+fn align(data: &ArrayData, dims: &[String], target: &[String]) -> ArrayD<f64> {
+    let present: Vec<&String> = target.iter().filter(|d| dims.contains(d)).collect();
+    let order: Vec<usize> = present
+        .iter()
+        .map(|d| dims.iter().position(|x| x == *d).unwrap_or(0))
+        .collect();
+    let permuted = data.permute(&order).to_f64_array();
+    let shape: Vec<usize> = target
+        .iter()
+        .map(|d| {
+            dims.iter()
+                .position(|x| x == d)
+                .map_or(1, |i| data.shape()[i])
+        })
+        .collect();
+    permuted
+        .into_shape_with_order(IxDyn(&shape))
+        .expect("same number of elements")
+}
+
+fn combine(a: &ArrayD<f64>, b: &ArrayD<f64>, op: BinaryOp) -> Result<ArrayD<f64>> {
+    let shape: Vec<usize> = a
+        .shape()
+        .iter()
+        .zip(b.shape())
+        .map(|(x, y)| *x.max(y))
+        .collect();
+    let cannot = || {
+        Error::invalid(
+            "broadcasting",
+            format!("shapes {:?} and {:?}", a.shape(), b.shape()),
+        )
+    };
+    let a = a.broadcast(IxDyn(&shape)).ok_or_else(cannot)?;
+    let b = b.broadcast(IxDyn(&shape)).ok_or_else(cannot)?;
+    Ok(ndarray::Zip::from(&a)
+        .and(&b)
+        .map_collect(|x, y| op.apply(*x, *y)))
+}
+
+macro_rules! operators {
+    ($($trait:ident $method:ident $op:ident),*) => {$(
+        impl $trait<f64> for &DataArray {
+            type Output = Result<DataArray>;
+            fn $method(self, x: f64) -> Result<DataArray> {
+                self.apply_scalar(BinaryOp::$op, x)
+            }
+        }
+        impl $trait<&DataArray> for &DataArray {
+            type Output = Result<DataArray>;
+            fn $method(self, other: &DataArray) -> Result<DataArray> {
+                self.apply_array(BinaryOp::$op, other)
+            }
+        }
+        impl $trait<f64> for DataArray {
+            type Output = Result<DataArray>;
+            fn $method(self, x: f64) -> Result<DataArray> {
+                self.apply_scalar(BinaryOp::$op, x)
+            }
+        }
+        impl $trait<&DataArray> for DataArray {
+            type Output = Result<DataArray>;
+            fn $method(self, other: &DataArray) -> Result<DataArray> {
+                self.apply_array(BinaryOp::$op, other)
+            }
+        }
+    )*};
+}
+operators!(Add add Add, Sub sub Sub, Mul mul Mul, Div div Div);
