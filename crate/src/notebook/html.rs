@@ -193,19 +193,6 @@ pub(crate) fn dataarray_html(da: &DataArray) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            escape("<b a=\"x\">&'"),
-            "&lt;b a=&quot;x&quot;&gt;&amp;&#39;"
-        );
-    }
-}
-
 /// The HTML card of a client.
 pub(crate) fn client_html(client: &crate::Client) -> String {
     let memory = match client.memory_limit_total() {
@@ -232,4 +219,17 @@ pub(crate) fn client_html(client: &crate::Client) -> String {
         escape(&memory),
         state
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape("<b a=\"x\">&'"),
+            "&lt;b a=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
 }
