@@ -114,3 +114,64 @@ fn hq_precipitation_shows_as_a_labelled_lazy_array() {
         .first()
         .is_some_and(|h| h.contains("HQprecipitation")));
 }
+
+#[test]
+fn the_client_card_shows_workers_threads_and_memory() {
+    let card = cell("client");
+    assert!(
+        card.text
+            .contains("Workers: 2, threads per worker: 10, threads: 20"),
+        "{}",
+        card.text
+    );
+    assert!(
+        card.text.contains("8GB per worker, 16GB in all"),
+        "{}",
+        card.text
+    );
+    assert!(card
+        .html
+        .first()
+        .is_some_and(|h| h.contains("geoxr.Client")));
+    assert!(
+        cell("shutdown").text.trim().is_empty(),
+        "shutting down shows nothing"
+    );
+}
+
+#[test]
+fn the_box_keeps_131_longitudes_and_47_latitudes() {
+    let dims = cell("subset").text;
+    for needle in ["lon: 131", "lat: 47", "time: 303", "nv: 2"] {
+        assert!(dims.contains(needle), "`{needle}` missing from {dims}");
+    }
+}
+
+#[test]
+fn stacking_gives_6157_pixel_series() {
+    let stacked = cell("stack").text;
+    assert!(stacked.contains("(time: 303, z: 6157)>"), "{stacked}");
+    assert!(stacked.contains("MultiIndex[lat, lon]"), "{stacked}");
+    let x = cell("persist").text;
+    assert!(x.contains("(z: 6157, time: 303)>"), "{x}");
+    assert!(x.contains("persisted<"), "persisted data say so: {x}");
+}
+
+#[test]
+fn weekly_std_is_timed_and_identical_lazy_and_eager() {
+    for tag in ["weekly-lazy", "weekly-eager"] {
+        let c = cell(tag);
+        assert!(
+            c.text.contains("CPU times: user ") && c.text.contains("Wall time: "),
+            "{tag}: {}",
+            c.text
+        );
+        assert!(
+            c.text
+                .contains("<geoxr.DataArray 'HQprecipitation' (lon: 550, lat: 501)>"),
+            "{tag}: {}",
+            c.text
+        );
+    }
+    assert_eq!(cell("weekly-equal").text.trim(), "true");
+}

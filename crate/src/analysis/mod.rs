@@ -2,6 +2,7 @@
 //! or in memory with the same numbers either way.
 
 mod arith;
+mod compare;
 mod dims;
 mod reduce;
 mod resample;

@@ -109,17 +109,26 @@ impl ChunkedArray {
         len_factor: usize,
         f: ChunkFn,
     ) -> Result<ChunkedArray> {
+        // Chunks already in memory (persisted) are mapped now, so they stay in memory.
+        let eager = self.is_persisted();
         let chunks = self
             .chunks()
             .iter()
-            .map(|c| Chunk {
-                len: c.len * len_factor,
-                source: Arc::new(Mapped {
-                    source: c.source.clone(),
-                    f: f.clone(),
-                }),
+            .map(|c| {
+                let source: Arc<dyn ChunkSource> = if eager {
+                    Arc::new(MemoryChunk(Arc::new(f(&*c.source.read()?)?)))
+                } else {
+                    Arc::new(Mapped {
+                        source: c.source.clone(),
+                        f: f.clone(),
+                    })
+                };
+                Ok(Chunk {
+                    len: c.len * len_factor,
+                    source,
+                })
             })
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         ChunkedArray::new(dtype, shape, new_axis, chunks)
     }
 
