@@ -21,12 +21,14 @@ pub mod io;
 pub mod model;
 
 pub mod analysis;
+pub mod cluster;
 pub mod compute;
 #[doc(hidden)]
 pub mod notebook;
 pub mod sample;
 
 pub use analysis::{IntoDims, IntoSelection, Label, Pos, Resample, Selector};
+pub use cluster::{adjusted_rand_index, KMeans, KMeansModel, SpectralClustering, SpectralModel};
 pub use compute::{parse_bytes, Client, Computable, Reduction};
 pub use error::{Error, Result};
 pub use io::{open_dataset, open_mfdataset};
@@ -44,7 +46,7 @@ pub mod prelude {
     pub use crate::time;
     pub use crate::{
         cpu_count, open_dataset, open_mfdataset, virtual_memory, Calendar, Client, DataArray,
-        Dataset, Error, Pos, Reduction, Selector, Variable,
+        Dataset, Error, KMeans, Pos, Reduction, Selector, SpectralClustering, Variable,
     };
     pub use ndarray::{array, s, Array1, Array2, ArrayD};
 }

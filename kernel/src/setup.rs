@@ -14,6 +14,8 @@ use crate::{say, Result};
 pub const SAMPLE_DAYS: usize = 303;
 const SAMPLE_SEED: u64 = 2018;
 const SAMPLE_CALENDAR: &str = "julian";
+/// Bumped whenever the generator's output changes, so old sample files are redone.
+const SAMPLE_VERSION: u32 = 2;
 
 /// Runs a command, failing with its name and exit status.
 pub fn run(command: &mut Command) -> Result<()> {
@@ -201,7 +203,9 @@ pub fn kernel_spec(paths: &Paths, evcxr: &Path) -> Result<()> {
 pub fn sample_data(paths: &Paths) -> Result<()> {
     let dir = paths.imerg_data();
     let stamp = dir.join(".geoxr-sample");
-    let wanted = format!("days={SAMPLE_DAYS} seed={SAMPLE_SEED} calendar={SAMPLE_CALENDAR}\n");
+    let wanted = format!(
+        "version={SAMPLE_VERSION} days={SAMPLE_DAYS} seed={SAMPLE_SEED} calendar={SAMPLE_CALENDAR}\n"
+    );
     if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
         return Ok(());
     }

@@ -393,13 +393,13 @@ fn a_missing_name_lists_what_exists_and_loses_nothing() {
 fn sample_generator_writes_the_imerg_layout() {
     let dir = Scratch::new();
     let files = crate::sample::SampleSpec::tutorial()
-        .days(3)
+        .days(6)
         .write_to(&dir.0)
         .unwrap();
-    assert_eq!(files.len(), 3);
+    assert_eq!(files.len(), 6);
     assert!(files[0].ends_with("3B-DAY.MS.MRG.3IMERG.20180201-S000000-E235959.V06.nc4.nc4"));
     let ds = open_mfdataset(&dir.pattern("3B-DAY.MS.MRG.3IMERG.2018*.nc4")).unwrap();
-    assert_eq!(ds.dims().get("time"), Some(3));
+    assert_eq!(ds.dims().get("time"), Some(6));
     assert_eq!(ds.dims().get("lon"), Some(550));
     assert_eq!(ds.dims().get("lat"), Some(501));
     let hq = ds.get("HQprecipitation").unwrap();

@@ -167,6 +167,23 @@ impl DataArray {
             .map(|(_, l)| l.as_slice())
     }
 
+    /// The same array without attributes (as reductions and derived results are).
+    pub fn without_attrs(mut self) -> DataArray {
+        self.variable = self.variable.with_attrs(Attrs::default());
+        self
+    }
+
+    /// The array without the coordinate `name` (unchanged when it has none).
+    pub fn drop_coord(&self, name: &str) -> Result<DataArray> {
+        let coords = self
+            .coords
+            .iter()
+            .filter(|(n, _)| n != name)
+            .cloned()
+            .collect();
+        self.with_parts(self.variable.clone(), coords)
+    }
+
     /// Renamed.
     pub fn rename(mut self, name: &str) -> DataArray {
         self.name = Some(name.to_owned());

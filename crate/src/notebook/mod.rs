@@ -8,6 +8,7 @@ mod system;
 mod text;
 mod timing;
 
+pub(crate) use format::general as format_number;
 pub use html::escape;
 pub use system::{cpu_count, virtual_memory, VirtualMemory};
 #[doc(hidden)]

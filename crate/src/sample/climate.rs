@@ -161,6 +161,39 @@ pub(crate) struct DayFields {
     pub hq_precipitation_cnt: Vec<i16>,
 }
 
+/// A small patch with no retrieval on one day (the microwave sensors' swaths leave
+/// such holes). Patches fall in the far south-east and north-east of the grid, well
+/// away from the tutorial's study box, so its pixel series stay complete.
+struct RetrievalGap {
+    lon: f64,
+    lat: f64,
+    radius: f64,
+}
+
+impl RetrievalGap {
+    /// On every fifth day (the third, eighth, ...), one patch of about one degree.
+    fn of_day(seed: u64, day: u64) -> Vec<RetrievalGap> {
+        let mut rng = Rng::stream(seed, day, 3);
+        if day % 5 != 2 {
+            return Vec::new();
+        }
+        let (lon, lat) = if rng.uniform() < 0.5 {
+            (-45.0 + 10.0 * rng.uniform(), -33.0 + 5.0 * rng.uniform())
+        } else {
+            (-40.0 + 8.0 * rng.uniform(), 6.0 + 6.0 * rng.uniform())
+        };
+        vec![RetrievalGap {
+            lon,
+            lat,
+            radius: 0.4 + 0.6 * rng.uniform(),
+        }]
+    }
+
+    fn covers(&self, lon: f64, lat: f64) -> bool {
+        (lon - self.lon).powi(2) + (lat - self.lat).powi(2) < self.radius * self.radius
+    }
+}
+
 /// Value written where a retrieval is missing.
 pub(crate) const FILL: f32 = -9999.9;
 
@@ -196,6 +229,7 @@ pub(crate) fn day_fields(
         hq_precipitation_cnt: Vec::with_capacity(n),
     };
     let mut pixel = Rng::stream(seed, day_index, 2);
+    let gaps = RetrievalGap::of_day(seed, day_index);
     for (i, &lon) in grid.lon.iter().enumerate() {
         for (j, &lat) in grid.lat.iter().enumerate() {
             let (lon, lat) = (lon as f64, lat as f64);
@@ -213,7 +247,7 @@ pub(crate) fn day_fields(
                 0.0
             };
             let u = pixel.uniform();
-            let missing = u < 2.5e-4;
+            let missing = gaps.iter().any(|g| g.covers(lon, lat));
             let cal = amount as f32;
             let hq = if amount > 0.0 {
                 (amount * (0.7 + 0.35 * (u * 7.0).fract())) as f32

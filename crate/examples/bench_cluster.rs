@@ -1,0 +1,58 @@
+//! Benchmark of the tutorial's clustering: the 6157 pixel series × 303 days of the
+//! study box, spectral clustering exact and Nyström, wall time, peak memory and the
+//! k-means inertia on each embedding.
+//!
+//! `cargo run --release -p geoxr --example bench_cluster`
+
+use std::time::Instant;
+
+use geoxr::{Client, SpectralClustering};
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+fn main() -> geoxr::Result<()> {
+    let imerg = geoxr::open_mfdataset("data/IMERG/3B-DAY.MS.MRG.3IMERG.2018*.nc4")?;
+    let subset = imerg.sel([
+        ("lon", -74.13671875..=-60.984375),
+        ("lat", -15.3724475816178..=-10.685765151760275),
+    ])?;
+    let rainfall = subset.get("HQprecipitation")?.stack("z", ["lat", "lon"])?;
+    let x = Client::new().persist(&rainfall)?.transpose()?.load()?;
+    println!(
+        "X: {} (peak RSS so far {:.0} MiB)",
+        x.sizes(),
+        peak_rss_mib()
+    );
+    for (name, estimator) in [
+        (
+            "exact",
+            SpectralClustering::exact(8)
+                .random_state(0)
+                .drop_nonfinite(true),
+        ),
+        (
+            "Nyström",
+            SpectralClustering::approximate(8)
+                .random_state(0)
+                .drop_nonfinite(true),
+        ),
+    ] {
+        let t = Instant::now();
+        let model = estimator.fit(&x)?;
+        println!(
+            "\n{name}: {:.3} s, peak RSS {:.0} MiB\n{model}",
+            t.elapsed().as_secs_f64(),
+            peak_rss_mib()
+        );
+    }
+    Ok(())
+}
