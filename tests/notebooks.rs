@@ -175,3 +175,40 @@ fn weekly_std_is_timed_and_identical_lazy_and_eager() {
     }
     assert_eq!(cell("weekly-equal").text.trim(), "true");
 }
+
+#[test]
+fn the_pixels_fall_into_eight_regimes_that_unstack_to_a_map() {
+    assert!(
+        cell("estimator")
+            .text
+            .contains("SpectralClustering(Nyström, n_clusters=8"),
+        "{}",
+        cell("estimator").text
+    );
+    let fit = cell("fit");
+    assert!(
+        fit.text.contains("CPU times: user ") && fit.text.contains("Wall time: "),
+        "{}",
+        fit.text
+    );
+    assert!(fit.text.contains("fitted on 6157 samples"), "{}", fit.text);
+    assert_eq!(cell("labels").text.trim(), "[6157]");
+    let regimes = cell("regimes").text;
+    assert!(
+        regimes.contains("<geoxr.DataArray 'labels' (lat: 47, lon: 131)>"),
+        "{regimes}"
+    );
+    assert!(regimes.contains("int64"), "{regimes}");
+    // Every value shown is a regime number 0-7.
+    let values_line = regimes.lines().nth(1).unwrap_or_default();
+    let numbers: Vec<i64> = values_line
+        .split_whitespace()
+        .skip(1)
+        .filter(|w| *w != "...")
+        .map(|w| w.parse().unwrap_or(-99))
+        .collect();
+    assert!(
+        !numbers.is_empty() && numbers.iter().all(|n| (0..8).contains(n)),
+        "{values_line}"
+    );
+}

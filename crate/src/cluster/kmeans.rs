@@ -192,9 +192,10 @@ pub struct KMeansModel {
 }
 
 impl KMeansModel {
-    /// The cluster of every sample, labelled like the samples.
-    pub fn labels(&self) -> &DataArray {
-        &self.labels
+    /// The cluster of every sample, labelled like the samples (a cheap copy: the
+    /// values are shared).
+    pub fn labels(&self) -> DataArray {
+        self.labels.clone()
     }
     /// Centroids, one row per cluster.
     pub fn centroids(&self) -> &Array2<f64> {

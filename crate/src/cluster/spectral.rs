@@ -377,9 +377,10 @@ pub struct SpectralModel {
 }
 
 impl SpectralModel {
-    /// The cluster of every sample, labelled like the samples.
-    pub fn labels(&self) -> &DataArray {
-        &self.labels
+    /// The cluster of every sample, labelled like the samples (a cheap copy: the
+    /// values are shared).
+    pub fn labels(&self) -> DataArray {
+        self.labels.clone()
     }
     /// Number of samples in each cluster.
     pub fn cluster_sizes(&self) -> &[usize] {

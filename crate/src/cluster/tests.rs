@@ -54,7 +54,7 @@ fn rings(per: usize) -> (Array2<f64>, Vec<i64>) {
     (points, truth)
 }
 
-fn labels(model_labels: &DataArray) -> Vec<i64> {
+fn labels(model_labels: DataArray) -> Vec<i64> {
     model_labels
         .to_ndarray::<i64>()
         .unwrap()

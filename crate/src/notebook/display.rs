@@ -57,3 +57,20 @@ impl Resample {
         send("text/plain", &self.to_string());
     }
 }
+
+macro_rules! plain_display {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// Shows the value inline in a notebook (its text form).
+            pub fn evcxr_display(&self) {
+                send("text/plain", &self.to_string());
+            }
+        }
+    )*};
+}
+plain_display!(
+    crate::KMeans,
+    crate::KMeansModel,
+    crate::SpectralClustering,
+    crate::SpectralModel
+);
