@@ -299,12 +299,27 @@ impl SpectralClustering {
             embedding.row_mut(*sample).assign(&v2.row(pos));
         }
         let eigenvalues: Vec<f64> = top.iter().map(|i| values[*i]).collect();
+        // Approximate degrees (without self-loops) and typical distances, from the
+        // sampled rows, for the same diagnostics as the exact method.
+        // d1 counts each sampled row's own affinity (1); d2 does not.
+        let min_degree = d1
+            .iter()
+            .map(|d| 1.0 / (d * d) - 1.0)
+            .chain(d2.iter().map(|d| 1.0 / (d * d)))
+            .fold(f64::INFINITY, f64::min)
+            .max(0.0);
+        let mut sq: Vec<f64> = a
+            .indexed_iter()
+            .filter(|((i, j), _)| i < j)
+            .map(|(_, v)| -v.max(f64::MIN_POSITIVE).ln() / gamma)
+            .collect();
+        sq.sort_by(f64::total_cmp);
         let spectrum = Spectrum {
             residuals: Vec::new(),
             eigenvalues,
             converged: true,
-            min_degree: None,
-            median_sq_distance: None,
+            min_degree: Some(min_degree),
+            median_sq_distance: sq.get(sq.len() / 2).copied(),
             components: None,
             stored: None,
             n,
