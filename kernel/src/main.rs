@@ -52,6 +52,10 @@ fn tutorial(paths: &Paths) -> Result<()> {
         let html = run::export_html(paths, &executed)?;
         let parsed = Notebook::read(&executed)?;
         let images = write_images(&parsed, &out)?;
+        say("  seconds per cell:");
+        for (first_line, seconds) in parsed.cell_times() {
+            say(format!("  {seconds:>7.2}  {first_line}"));
+        }
         say(format!("wrote {}", executed.display()));
         say(format!("wrote {}", html.display()));
         for image in &images {

@@ -114,12 +114,44 @@ impl Notebook {
             .collect()
     }
 
+    /// Seconds each code cell took to run, from the timestamps Jupyter's client
+    /// records (`metadata.execution`), with the cell's first line.
+    pub fn cell_times(&self) -> Vec<(String, f64)> {
+        let empty = Vec::new();
+        let cells = self.json["cells"].as_array().unwrap_or(&empty);
+        cells
+            .iter()
+            .filter(|c| c["cell_type"] == "code")
+            .filter_map(|c| {
+                let e = &c["metadata"]["execution"];
+                let start = seconds_of_day(e["iopub.execute_input"].as_str()?)?;
+                let end = seconds_of_day(e["shell.execute_reply"].as_str()?)?;
+                let first = text_of(&c["source"])
+                    .lines()
+                    .next()
+                    .unwrap_or("")
+                    .to_owned();
+                Some((first, (end - start).rem_euclid(86_400.0)))
+            })
+            .collect()
+    }
+
     /// The first code cell carrying a tag.
     pub fn cell_tagged(&self, tag: &str) -> Option<CellOutput> {
         self.cells()
             .into_iter()
             .find(|c| c.tags.iter().any(|t| t == tag))
     }
+}
+
+/// Seconds since midnight of an ISO timestamp such as `2026-11-25T22:31:09.123456Z`.
+fn seconds_of_day(stamp: &str) -> Option<f64> {
+    let time = stamp.split('T').nth(1)?.trim_end_matches('Z');
+    let mut parts = time.split(':');
+    let h: f64 = parts.next()?.parse().ok()?;
+    let m: f64 = parts.next()?.parse().ok()?;
+    let s: f64 = parts.next()?.parse().ok()?;
+    Some(h * 3600.0 + m * 60.0 + s)
 }
 
 /// PNG images embedded in HTML as `data:image/png;base64,...`.
@@ -223,6 +255,21 @@ mod tests {
         assert!(problems(&clean).is_empty());
         let cell = clean.cell_tagged("t").unwrap();
         assert_eq!((cell.text.as_str(), cell.html.len()), ("1", 1));
+    }
+
+    #[test]
+    fn cell_times_come_from_the_execution_metadata() {
+        let json = serde_json::json!({"cells": [{"cell_type": "code", "source": "cpu_count()\n", "outputs": [],
+            "metadata": {"execution": {"iopub.execute_input": "2026-11-25T22:31:09.250Z",
+                                       "shell.execute_reply": "2026-11-25T22:31:10.000Z"}}}]});
+        let nb = Notebook {
+            path: PathBuf::from("t.ipynb"),
+            json,
+        };
+        let times = nb.cell_times();
+        assert_eq!(times.len(), 1);
+        assert_eq!(times[0].0, "cpu_count()");
+        assert!((times[0].1 - 0.75).abs() < 1e-9);
     }
 
     #[test]
