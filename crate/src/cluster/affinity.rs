@@ -195,3 +195,92 @@ pub(crate) fn normalised_affinity(x: &Array2<f64>, gamma: f64) -> Affinity {
         median_sq_distance,
     }
 }
+
+/// The normalised affinity as a dense matrix (for shift-and-invert), with the same
+/// degrees and diagnostics as [`normalised_affinity`].
+pub(crate) struct DenseAffinity {
+    pub matrix: Array2<f64>,
+    pub sqrt_degree: Vec<f64>,
+    pub min_degree: f64,
+    pub median_sq_distance: f64,
+}
+
+/// Builds `D^-1/2 A D^-1/2` densely (no entry dropped).
+pub(crate) fn dense_normalised_affinity(x: &Array2<f64>, gamma: f64) -> DenseAffinity {
+    let n = x.nrows();
+    let norms: Vec<f64> = x.outer_iter().map(|r| r.dot(&r)).collect();
+    let mut matrix = Array2::<f64>::zeros((n, n));
+    let mut sample = Vec::new();
+    // Affinities first (rows in parallel), then degrees, then normalisation.
+    matrix
+        .axis_chunks_iter_mut(Axis(0), ROWS_PER_BLOCK)
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(b, mut rows)| {
+            let start = b * ROWS_PER_BLOCK;
+            let d = sq_distances(x, &norms, start..start + rows.nrows());
+            for (bi, (mut out, dist)) in rows.outer_iter_mut().zip(d.outer_iter()).enumerate() {
+                let i = start + bi;
+                for (j, (o, v)) in out.iter_mut().zip(dist.iter()).enumerate() {
+                    *o = if j == i { 0.0 } else { (-gamma * v).exp() };
+                }
+            }
+        });
+    for i in (0..n).step_by(97) {
+        for j in (i + 1..n).step_by(31) {
+            let a = matrix[[i, j]];
+            sample.push(if a > 0.0 {
+                -a.ln() / gamma
+            } else {
+                f64::INFINITY
+            });
+        }
+    }
+    sample.sort_by(f64::total_cmp);
+    let degrees: Vec<f64> = matrix.outer_iter().map(|r| r.sum()).collect();
+    let sqrt_degree: Vec<f64> = degrees
+        .iter()
+        .map(|d| if *d > 0.0 { d.sqrt() } else { 1.0 })
+        .collect();
+    let min_degree = degrees.iter().copied().fold(f64::INFINITY, f64::min);
+    matrix
+        .outer_iter_mut()
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(i, mut row)| {
+            for (j, v) in row.iter_mut().enumerate() {
+                *v /= sqrt_degree[i] * sqrt_degree[j];
+            }
+        });
+    DenseAffinity {
+        matrix,
+        sqrt_degree,
+        min_degree,
+        median_sq_distance: sample.get(sample.len() / 2).copied().unwrap_or(f64::NAN),
+    }
+}
+
+/// Connected components of the graph of entries at least [`KEEP`].
+pub(crate) fn dense_components(m: &Array2<f64>) -> usize {
+    let n = m.nrows();
+    let mut seen = vec![false; n];
+    let mut count = 0;
+    let mut stack = Vec::new();
+    for start in 0..n {
+        if seen[start] {
+            continue;
+        }
+        count += 1;
+        seen[start] = true;
+        stack.push(start);
+        while let Some(i) = stack.pop() {
+            for (j, v) in m.row(i).iter().enumerate() {
+                if *v >= KEEP && !seen[j] {
+                    seen[j] = true;
+                    stack.push(j);
+                }
+            }
+        }
+    }
+    count
+}

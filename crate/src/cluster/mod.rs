@@ -6,6 +6,7 @@
 mod affinity;
 mod kmeans;
 mod matrix;
+mod shift_invert;
 mod spectral;
 
 pub use kmeans::{KMeans, KMeansModel, KMeansStart};

@@ -22,7 +22,23 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 
-use super::affinity::normalised_affinity;
+use super::affinity::{dense_components, dense_normalised_affinity, normalised_affinity};
+use super::shift_invert::{leading_eigenpairs, Eigenpairs, DENSE_LIMIT};
+
+/// How far above 1 the shift sits: below the smallest eigenvalue gaps seen on
+/// rainfall (1e-6), so the leading eigenvalues map far apart.
+const SHIFT: f64 = 1e-8;
+/// Shift-and-invert steps before handing over to LOBPCG.
+const SHIFT_INVERT_STEPS: usize = 15;
+
+/// Facts about the affinity graph gathered while building it.
+struct Graph {
+    sqrt_degree: Vec<f64>,
+    min_degree: f64,
+    median: f64,
+    components: usize,
+    stored: usize,
+}
 use super::kmeans::{kmeans_matrix, sizes, KMeansStart};
 use super::matrix::samples;
 use crate::error::{Error, Result};
@@ -159,12 +175,78 @@ impl SpectralClustering {
     fn exact_embedding(&self, x: &Array2<f64>, gamma: f64) -> Result<(Array2<f64>, Spectrum)> {
         let n = x.nrows();
         let k = self.n_clusters;
-        let aff = normalised_affinity(x, gamma);
         // A few more vectors than wanted: clustered eigenvalues converge better in a
         // wider block, and the next eigenvalue tells whether there is a gap.
         let block = (k + 4).min(n);
         let mut rng = Xoshiro256Plus::seed_from_u64(self.random_state);
         let x0 = Array2::from_shape_fn((n, block), |_| rng.gen::<f64>() - 0.5);
+        // Shift-and-invert around 1 converges in a few steps when the leading
+        // eigenvalues crowd against 1 (a nearly empty graph, as gamma = 1/n_features
+        // gives on rainfall); when they spread out it gains little, and LOBPCG on the
+        // sparse operator is the better tool.
+        let dense = if n <= DENSE_LIMIT {
+            let aff = dense_normalised_affinity(x, gamma);
+            let components = dense_components(&aff.matrix);
+            let stored = aff
+                .matrix
+                .iter()
+                .filter(|v| **v >= super::affinity::KEEP)
+                .count();
+            let tol = f64::from(self.tol).max(1e-9) * 10.0;
+            let pairs =
+                leading_eigenpairs(aff.matrix, x0.clone(), SHIFT, k, tol, SHIFT_INVERT_STEPS)?;
+            let graph = Graph {
+                sqrt_degree: aff.sqrt_degree,
+                min_degree: aff.min_degree,
+                median: aff.median_sq_distance,
+                components,
+                stored,
+            };
+            pairs.converged.then_some((pairs, graph))
+        } else {
+            None
+        };
+        let (leading, graph) = match dense {
+            Some(found) => found,
+            None => self.lobpcg_pairs(x, gamma, x0)?,
+        };
+        let mut embedding = Array2::zeros((n, k));
+        for c in 0..k {
+            let mut v: Array1<f64> = leading.vectors.column(c).to_owned();
+            for (value, d) in v.iter_mut().zip(&graph.sqrt_degree) {
+                *value /= d;
+            }
+            // Deterministic sign: the entry of largest magnitude is positive.
+            let biggest = v
+                .iter()
+                .copied()
+                .fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
+            if biggest < 0.0 {
+                v.mapv_inplace(|x| -x);
+            }
+            embedding.column_mut(c).assign(&v);
+        }
+        let spectrum = Spectrum {
+            eigenvalues: leading.values,
+            residuals: leading.residuals,
+            converged: leading.converged,
+            min_degree: Some(graph.min_degree),
+            median_sq_distance: Some(graph.median),
+            components: Some(graph.components),
+            stored: Some(graph.stored),
+            n,
+        };
+        Ok((embedding, spectrum))
+    }
+
+    /// Leading eigenpairs by LOBPCG on the sparse normalised affinity.
+    fn lobpcg_pairs(
+        &self,
+        x: &Array2<f64>,
+        gamma: f64,
+        x0: Array2<f64>,
+    ) -> Result<(Eigenpairs, Graph)> {
+        let aff = normalised_affinity(x, gamma);
         let matrix = &aff.matrix;
         let result = lobpcg(
             |v| matrix.matmul(v),
@@ -185,49 +267,37 @@ impl SpectralClustering {
                 ))
             }
         };
-        // Largest first.
         let mut order: Vec<usize> = (0..found.eigvals.len()).collect();
         order.sort_by(|a, b| found.eigvals[*b].total_cmp(&found.eigvals[*a]));
-        let eigenvalues: Vec<f64> = order.iter().map(|i| found.eigvals[*i]).collect();
-        let residuals: Vec<f64> = order
-            .iter()
-            .map(|i| {
-                let v = found.eigvecs.column(*i).to_owned().insert_axis(Axis(1));
+        let vectors = found.eigvecs.select(Axis(1), &order);
+        let values: Vec<f64> = order.iter().map(|i| found.eigvals[*i]).collect();
+        let residuals: Vec<f64> = (0..order.len())
+            .map(|c| {
+                let v = vectors.column(c).to_owned().insert_axis(Axis(1));
                 let mv = matrix.matmul(v.view());
-                (&mv - &(&v * found.eigvals[*i]))
+                (&mv - &(&v * values[c]))
                     .iter()
                     .map(|r| r * r)
                     .sum::<f64>()
                     .sqrt()
             })
             .collect();
-        let mut embedding = Array2::zeros((n, k));
-        for (c, i) in order.iter().take(k).enumerate() {
-            let mut v: Array1<f64> = found.eigvecs.column(*i).to_owned();
-            for (value, d) in v.iter_mut().zip(&aff.sqrt_degree) {
-                *value /= d;
-            }
-            // Deterministic sign: the entry of largest magnitude is positive.
-            let biggest = v
-                .iter()
-                .copied()
-                .fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
-            if biggest < 0.0 {
-                v.mapv_inplace(|x| -x);
-            }
-            embedding.column_mut(c).assign(&v);
-        }
-        let spectrum = Spectrum {
-            eigenvalues,
-            residuals,
-            converged,
-            min_degree: Some(aff.min_degree),
-            median_sq_distance: Some(aff.median_sq_distance),
-            components: Some(aff.matrix.components()),
-            stored: Some(aff.matrix.nnz()),
-            n,
+        let graph = Graph {
+            components: aff.matrix.components(),
+            stored: aff.matrix.nnz(),
+            sqrt_degree: aff.sqrt_degree,
+            min_degree: aff.min_degree,
+            median: aff.median_sq_distance,
         };
-        Ok((embedding, spectrum))
+        Ok((
+            Eigenpairs {
+                values,
+                vectors,
+                residuals,
+                converged,
+            },
+            graph,
+        ))
     }
 
     fn nystrom_embedding(&self, x: &Array2<f64>, gamma: f64) -> Result<(Array2<f64>, Spectrum)> {
@@ -427,7 +497,7 @@ impl SpectralModel {
         if !s.converged {
             out.push(format!(
                 "the eigen-solver stopped before its tolerance (largest residual {:.1e}); raise max_iter or see the hint below",
-                s.residuals.iter().copied().fold(0.0, f64::max)
+                s.residuals.iter().take(k).copied().fold(0.0, f64::max)
             ));
         }
         if let Some(c) = s.components.filter(|c| *c > 1) {
