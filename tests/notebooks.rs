@@ -212,3 +212,31 @@ fn the_pixels_fall_into_eight_regimes_that_unstack_to_a_map() {
         "{values_line}"
     );
 }
+
+#[test]
+fn the_exact_fit_is_timed_and_says_what_is_wrong() {
+    let exact = cell("exact");
+    assert!(
+        exact.text.contains("CPU times: user ") && exact.text.contains("Wall time: "),
+        "{}",
+        exact.text
+    );
+    assert!(
+        exact
+            .text
+            .contains("SpectralClustering(exact, n_clusters=8"),
+        "{}",
+        exact.text
+    );
+    assert!(
+        exact.text.contains("fitted on 6157 samples"),
+        "{}",
+        exact.text
+    );
+    assert!(exact.text.contains("solver: converged"), "{}", exact.text);
+    assert!(
+        exact.text.contains("warning: the graph is nearly empty"),
+        "{}",
+        exact.text
+    );
+}
