@@ -203,6 +203,11 @@ fn stack_and_unstack_round_trip() {
     assert_eq!(stacked.dims(), ["time", "z"]);
     assert_eq!(stacked.sizes().get("z"), Some(NLON * NLAT));
     assert_eq!(stacked.levels("z").unwrap(), ["lat", "lon"]);
+    let html = crate::notebook::dataarray_html_for_tests(&stacked);
+    assert!(
+        html.contains("MultiIndex[lat, lon]"),
+        "the HTML repr names the levels"
+    );
     // lat outer, lon inner.
     let z = values(&stacked.isel(("time", 0)).unwrap());
     assert_eq!(z[1].to_bits(), value(0, 1, 0).to_bits());

@@ -177,10 +177,26 @@ pub(crate) fn dataarray_html(da: &DataArray) -> String {
         human_bytes(da.variable().nbytes()),
         preview_html(da.variable())
     );
+    let mut coords_html = String::new();
+    for (dim, levels) in da.multi_indexes() {
+        let _ = write!(
+            coords_html,
+            "<div class=\"gx-dims\"><b><u>{}</u></b> ({}) MultiIndex[{}]</div>",
+            escape(dim),
+            escape(dim),
+            escape(&levels.join(", "))
+        );
+    }
+    let levels = da
+        .multi_indexes()
+        .iter()
+        .flat_map(|(_, l)| l.iter().map(String::as_str));
+    let marked: Vec<&str> = indexed.iter().copied().chain(levels).collect();
+    coords_html.push_str(&variables_table(da.coords(), &marked));
     out.push_str(&section(
         "Coordinates",
         da.coords().len(),
-        &variables_table(da.coords(), &indexed),
+        &coords_html,
         true,
     ));
     out.push_str(&section(
