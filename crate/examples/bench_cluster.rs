@@ -9,14 +9,7 @@ use std::time::Instant;
 use geoxr::{Client, SpectralClustering};
 
 fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
+    geoxr::peak_memory().map_or(f64::NAN, |b| b as f64 / (1024.0 * 1024.0))
 }
 
 fn main() -> geoxr::Result<()> {

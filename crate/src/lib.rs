@@ -36,7 +36,7 @@ pub use model::{
     ArrayData, AttrValue, Attrs, Calendar, CfDateTime, ChunkSource, ChunkedArray, DType, Data,
     DataArray, Dataset, Element, Sizes, TimeUnits, Variable,
 };
-pub use notebook::{cpu_count, escape, virtual_memory, VirtualMemory};
+pub use notebook::{cpu_count, escape, peak_memory, virtual_memory, VirtualMemory};
 
 /// Re-exported so notebooks and users share the exact `ndarray` version geoxr uses.
 pub use ndarray;

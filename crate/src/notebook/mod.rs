@@ -10,7 +10,7 @@ mod timing;
 
 pub(crate) use format::general as format_number;
 pub use html::escape;
-pub use system::{cpu_count, virtual_memory, VirtualMemory};
+pub use system::{cpu_count, peak_memory, virtual_memory, VirtualMemory};
 #[doc(hidden)]
 pub use timing::Timer;
 

@@ -82,3 +82,21 @@ pub fn virtual_memory() -> Result<VirtualMemory> {
         available: field("MemAvailable")?,
     })
 }
+
+/// The most memory this process has held so far (Linux `VmHWM`), in bytes: what a
+/// benchmark reports as peak RSS.
+///
+/// ```
+/// assert!(geoxr::peak_memory().unwrap_or(1) > 0);
+/// ```
+pub fn peak_memory() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
