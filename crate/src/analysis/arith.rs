@@ -146,7 +146,7 @@ impl DataArray {
         let right = other_loaded
             .values()
             .ok_or_else(|| Error::invalid("arithmetic", "operand not in memory"))?;
-        let right = Arc::new(align(right, other.dims(), &dims));
+        let right = Arc::new(align(right, other.dims(), &dims)?);
         let data = match self.data() {
             Data::Lazy(lazy)
                 if extra.is_empty() && !other.dims().contains(&self.dims()[lazy.axis()]) =>
@@ -162,7 +162,7 @@ impl DataArray {
                 let l = left
                     .values()
                     .ok_or_else(|| Error::invalid("arithmetic", "operand not in memory"))?;
-                let l = align(l, self.dims(), &dims);
+                let l = align(l, self.dims(), &dims)?;
                 Data::from(from_f64(combine(&l, &right, op)?, dtype))
             }
         };
@@ -189,7 +189,7 @@ impl DataArray {
 
 /// An operand's values in `f64`, with axes ordered as `target` and length-1 axes for
 /// the dimensions it lacks.
-fn align(data: &ArrayData, dims: &[String], target: &[String]) -> ArrayD<f64> {
+fn align(data: &ArrayData, dims: &[String], target: &[String]) -> Result<ArrayD<f64>> {
     let present: Vec<&String> = target.iter().filter(|d| dims.contains(d)).collect();
     let order: Vec<usize> = present
         .iter()
@@ -206,7 +206,7 @@ fn align(data: &ArrayData, dims: &[String], target: &[String]) -> ArrayD<f64> {
         .collect();
     permuted
         .into_shape_with_order(IxDyn(&shape))
-        .expect("same number of elements")
+        .map_err(|e| Error::invalid("aligning operands", e.to_string()))
 }
 
 fn combine(a: &ArrayD<f64>, b: &ArrayD<f64>, op: BinaryOp) -> Result<ArrayD<f64>> {

@@ -18,7 +18,6 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
 
 use crate::compute::engine;
@@ -295,10 +294,7 @@ impl Resample {
         };
         let variable = Variable::new(var.dims().to_vec(), data)?;
         let labels: Vec<i64> = self.bins.iter().map(|(l, _)| *l).collect();
-        let time = ArrayData::Time(
-            ArrayD::from_shape_vec(IxDyn(&[labels.len()]), labels).expect("one label per bin"),
-            self.calendar,
-        );
+        let time = ArrayData::Time(ndarray::Array1::from(labels).into_dyn(), self.calendar);
         let time_coord = self.array.coord(&self.dim)?.with_data_unchecked(time);
         let coords = self
             .array
@@ -404,6 +400,7 @@ fn reduce_bins_in_memory(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::{ArrayD, IxDyn};
 
     fn labels(rule: &str, cal: Calendar, days: Range<(i64, u32, u32)>) -> Vec<(String, usize)> {
         let (a, b) = (days.start, days.end);

@@ -48,7 +48,7 @@ impl Variable {
             ));
         }
         let lazy = match self.data() {
-            Data::InMemory(a) => ChunkedArray::from_memory(a.clone(), axis),
+            Data::InMemory(a) => ChunkedArray::from_memory(a.clone(), axis)?,
             Data::Lazy(lazy) if lazy.axis() == axis => lazy.clone(),
             Data::Lazy(_) => {
                 return Err(Error::invalid(

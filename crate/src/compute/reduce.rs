@@ -133,12 +133,13 @@ impl Partial {
         let inner: usize = shape[axis + 1..].iter().product();
         let outer: usize = shape[..axis].iter().product();
         with_array!(part, a => {
-            let standard;
+            // Logical (C) order, copied only when the array is laid out otherwise.
+            let copied: Vec<_>;
             let values = match a.as_slice() {
                 Some(v) => v,
                 None => {
-                    standard = a.as_standard_layout();
-                    standard.as_slice().expect("standard layout is contiguous")
+                    copied = a.iter().copied().collect();
+                    &copied
                 }
             };
             for o in 0..outer {
@@ -303,9 +304,10 @@ fn reduce_blocks(
 }
 
 /// Builds the result array of a reduction from its `f64` values.
-fn to_array(values: Vec<f64>, shape: &[usize], dtype: DType) -> ArrayData {
-    let a = ArrayD::from_shape_vec(IxDyn(shape), values).expect("one value per cell");
-    match dtype {
+fn to_array(values: Vec<f64>, shape: &[usize], dtype: DType) -> Result<ArrayData> {
+    let a = ArrayD::from_shape_vec(IxDyn(shape), values)
+        .map_err(|e| Error::invalid("reduction result", e.to_string()))?;
+    Ok(match dtype {
         DType::F32 => ArrayData::F32(a.mapv(|v| v as f32)),
         DType::F64 => ArrayData::F64(a),
         DType::I8 => ArrayData::I8(a.mapv(|v| v as i8)),
@@ -317,7 +319,7 @@ fn to_array(values: Vec<f64>, shape: &[usize], dtype: DType) -> ArrayData {
         DType::I64 => ArrayData::I64(a.mapv(|v| v as i64)),
         DType::U64 => ArrayData::U64(a.mapv(|v| v as u64)),
         DType::Time(c) => ArrayData::Time(a.mapv(|v| v as i64), c),
-    }
+    })
 }
 
 fn without(shape: &[usize], axis: usize) -> Vec<usize> {
@@ -357,7 +359,7 @@ pub(crate) fn reduce_range(
         fixed_bytes: 0,
     };
     let partial = reduce_blocks(&plan, None, &read)?;
-    Ok(to_array(partial.finish(op), &out_shape, out_dtype))
+    to_array(partial.finish(op), &out_shape, out_dtype)
 }
 
 /// A lazy reduction along the chunked axis of a lazy array: one chunk, computed by
@@ -409,7 +411,7 @@ impl ChunkSource for ReduceAlongChunks {
             partial.finish(self.op),
             &out_shape,
             out_dtype,
-        )))
+        )?))
     }
 
     fn describe(&self) -> String {

@@ -87,7 +87,7 @@ impl ChunkSource for Mapped {
 
 impl ChunkedArray {
     /// One in-memory chunk covering the whole array, split along `axis`.
-    pub(crate) fn from_memory(data: Arc<ArrayData>, axis: usize) -> ChunkedArray {
+    pub(crate) fn from_memory(data: Arc<ArrayData>, axis: usize) -> Result<ChunkedArray> {
         let shape = data.shape().to_vec();
         let len = shape.get(axis).copied().unwrap_or(1);
         let dtype = data.dtype();
@@ -95,7 +95,7 @@ impl ChunkedArray {
             len,
             source: Arc::new(MemoryChunk(data)),
         };
-        ChunkedArray::new(dtype, shape, axis, vec![chunk]).expect("one chunk covers the axis")
+        ChunkedArray::new(dtype, shape, axis, vec![chunk])
     }
 
     /// Applies `f` to every chunk when it is read. `f` must keep the chunked axis

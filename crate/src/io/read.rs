@@ -230,7 +230,11 @@ fn bytes_to_array(dtype: DType, bytes: &[u8], shape: &[usize]) -> Option<ArrayDa
             const N: usize = std::mem::size_of::<$t>();
             let values: Vec<$t> = bytes
                 .chunks_exact(N)
-                .map(|b| <$t>::from_le_bytes(b.try_into().expect("chunks of N bytes")))
+                .map(|b| {
+                    let mut bytes = [0u8; N];
+                    bytes.copy_from_slice(b);
+                    <$t>::from_le_bytes(bytes)
+                })
                 .collect();
             ArrayData::$variant(ArrayD::from_shape_vec(IxDyn(shape), values).ok()?)
         }};

@@ -120,18 +120,17 @@ fn write_variable(file: &mut netcdf::FileMut, name: &str, v: &Variable, path: &P
     };
     let enc = encoding_of(v);
     let dims: Vec<&str> = v.dims().iter().map(String::as_str).collect();
-    let stored = match (&enc.time_units, v.dtype()) {
-        (Some(_), _) => {
-            // Decide integer or float storage from the in-memory values (times are
-            // coordinates, always in memory).
+    // Times are coordinates, always in memory: encode them once, up front.
+    let encoded_times = match &enc.time_units {
+        Some((units, calendar)) => {
             let values = v
                 .values()
                 .ok_or_else(|| error("lazy times cannot be written".into()))?;
-            let (units, calendar) = enc.time_units.as_ref().expect("checked");
-            encode_times(values, units, *calendar)?.dtype()
+            Some(encode_times(values, units, *calendar)?)
         }
-        (None, d) => d,
+        None => None,
     };
+    let stored = encoded_times.as_ref().map_or(v.dtype(), ArrayData::dtype);
     let mut var = match stored {
         crate::DType::F32 => file.add_variable::<f32>(name, &dims),
         crate::DType::F64 => file.add_variable::<f64>(name, &dims),
@@ -168,21 +167,20 @@ fn write_variable(file: &mut netcdf::FileMut, name: &str, v: &Variable, path: &P
         var.put_attribute("calendar", calendar.name())
             .map_err(|e| error(e.to_string()))?;
     }
-    let encode = |data: &ArrayData| -> Result<ArrayData> {
-        match &enc.time_units {
-            Some((units, calendar)) => encode_times(data, units, *calendar),
-            None => Ok(with_fill(data.clone(), fill)),
+    match (&encoded_times, v.data()) {
+        (Some(times), _) => {
+            let start = vec![0; times.shape().len()];
+            put(&mut var, times, &start).map_err(|e| error(e.to_string()))?;
         }
-    };
-    match v.data() {
-        Data::InMemory(a) => {
+        (None, Data::InMemory(a)) => {
             let start = vec![0; a.shape().len()];
-            put(&mut var, &encode(a)?, &start).map_err(|e| error(e.to_string()))?;
+            put(&mut var, &with_fill(a.as_ref().clone(), fill), &start)
+                .map_err(|e| error(e.to_string()))?;
         }
-        Data::Lazy(lazy) => {
+        (None, Data::Lazy(lazy)) => {
             let offsets = lazy.offsets();
             for (i, chunk) in lazy.chunks().iter().enumerate() {
-                let values = encode(&*chunk.source.read()?)?;
+                let values = with_fill(chunk.source.read()?.as_ref().clone(), fill);
                 let mut start = vec![0; lazy.shape().len()];
                 start[lazy.axis()] = offsets[i];
                 put(&mut var, &values, &start).map_err(|e| error(e.to_string()))?;

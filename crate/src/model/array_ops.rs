@@ -57,12 +57,13 @@ impl ArrayData {
                 found: self.shape().to_vec(),
             });
         }
+        let bad_shape = |e: ndarray::ShapeError| Error::invalid("reshape", e.to_string());
         Ok(map_array!(self, a => {
             if a.is_standard_layout() {
-                a.clone().into_shape_with_order(IxDyn(shape)).expect("sizes checked above")
+                a.clone().into_shape_with_order(IxDyn(shape)).map_err(bad_shape)?
             } else {
                 let flat: Vec<_> = a.iter().copied().collect();
-                ArrayD::from_shape_vec(IxDyn(shape), flat).expect("sizes checked above")
+                ArrayD::from_shape_vec(IxDyn(shape), flat).map_err(bad_shape)?
             }
         }))
     }
