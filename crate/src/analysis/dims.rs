@@ -1,4 +1,7 @@
-//! Naming dimensions in calls: one name, or several.
+//! Naming dimensions in calls: one name, or several; and the coordinates that
+//! survive when dimensions go away.
+
+use crate::model::Variable;
 
 /// One or more dimension names: `"time"`, `["lat", "lon"]`, a `Vec` or a slice.
 pub trait IntoDims {
@@ -46,4 +49,17 @@ impl IntoDims for &[String] {
     fn into_dims(self) -> Vec<String> {
         self.to_vec()
     }
+}
+
+/// The coordinates that use none of `dims` (what is left after reducing or stacking
+/// them).
+pub(crate) fn coords_without(
+    coords: &[(String, Variable)],
+    dims: &[String],
+) -> Vec<(String, Variable)> {
+    coords
+        .iter()
+        .filter(|(_, c)| !c.dims().iter().any(|d| dims.contains(d)))
+        .cloned()
+        .collect()
 }

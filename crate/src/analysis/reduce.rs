@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::dims::IntoDims;
+use super::dims::{coords_without, IntoDims};
 use crate::compute::reduce::{reduce_array, reduce_chunked, Reduction};
 use crate::compute::sources::ChunkFn;
 use crate::compute::Client;
@@ -107,12 +107,7 @@ impl DataArray {
     pub fn reduce(&self, dims: impl IntoDims, op: Reduction) -> Result<DataArray> {
         let dims = dims.into_dims();
         let variable = self.variable().reduce(&dims, op)?;
-        let coords = self
-            .coords()
-            .iter()
-            .filter(|(_, c)| !c.dims().iter().any(|d| dims.contains(d)))
-            .cloned()
-            .collect();
+        let coords = coords_without(self.coords(), &dims);
         self.with_parts(variable, coords)
     }
 
@@ -190,12 +185,7 @@ impl Dataset {
                 data_vars.push((name.clone(), v.reduce(&dims, op)?));
             }
         }
-        let coords = self
-            .coords()
-            .iter()
-            .filter(|(_, c)| !c.dims().iter().any(|d| dims.contains(d)))
-            .cloned()
-            .collect();
+        let coords = coords_without(self.coords(), &dims);
         self.with_variables(coords, data_vars)
     }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
-use super::dims::IntoDims;
+use super::dims::{coords_without, IntoDims};
 use crate::compute::sources::ChunkFn;
 use crate::error::{Error, Result};
 use crate::model::{ArrayData, DType, Data, DataArray, Variable};
@@ -138,12 +138,7 @@ impl DataArray {
         new_dims.push(new_dim.to_owned());
         let variable = Variable::new(new_dims, data)?.with_attrs(self.attrs().clone());
         // Level coordinates on the new dimension: each level's value at every position.
-        let mut coords: Vec<(String, Variable)> = self
-            .coords()
-            .iter()
-            .filter(|(_, c)| !c.dims().iter().any(|d| dims.contains(d)))
-            .cloned()
-            .collect();
+        let mut coords = coords_without(self.coords(), &dims);
         for (k, level) in dims.iter().enumerate() {
             let inner: usize = sizes[k + 1..].iter().product();
             let positions: Vec<usize> = (0..stacked_len).map(|p| (p / inner) % sizes[k]).collect();
@@ -159,11 +154,7 @@ impl DataArray {
                     })?
                     .take(0, &positions),
                 None => ArrayData::I64(
-                    ArrayD::from_shape_vec(
-                        IxDyn(&[stacked_len]),
-                        positions.iter().map(|p| *p as i64).collect(),
-                    )
-                    .expect("one per position"),
+                    ndarray::Array1::from_iter(positions.iter().map(|p| *p as i64)).into_dyn(),
                 ),
             };
             coords.push((level.clone(), Variable::new([new_dim], values)?));

@@ -47,27 +47,11 @@ impl Sparse {
     /// Number of connected components of the graph (isolated nodes count as one
     /// each).
     pub(crate) fn components(&self) -> usize {
-        let mut seen = vec![false; self.n];
-        let mut count = 0;
-        let mut stack = Vec::new();
-        for start in 0..self.n {
-            if seen[start] {
-                continue;
+        count_components(self.n, |i, visit| {
+            for k in self.indptr[i]..self.indptr[i + 1] {
+                visit(self.indices[k] as usize);
             }
-            count += 1;
-            seen[start] = true;
-            stack.push(start);
-            while let Some(i) = stack.pop() {
-                for k in self.indptr[i]..self.indptr[i + 1] {
-                    let j = self.indices[k] as usize;
-                    if !seen[j] {
-                        seen[j] = true;
-                        stack.push(j);
-                    }
-                }
-            }
-        }
-        count
+        })
     }
 
     /// The dense form (tests and small problems only).
@@ -262,7 +246,18 @@ pub(crate) fn dense_normalised_affinity(x: &Array2<f64>, gamma: f64) -> DenseAff
 
 /// Connected components of the graph of entries at least [`KEEP`].
 pub(crate) fn dense_components(m: &Array2<f64>) -> usize {
-    let n = m.nrows();
+    count_components(m.nrows(), |i, visit| {
+        for (j, v) in m.row(i).iter().enumerate() {
+            if *v >= KEEP {
+                visit(j);
+            }
+        }
+    })
+}
+
+/// Connected components of a graph on `n` nodes given each node's neighbours
+/// (`neighbours(i, visit)` calls `visit(j)` for every neighbour `j`).
+fn count_components(n: usize, neighbours: impl Fn(usize, &mut dyn FnMut(usize))) -> usize {
     let mut seen = vec![false; n];
     let mut count = 0;
     let mut stack = Vec::new();
@@ -274,12 +269,12 @@ pub(crate) fn dense_components(m: &Array2<f64>) -> usize {
         seen[start] = true;
         stack.push(start);
         while let Some(i) = stack.pop() {
-            for (j, v) in m.row(i).iter().enumerate() {
-                if *v >= KEEP && !seen[j] {
+            neighbours(i, &mut |j| {
+                if !seen[j] {
                     seen[j] = true;
                     stack.push(j);
                 }
-            }
+            });
         }
     }
     count

@@ -102,13 +102,15 @@ fn combine_by_coords(mut files: Vec<FileDataset>) -> Result<Dataset> {
     harmonise_calendars(&mut files, &joined)?;
 
     // Order by the first label along the joined dimension, then forbid overlap.
-    files.sort_by(|a, b| {
-        let la = coord(&a.dataset, &joined).map(labels).unwrap_or_default();
-        let lb = coord(&b.dataset, &joined).map(labels).unwrap_or_default();
-        la.first()
-            .partial_cmp(&lb.first())
-            .unwrap_or(std::cmp::Ordering::Equal)
-    });
+    let first_label = |f: &FileDataset| {
+        coord(&f.dataset, &joined)
+            .and_then(|c| c.values()?.get_f64(0))
+            .unwrap_or(f64::NAN)
+    };
+    let mut keyed: Vec<(f64, FileDataset)> =
+        files.into_iter().map(|f| (first_label(&f), f)).collect();
+    keyed.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let files: Vec<FileDataset> = keyed.into_iter().map(|(_, f)| f).collect();
     for pair in files.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
         let (ca, cb) = (coord(&a.dataset, &joined), coord(&b.dataset, &joined));
