@@ -14,7 +14,8 @@
 //!
 //! The crate is layered, lowest first: [`model`] (Variable → DataArray → Dataset),
 //! [`io`] (NetCDF and CF decoding), `compute` (lazy chunks, `load`), and `notebook`
-//! (representations and machine facts). Higher layers use lower ones only.
+//! (representations and machine facts), with [`cluster`] and [`maps`] on top.
+//! Higher layers use lower ones only.
 
 pub mod error;
 pub mod io;
@@ -23,6 +24,7 @@ pub mod model;
 pub mod analysis;
 pub mod cluster;
 pub mod compute;
+pub mod maps;
 #[doc(hidden)]
 pub mod notebook;
 pub mod sample;
@@ -43,6 +45,10 @@ pub use ndarray;
 
 /// Everything a notebook needs, imported whole by the Rust (geoxr) kernel.
 pub mod prelude {
+    pub use crate::maps::{
+        borders, coastline, land, ocean, Colormap, Map, Orthographic, PlateCarree, Resolution,
+        Shape,
+    };
     pub use crate::time;
     pub use crate::{
         cpu_count, open_dataset, open_mfdataset, virtual_memory, Calendar, Client, DataArray,

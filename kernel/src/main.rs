@@ -17,6 +17,8 @@ cargo xtask <command>
   lab        install what is missing, then open JupyterLab on notebooks/
              (bound to 127.0.0.1) with the Rust (geoxr) kernel
   setup      only install what is missing
+  naturalearth
+             re-make data/naturalearth/*.bin from the npm package world-atlas
 ";
 
 fn main() -> ExitCode {
@@ -27,6 +29,7 @@ fn main() -> ExitCode {
         "test" => test(&paths),
         "lab" => lab(&paths),
         "setup" => setup::all(&paths),
+        "naturalearth" => xtask::naturalearth::convert(&paths),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())

@@ -58,6 +58,38 @@ impl Resample {
     }
 }
 
+impl crate::maps::Figure {
+    /// Shows the figure inline as a PNG image.
+    pub fn evcxr_display(&self) {
+        use base64::Engine;
+        match self.png() {
+            Ok(png) => {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(png);
+                send("image/png", &encoded);
+                send(
+                    "text/plain",
+                    &format!("Figure ({} × {} px)", self.width(), self.height()),
+                );
+            }
+            Err(e) => eprintln!("geoxr map error: {e}"),
+        }
+    }
+}
+
+impl crate::maps::Map {
+    /// Draws the map and shows it inline; a map that cannot be drawn prints why
+    /// (call `.draw()?` to get the error as a value).
+    pub fn evcxr_display(&self) {
+        match self.draw() {
+            Ok(figure) => figure.evcxr_display(),
+            Err(e) => {
+                eprintln!("geoxr map error: {e}");
+                send("text/plain", &format!("map not drawn: {e}"));
+            }
+        }
+    }
+}
+
 macro_rules! plain_display {
     ($($t:ty),*) => {$(
         impl $t {

@@ -1,0 +1,315 @@
+//! Raster layers: a 2-D DataArray on a longitude/latitude grid, coloured cell by
+//! cell.
+//!
+//! Each cell spans half-way to its neighbours' centres. On a pixel canvas every
+//! pixel is coloured by the cell under it (its position inverse-projected), which
+//! draws each cell as its exact projected quadrilateral at any grid size; on a
+//! vector canvas each cell becomes a polygon. NaN cells are left transparent.
+
+use super::canvas::{Canvas, Px};
+use super::colormap::{Colormap, Rgb};
+use super::view::View;
+use crate::error::{Error, Result};
+use crate::model::DataArray;
+
+/// A DataArray ready to draw, with its colour map and limits.
+///
+/// ```no_run
+/// use geoxr::prelude::*;
+/// use geoxr::maps::Colormap;
+/// # fn demo(rain: &DataArray) -> geoxr::Result<()> {
+/// let layer = rain.mean("time")?.plot()?.cmap(Colormap::Jet).clim(0.0, 3.0);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Raster {
+    label: String,
+    lon: Vec<f64>,
+    lat: Vec<f64>,
+    /// Values in (lat, lon) order, row by row.
+    values: Vec<f64>,
+    cmap: Colormap,
+    clim: Option<(f64, f64)>,
+}
+
+const LON_NAMES: [&str; 3] = ["lon", "longitude", "x"];
+const LAT_NAMES: [&str; 3] = ["lat", "latitude", "y"];
+
+impl DataArray {
+    /// A raster map layer of this 2-D array over its `lon`/`lat` coordinates (either
+    /// dim order; lazy data is computed here). Defaults: `Viridis`, limits from the
+    /// data.
+    pub fn plot(&self) -> Result<Raster> {
+        Raster::from_dataarray(self)
+    }
+}
+
+impl Raster {
+    fn from_dataarray(array: &DataArray) -> Result<Raster> {
+        let label = array.name().unwrap_or("values").to_string();
+        let dims = array.dims();
+        if dims.len() != 2 {
+            return Err(Error::Invalid {
+                what: format!("`{label}` with dims ({})", dims.join(", ")),
+                reason: format!(
+                    "a map needs a 2-D (lat, lon) array but this one has {} dims; select or \
+                     reduce the others first (e.g. .isel(\"time\", 0) or .mean(\"time\"))",
+                    dims.len()
+                ),
+            });
+        }
+        let find = |names: &[&str]| dims.iter().position(|d| names.contains(&d.as_str()));
+        let (lon_axis, lat_axis) = match (find(&LON_NAMES), find(&LAT_NAMES)) {
+            (Some(lon), Some(lat)) => (lon, lat),
+            _ => {
+                return Err(Error::Invalid {
+                    what: format!("`{label}` with dims ({})", dims.join(", ")),
+                    reason: "a map needs a longitude dim (lon, longitude or x) and a latitude \
+                             dim (lat, latitude or y)"
+                        .into(),
+                })
+            }
+        };
+        let coordinate = |axis: usize| -> Result<Vec<f64>> {
+            let name = &dims[axis];
+            let coord = array.coord(name).map_err(|_| Error::Invalid {
+                what: format!("`{label}` dim `{name}`"),
+                reason: "has no coordinate values to place the cells on the map".into(),
+            })?;
+            let values = coord.values().map(|v| v.to_f64_vec()).unwrap_or_default();
+            let rising = values.windows(2).all(|w| w[1] > w[0]);
+            let falling = values.windows(2).all(|w| w[1] < w[0]);
+            if values.is_empty() || !(rising || falling) || values.iter().any(|v| !v.is_finite()) {
+                return Err(Error::Invalid {
+                    what: format!("coordinate `{name}` of `{label}`"),
+                    reason: "must be finite and strictly increasing or decreasing".into(),
+                });
+            }
+            Ok(values)
+        };
+        let lon = coordinate(lon_axis)?;
+        let lat = coordinate(lat_axis)?;
+        let loaded = if array.is_lazy() {
+            array.load()?
+        } else {
+            array.clone()
+        };
+        let flat = loaded.values().map(|v| v.to_f64_vec()).unwrap_or_default();
+        let (n_lon, n_lat) = (lon.len(), lat.len());
+        let mut values = vec![f64::NAN; n_lon * n_lat];
+        for (k, v) in flat.into_iter().enumerate() {
+            let (first, second) = (k / dims_len(&loaded, 1), k % dims_len(&loaded, 1));
+            let (i_lon, j_lat) = if lon_axis == 0 {
+                (first, second)
+            } else {
+                (second, first)
+            };
+            values[j_lat * n_lon + i_lon] = v;
+        }
+        if !values.iter().any(|v| v.is_finite()) {
+            return Err(Error::Invalid {
+                what: format!("`{label}`"),
+                reason: "every value is NaN or infinite: there is nothing to draw".into(),
+            });
+        }
+        let units = array.attrs().get("units").and_then(|u| u.as_str());
+        let label = match units {
+            Some(units) if !units.is_empty() => format!("{label} ({units})"),
+            _ => label,
+        };
+        Ok(Raster {
+            label,
+            lon,
+            lat,
+            values,
+            cmap: Colormap::Viridis,
+            clim: None,
+        })
+    }
+
+    /// The colour map (`Colormap::named("jet")?` turns a name into one).
+    pub fn cmap(mut self, cmap: Colormap) -> Self {
+        self.cmap = cmap;
+        self
+    }
+
+    /// Colour limits: values at or below `min` get the map's first colour, at or
+    /// above `max` its last. For a categorical map, class `k` holds `min + k`.
+    /// Checked when the map is drawn (`min` must be below `max`).
+    pub fn clim(mut self, min: f64, max: f64) -> Self {
+        self.clim = Some((min, max));
+        self
+    }
+
+    /// The text shown by the colour bar: name and units.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// The colour map in use.
+    pub fn colormap(&self) -> Colormap {
+        self.cmap
+    }
+
+    /// The limits used for colouring: the set ones, checked, or the data's range.
+    pub fn limits(&self) -> Result<(f64, f64)> {
+        if let Some((lo, hi)) = self.clim {
+            if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) {
+                return Err(Error::Invalid {
+                    what: format!("clim({lo}, {hi}) of `{}`", self.label),
+                    reason: "the lower limit must be below the upper one".into(),
+                });
+            }
+            return Ok((lo, hi));
+        }
+        let finite = self.values.iter().copied().filter(|v| v.is_finite());
+        let (lo, hi) = finite.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+        if self.cmap.is_categorical() {
+            Ok((lo, hi + 1.0))
+        } else if lo < hi {
+            Ok((lo, hi))
+        } else {
+            Ok((lo - 0.5, lo + 0.5))
+        }
+    }
+
+    /// Colour of a value under the limits (None for NaN).
+    pub fn colour_of(&self, value: f64, (lo, hi): (f64, f64)) -> Option<Rgb> {
+        if !value.is_finite() {
+            return None;
+        }
+        if self.cmap.is_categorical() {
+            let class = (value - lo)
+                .floor()
+                .clamp(0.0, (hi - lo).ceil().max(1.0) - 1.0);
+            Some(self.cmap.class_colour(class as usize))
+        } else {
+            Some(self.cmap.at((value - lo) / (hi - lo)))
+        }
+    }
+
+    /// Bounds of the cells: lon_min, lon_max, lat_min, lat_max.
+    pub(crate) fn extent(&self) -> [f64; 4] {
+        let lon = edges(&self.lon);
+        let lat = edges(&self.lat);
+        let (lon0, lon1) = (
+            lon[0].min(lon[lon.len() - 1]),
+            lon[0].max(lon[lon.len() - 1]),
+        );
+        let (lat0, lat1) = (
+            lat[0].min(lat[lat.len() - 1]),
+            lat[0].max(lat[lat.len() - 1]),
+        );
+        [lon0, lon1, lat0, lat1]
+    }
+
+    pub(crate) fn draw(&self, view: &View, canvas: &mut dyn Canvas) -> Result<()> {
+        let limits = self.limits()?;
+        if canvas.is_vector() {
+            self.draw_cells(view, canvas, limits)
+        } else {
+            self.draw_pixels(view, canvas, limits)
+        }
+    }
+
+    fn draw_pixels(&self, view: &View, canvas: &mut dyn Canvas, limits: (f64, f64)) -> Result<()> {
+        let lon_edges = edges(&self.lon);
+        let lat_edges = edges(&self.lat);
+        let [left, top, right, bottom] = view.area;
+        let (x0, x1) = (left.floor().max(0.0) as u32, right.ceil() as u32);
+        let (y0, y1) = (top.floor().max(0.0) as u32, bottom.ceil() as u32);
+        for py in y0..y1 {
+            for px in x0..x1 {
+                let Some((lon, lat)) = view.lonlat_at((px as f64 + 0.5, py as f64 + 0.5)) else {
+                    continue;
+                };
+                let i = cell_index(&lon_edges, lon)
+                    .or_else(|| cell_index(&lon_edges, lon + 360.0))
+                    .or_else(|| cell_index(&lon_edges, lon - 360.0));
+                let (Some(i), Some(j)) = (i, cell_index(&lat_edges, lat)) else {
+                    continue;
+                };
+                let value = self.values[j * self.lon.len() + i];
+                if let Some(colour) = self.colour_of(value, limits) {
+                    canvas.pixel(px, py, colour)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn draw_cells(&self, view: &View, canvas: &mut dyn Canvas, limits: (f64, f64)) -> Result<()> {
+        let lon_edges = edges(&self.lon);
+        let lat_edges = edges(&self.lat);
+        for j in 0..self.lat.len() {
+            for i in 0..self.lon.len() {
+                let Some(colour) = self.colour_of(self.values[j * self.lon.len() + i], limits)
+                else {
+                    continue;
+                };
+                let corners = [
+                    (lon_edges[i], lat_edges[j]),
+                    (lon_edges[i + 1], lat_edges[j]),
+                    (lon_edges[i + 1], lat_edges[j + 1]),
+                    (lon_edges[i], lat_edges[j + 1]),
+                ];
+                let quad: Option<Vec<Px>> =
+                    corners.iter().map(|&(x, y)| view.point(x, y)).collect();
+                if let Some(quad) = quad {
+                    canvas.fill(&[quad], colour, 1.0)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn dims_len(array: &DataArray, axis: usize) -> usize {
+    array.shape().get(axis).copied().unwrap_or(1).max(1)
+}
+
+/// Cell edges: half-way between centres, the ends extended by half a step.
+fn edges(centres: &[f64]) -> Vec<f64> {
+    let n = centres.len();
+    if n == 1 {
+        return vec![centres[0] - 0.5, centres[0] + 0.5];
+    }
+    let mut out = Vec::with_capacity(n + 1);
+    out.push(centres[0] - (centres[1] - centres[0]) / 2.0);
+    out.extend(centres.windows(2).map(|w| (w[0] + w[1]) / 2.0));
+    out.push(centres[n - 1] + (centres[n - 1] - centres[n - 2]) / 2.0);
+    out
+}
+
+/// Which cell between monotonic `edges` holds `x`.
+fn cell_index(edges: &[f64], x: f64) -> Option<usize> {
+    let n = edges.len();
+    let rising = edges[n - 1] > edges[0];
+    let (lo, hi) = if rising {
+        (edges[0], edges[n - 1])
+    } else {
+        (edges[n - 1], edges[0])
+    };
+    if !(x >= lo && x < hi) {
+        return None;
+    }
+    let k = edges.partition_point(|&e| if rising { e <= x } else { e > x });
+    Some(k.saturating_sub(1).min(n - 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_found_on_rising_and_falling_grids() {
+        let e = edges(&[0.0, 1.0, 2.0]);
+        assert_eq!(e, vec![-0.5, 0.5, 1.5, 2.5]);
+        assert_eq!(cell_index(&e, -0.5), Some(0));
+        assert_eq!(cell_index(&e, 1.49), Some(1));
+        assert_eq!(cell_index(&e, 2.5), None);
+        let falling = edges(&[2.0, 1.0, 0.0]);
+        assert_eq!(cell_index(&falling, 1.9), Some(0));
+        assert_eq!(cell_index(&falling, 0.1), Some(2));
+    }
+}

@@ -1,0 +1,364 @@
+//! A map: its layers, projection, size and title, and the drawing of all of it.
+
+use std::path::Path;
+
+use super::canvas::{register_fonts, Align, Canvas, PixelCanvas, Px, VectorCanvas};
+use super::colorbar::{colorbar_width, draw_colorbar};
+use super::colormap::Rgb;
+use super::figure::Figure;
+use super::naturalearth::{Resolution, Shapes};
+use super::projection::Projection;
+use super::view::View;
+use super::{Feature, FeatureKind, Layer, PlateCarree};
+use crate::error::{Error, Result};
+
+/// Largest side accepted, in pixels.
+const MAX_SIDE: u32 = 8192;
+const MARGIN: f64 = 6.0;
+const TITLE_HEIGHT: f64 = 24.0;
+
+/// Layers on a projection, ready to draw. Build one by composing layers with `*`,
+/// then set the projection, size and title.
+///
+/// ```
+/// use geoxr::maps::{coastline, land, ocean, Map, Orthographic, Shape};
+/// let map = (ocean() * land() * coastline() * Shape::bbox(-74.1, -61.0, -15.4, -10.7))
+///     .projection(Orthographic::new(-55.0, -10.0))
+///     .size(400, 300)
+///     .title("Study area");
+/// let figure = map.draw()?;
+/// assert_eq!((figure.width(), figure.height()), (400, 300));
+/// # Ok::<(), geoxr::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Map {
+    layers: Vec<Layer>,
+    projection: Projection,
+    size: (u32, u32),
+    title: Option<String>,
+    graticule: Option<f64>,
+}
+
+impl Default for Map {
+    fn default() -> Map {
+        Map::new()
+    }
+}
+
+impl Map {
+    /// An empty map: Plate Carrée fitted to its data, 500 × 300 pixels.
+    pub fn new() -> Map {
+        Map {
+            layers: Vec::new(),
+            projection: PlateCarree::new().into(),
+            size: (500, 300),
+            title: None,
+            graticule: None,
+        }
+    }
+
+    pub(crate) fn with_layer(mut self, layer: Layer) -> Map {
+        self.layers.push(layer);
+        self
+    }
+
+    /// The layers, bottom first.
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    /// The projection ([`PlateCarree`] or [`super::Orthographic`]).
+    pub fn projection(mut self, projection: impl Into<Projection>) -> Map {
+        self.projection = projection.into();
+        self
+    }
+
+    /// Figure size in pixels (checked when drawn: both sides 1..=8192).
+    pub fn size(mut self, width: u32, height: u32) -> Map {
+        self.size = (width, height);
+        self
+    }
+
+    /// A title above the map.
+    pub fn title(mut self, title: &str) -> Map {
+        self.title = Some(title.to_string());
+        self
+    }
+
+    /// Lines of longitude and latitude every `step` degrees.
+    pub fn graticule(mut self, step: f64) -> Map {
+        self.graticule = Some(step);
+        self
+    }
+
+    /// Draws the map into an image.
+    pub fn draw(&self) -> Result<Figure> {
+        let (width, height) = self.checked_size()?;
+        let mut rgb = vec![255u8; width as usize * height as usize * 3];
+        let view = {
+            let mut canvas = PixelCanvas::new(&mut rgb, width, height)?;
+            self.render(&mut canvas)?
+        };
+        Ok(Figure::new(width, height, rgb, self.clone(), view))
+    }
+
+    /// Draws the map as an SVG document.
+    pub fn to_svg(&self) -> Result<String> {
+        let (width, height) = self.checked_size()?;
+        let mut svg = String::new();
+        {
+            let mut canvas = VectorCanvas::new(&mut svg, width, height);
+            self.render(&mut canvas)?;
+        }
+        Ok(svg)
+    }
+
+    /// Draws the map and writes it to a `.png` or `.svg` file.
+    pub fn save(&self, path: impl AsRef<Path>) -> Result<()> {
+        self.draw()?.save(path)
+    }
+
+    fn checked_size(&self) -> Result<(u32, u32)> {
+        let (w, h) = self.size;
+        if w == 0 || h == 0 || w > MAX_SIDE || h > MAX_SIDE {
+            return Err(Error::Invalid {
+                what: format!("map size {w} × {h}"),
+                reason: format!("width and height must be between 1 and {MAX_SIDE} pixels"),
+            });
+        }
+        Ok((w, h))
+    }
+
+    /// Draws every layer, the frame, the colour bar and the title; returns where
+    /// the map landed on the canvas.
+    fn render(&self, canvas: &mut dyn Canvas) -> Result<View> {
+        register_fonts()?;
+        if let Some(step) = self.graticule {
+            if !(step > 0.0 && step <= 90.0) {
+                return Err(Error::Invalid {
+                    what: format!("graticule({step})"),
+                    reason: "the step must be between 0 and 90 degrees".into(),
+                });
+            }
+        }
+        let rasters: Vec<_> = self
+            .layers
+            .iter()
+            .filter_map(|l| match l {
+                Layer::Raster(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        for raster in &rasters {
+            raster.limits()?;
+        }
+        let (w, h) = (self.size.0 as f64, self.size.1 as f64);
+        canvas.fill(&[rectangle(0.0, 0.0, w, h)], Rgb(255, 255, 255), 1.0)?;
+        let legend = rasters.last();
+        let legend_width = legend.map_or(0.0, |r| colorbar_width(r, canvas));
+        let top = MARGIN
+            + if self.title.is_some() {
+                TITLE_HEIGHT
+            } else {
+                0.0
+            };
+        let area = [
+            MARGIN,
+            top,
+            (w - MARGIN - legend_width).max(MARGIN + 1.0),
+            (h - MARGIN).max(top + 1.0),
+        ];
+        let view = View::fit(self.projection, self.plane_bounds(), area);
+        let mut shapes = ShapeCache::default();
+        for layer in &self.layers {
+            match layer {
+                Layer::Feature(f) => draw_feature(f, &view, canvas, &mut shapes)?,
+                Layer::Raster(r) => r.draw(&view, canvas)?,
+                Layer::Shape(s) => s.draw(&view, canvas)?,
+            }
+        }
+        if let Some(step) = self.graticule {
+            draw_graticule(step, &view, canvas)?;
+        }
+        draw_frame(&view, canvas)?;
+        if let Some(raster) = legend {
+            let bar_area = [view.area[2] + 8.0, view.area[1], w - MARGIN, view.area[3]];
+            draw_colorbar(raster, bar_area, canvas)?;
+        }
+        if let Some(title) = &self.title {
+            let at = (
+                (view.area[0] + view.area[2]) / 2.0,
+                MARGIN + TITLE_HEIGHT / 2.0,
+            );
+            canvas.text(title, at, 15.0, Align::Centre, Rgb(0, 0, 0), false)?;
+        }
+        Ok(view)
+    }
+
+    /// Plane bounds to show: the globe's disc, the set extent, the data's extent
+    /// (padded), or the whole world.
+    fn plane_bounds(&self) -> [f64; 4] {
+        match self.projection {
+            Projection::Orthographic(_) => [-1.0, 1.0, -1.0, 1.0],
+            Projection::PlateCarree(p) => {
+                if let Some(b) = p.bounds() {
+                    return [
+                        b[0].min(b[1]),
+                        b[0].max(b[1]),
+                        b[2].min(b[3]),
+                        b[2].max(b[3]),
+                    ];
+                }
+                let extents = self.layers.iter().filter_map(|l| match l {
+                    Layer::Raster(r) => Some(r.extent()),
+                    Layer::Shape(s) => Some(s.extent()),
+                    Layer::Feature(_) => None,
+                });
+                let data = extents.fold(None, |acc: Option<[f64; 4]>, e| {
+                    Some(acc.map_or(e, |a| {
+                        [
+                            a[0].min(e[0]),
+                            a[1].max(e[1]),
+                            a[2].min(e[2]),
+                            a[3].max(e[3]),
+                        ]
+                    }))
+                });
+                match data {
+                    Some([x0, x1, y0, y1]) => {
+                        let pad = ((x1 - x0).max(y1 - y0) * 0.15).max(1.0);
+                        [
+                            (x0 - pad).max(-180.0),
+                            (x1 + pad).min(180.0),
+                            (y0 - pad).max(-90.0),
+                            (y1 + pad).min(90.0),
+                        ]
+                    }
+                    None => [-180.0, 180.0, -90.0, 90.0],
+                }
+            }
+        }
+    }
+}
+
+fn rectangle(x0: f64, y0: f64, x1: f64, y1: f64) -> Vec<Px> {
+    vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
+}
+
+/// The outline of what the map shows: the limb or the map's rectangle, in pixels.
+fn outline(view: &View) -> Vec<Px> {
+    match view.projection {
+        Projection::Orthographic(_) => (0..=360)
+            .map(|k| {
+                let a = (k as f64).to_radians();
+                view.pixel_of((a.cos(), a.sin()))
+            })
+            .collect(),
+        Projection::PlateCarree(_) => {
+            let [l, t, r, b] = view.area;
+            let mut ring = rectangle(l, t, r, b);
+            ring.push((l, t));
+            ring
+        }
+    }
+}
+
+/// Natural Earth shapes decoded at most once per scale per drawing.
+#[derive(Default)]
+struct ShapeCache {
+    coarse: Option<Shapes>,
+    medium: Option<Shapes>,
+}
+
+impl ShapeCache {
+    fn get(&mut self, resolution: Resolution) -> Result<&Shapes> {
+        let slot = match resolution {
+            Resolution::Medium50m => &mut self.medium,
+            _ => &mut self.coarse,
+        };
+        if slot.is_none() {
+            *slot = Some(Shapes::load(resolution)?);
+        }
+        slot.as_ref().ok_or_else(|| Error::Invalid {
+            what: "Natural Earth data".into(),
+            reason: "not loaded".into(),
+        })
+    }
+}
+
+fn draw_feature(
+    f: &Feature,
+    view: &View,
+    canvas: &mut dyn Canvas,
+    cache: &mut ShapeCache,
+) -> Result<()> {
+    if f.kind == FeatureKind::Ocean {
+        return canvas.fill(&[outline(view)], f.colour, 1.0);
+    }
+    let shapes = cache.get(f.resolution.pick(view.degrees_per_pixel()))?;
+    let visible = |points: &[[f64; 2]]| match view.projection {
+        Projection::PlateCarree(_) => {
+            let [x0, x1, y0, y1] = view.plane;
+            let (mut a, mut b, mut c, mut d) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+            for p in points {
+                a = a.min(p[0]);
+                b = b.max(p[0]);
+                c = c.min(p[1]);
+                d = d.max(p[1]);
+            }
+            b >= x0 && a <= x1 && d >= y0 && c <= y1
+        }
+        Projection::Orthographic(_) => true,
+    };
+    match f.kind {
+        FeatureKind::Land => {
+            for polygon in &shapes.land {
+                if polygon.first().is_some_and(|outer| visible(outer)) {
+                    let rings = view.rings(polygon);
+                    if !rings.is_empty() {
+                        canvas.fill(&rings, f.colour, 1.0)?;
+                    }
+                }
+            }
+        }
+        FeatureKind::Coastline | FeatureKind::Borders => {
+            let lines = if f.kind == FeatureKind::Coastline {
+                &shapes.coastline
+            } else {
+                &shapes.borders
+            };
+            for line in lines.iter().filter(|l| visible(l)) {
+                for piece in view.lines(line) {
+                    canvas.stroke(&piece, f.colour, f.width)?;
+                }
+            }
+        }
+        FeatureKind::Ocean => {}
+    }
+    Ok(())
+}
+
+fn draw_graticule(step: f64, view: &View, canvas: &mut dyn Canvas) -> Result<()> {
+    let grey = Rgb(0x99, 0x99, 0x99);
+    let mut lon = -180.0;
+    while lon <= 180.0 {
+        let meridian: Vec<[f64; 2]> = (0..=180).map(|k| [lon, -90.0 + k as f64]).collect();
+        for piece in view.lines(&meridian) {
+            canvas.stroke(&piece, grey, 1.0)?;
+        }
+        lon += step;
+    }
+    let mut lat = -90.0 + step;
+    while lat < 90.0 {
+        let parallel: Vec<[f64; 2]> = (0..=360).map(|k| [-180.0 + k as f64, lat]).collect();
+        for piece in view.lines(&parallel) {
+            canvas.stroke(&piece, grey, 1.0)?;
+        }
+        lat += step;
+    }
+    Ok(())
+}
+
+fn draw_frame(view: &View, canvas: &mut dyn Canvas) -> Result<()> {
+    canvas.stroke(&outline(view), Rgb(0x40, 0x40, 0x40), 1.0)
+}

@@ -1,0 +1,301 @@
+//! Rendered-image tests: colours at known places, clipping at the limb and the
+//! antimeridian, the colour bar's ends, and bad input.
+
+use ndarray::{ArrayD, IxDyn};
+
+use super::canvas::PixelCanvas;
+use super::colorbar::draw_colorbar;
+use super::*;
+use crate::model::{ArrayData, DataArray, Variable};
+use crate::Error;
+
+const OCEAN: Rgb = Rgb(0x98, 0xb7, 0xe2);
+const LAND: Rgb = Rgb(0xf0, 0xf0, 0xdc);
+
+/// A (lat, lon) or (lon, lat) array with 1-degree cells and the given values.
+fn grid(dims: [&str; 2], lon: &[f64], lat: &[f64], values: Vec<f64>) -> DataArray {
+    let coord = |name: &str| if name == "lat" { lat } else { lon };
+    let shape = [coord(dims[0]).len(), coord(dims[1]).len()];
+    let data = ArrayData::F64(ArrayD::from_shape_vec(IxDyn(&shape), values).unwrap());
+    let coords = dims
+        .iter()
+        .map(|&d| {
+            let c = coord(d).to_vec();
+            let v = ArrayData::F64(ArrayD::from_shape_vec(IxDyn(&[c.len()]), c).unwrap());
+            (d.to_string(), Variable::new([d], v).unwrap())
+        })
+        .collect();
+    DataArray::new(Some("regime"), Variable::new(dims, data).unwrap(), coords).unwrap()
+}
+
+fn globe(lon0: f64, lat0: f64) -> Orthographic {
+    Orthographic::new(lon0, lat0)
+}
+
+fn colour_at(figure: &Figure, lon: f64, lat: f64) -> Rgb {
+    let (x, y) = figure.locate(lon, lat).expect("the point is on the map");
+    figure.pixel(x, y).unwrap()
+}
+
+#[test]
+fn ocean_and_land_where_they_belong_on_the_tutorial_globe() {
+    let map = (ocean() * land() * coastline())
+        .projection(globe(-55.0, -10.0))
+        .size(500, 300);
+    let figure = map.draw().unwrap();
+    assert_eq!(colour_at(&figure, -30.0, -25.0), OCEAN, "South Atlantic");
+    assert_eq!(colour_at(&figure, -100.0, -20.0), OCEAN, "South Pacific");
+    assert_eq!(colour_at(&figure, -60.0, -8.0), LAND, "Amazon");
+    assert_eq!(colour_at(&figure, 20.0, 5.0), LAND, "Central Africa");
+    // Outside the disc the canvas stays white.
+    assert_eq!(figure.pixel(2, 150), Some(Rgb(255, 255, 255)));
+}
+
+#[test]
+fn raster_cells_take_their_class_colour_in_either_dim_order() {
+    let lon = [-70.0, -60.0, -50.0];
+    let lat = [-20.0, -10.0];
+    // value = class; in (lat, lon) order: row lat -20 = [0, 1, 2], row lat -10 = [3, 4, f64::NAN]
+    let by_lat = grid(
+        ["lat", "lon"],
+        &lon,
+        &lat,
+        vec![0.0, 1.0, 2.0, 3.0, 4.0, f64::NAN],
+    );
+    let by_lon = grid(
+        ["lon", "lat"],
+        &lon,
+        &lat,
+        vec![0.0, 3.0, 1.0, 4.0, 2.0, f64::NAN],
+    );
+    for array in [by_lat, by_lon] {
+        let layer = array
+            .plot()
+            .unwrap()
+            .cmap(Colormap::Category10)
+            .clim(0.0, 8.0);
+        let figure = (ocean() * layer)
+            .projection(globe(-55.0, -10.0))
+            .size(500, 300)
+            .draw()
+            .unwrap();
+        assert_eq!(
+            colour_at(&figure, -60.0, -20.0),
+            Colormap::Category10.class_colour(1)
+        );
+        assert_eq!(
+            colour_at(&figure, -50.0, -10.0),
+            OCEAN,
+            "NaN cells are transparent"
+        );
+        assert_eq!(
+            colour_at(&figure, -70.0, -10.0),
+            Colormap::Category10.class_colour(3)
+        );
+        // Cells reach half-way to their neighbours: -64.3° is still the middle
+        // column, -65.7° the first (a degree is about 2.5 pixels here).
+        assert_eq!(
+            colour_at(&figure, -64.3, -20.0),
+            Colormap::Category10.class_colour(1)
+        );
+        assert_eq!(
+            colour_at(&figure, -65.7, -20.0),
+            Colormap::Category10.class_colour(0)
+        );
+    }
+}
+
+#[test]
+fn colour_bar_ends_are_the_colour_map_ends() {
+    let array = grid(["lat", "lon"], &[0.0, 1.0], &[0.0], vec![0.5, 2.5]);
+    for cmap in [Colormap::Jet, Colormap::Viridis] {
+        let raster = array.plot().unwrap().cmap(cmap).clim(0.0, 3.0);
+        let (w, h) = (120u32, 200u32);
+        let mut rgb = vec![255u8; (w * h * 3) as usize];
+        {
+            let mut canvas = PixelCanvas::new(&mut rgb, w, h).unwrap();
+            super::canvas::register_fonts().unwrap();
+            draw_colorbar(&raster, [10.0, 0.0, 110.0, 200.0], &mut canvas).unwrap();
+        }
+        let at = |x: u32, y: u32| {
+            let i = ((y * w + x) * 3) as usize;
+            Rgb(rgb[i], rgb[i + 1], rgb[i + 2])
+        };
+        // The bar spans rows 16..=183 (8 % inset): its first and last rows.
+        assert_eq!(at(17, 16), cmap.at(1.0), "{cmap:?} top");
+        assert_eq!(at(17, 183), cmap.at(0.0), "{cmap:?} bottom");
+        assert_ne!(at(17, 15), cmap.at(1.0), "{cmap:?} above the bar");
+    }
+}
+
+#[test]
+fn land_never_leaves_the_disc_across_the_antimeridian_and_the_pole() {
+    for (lon0, lat0) in [
+        (180.0, 0.0),
+        (170.0, 60.0),
+        (-175.0, -20.0),
+        (0.0, -90.0),
+        (100.0, 89.0),
+    ] {
+        for resolution in [Resolution::Coarse110m, Resolution::Medium50m] {
+            let size = 301;
+            let figure = Map::from(land().resolution(resolution))
+                .projection(globe(lon0, lat0))
+                .size(size, size)
+                .draw()
+                .unwrap();
+            let (cx, cy) = figure.locate(lon0, lat0).unwrap();
+            let radius = (figure.view.area[2] - figure.view.area[0]) / 2.0;
+            let mut land_pixels = 0;
+            for y in 0..size {
+                for x in 0..size {
+                    if figure.pixel(x, y) == Some(LAND) {
+                        land_pixels += 1;
+                        let r = ((x as f64 - cx as f64).powi(2) + (y as f64 - cy as f64).powi(2))
+                            .sqrt();
+                        assert!(r <= radius + 1.5, "land at ({x}, {y}), {r:.1} px from the centre of a {radius:.1} px disc, globe ({lon0}, {lat0}) {resolution:?}");
+                    }
+                }
+            }
+            // Land is drawn but never floods the disc (a wrongly closed ring would).
+            let disc = std::f64::consts::PI * radius * radius;
+            let share = land_pixels as f64 / disc;
+            assert!(
+                share > 0.01 && share < 0.8,
+                "land covers {share:.2} of the disc at ({lon0}, {lat0})"
+            );
+        }
+    }
+    // Antarctica seen from the South Pole: all land near the pole.
+    let figure = Map::from(land())
+        .projection(globe(0.0, -90.0))
+        .size(201, 201)
+        .draw()
+        .unwrap();
+    assert_eq!(colour_at(&figure, 0.0, -89.0), LAND);
+    assert_eq!(colour_at(&figure, 0.0, -40.0), Rgb(255, 255, 255));
+}
+
+#[test]
+fn world_map_is_not_smeared_across_the_antimeridian() {
+    let figure = (ocean() * land())
+        .projection(PlateCarree::new().extent(-180.0, 180.0, -90.0, 90.0))
+        .size(720, 360)
+        .draw()
+        .unwrap();
+    // Equatorial Pacific at both edges is sea; Antarctica fills the bottom; Chukotka
+    // (east of 180°) and eastern Siberia (west of it) are both land.
+    assert_eq!(colour_at(&figure, 179.0, 0.0), OCEAN);
+    assert_eq!(colour_at(&figure, -179.0, 0.0), OCEAN);
+    assert_eq!(colour_at(&figure, -20.0, -88.0), LAND);
+    assert_eq!(colour_at(&figure, 120.0, -88.0), LAND);
+    assert_eq!(colour_at(&figure, -176.0, 66.5), LAND);
+    assert_eq!(colour_at(&figure, 170.0, 66.5), LAND);
+    assert_eq!(colour_at(&figure, -150.0, 40.0), OCEAN);
+}
+
+#[test]
+fn svg_holds_shapes_and_text() {
+    let array = grid(["lat", "lon"], &[-60.0, -59.0], &[-10.0], vec![0.0, 1.0]);
+    let map = (ocean() * land() * array.plot().unwrap().cmap(Colormap::Jet) * coastline())
+        .projection(globe(-55.0, -10.0))
+        .title("Two <cells>");
+    let svg = map.to_svg().unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("<polygon") && svg.contains("<polyline"));
+    assert!(svg.contains("Two &lt;cells&gt;"), "title escaped in SVG");
+}
+
+#[test]
+fn bad_input_gets_clear_errors() {
+    let ok = grid(["lat", "lon"], &[0.0, 1.0], &[0.0], vec![0.0, 1.0]);
+    // No lon/lat dims.
+    let values = ArrayData::F64(ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![1.0; 4]).unwrap());
+    let plain = DataArray::new(
+        Some("t2m"),
+        Variable::new(["a", "b"], values).unwrap(),
+        vec![],
+    )
+    .unwrap();
+    let err = plain.plot().unwrap_err().to_string();
+    assert!(err.contains("t2m") && err.contains("longitude"), "{err}");
+    // lon/lat dims without coordinate values.
+    let values = ArrayData::F64(ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![1.0; 4]).unwrap());
+    let bare = DataArray::new(
+        Some("t2m"),
+        Variable::new(["lat", "lon"], values).unwrap(),
+        vec![],
+    )
+    .unwrap();
+    let err = bare.plot().unwrap_err().to_string();
+    assert!(err.contains("`lon`") && err.contains("coordinate"), "{err}");
+    // 3-D.
+    let values = ArrayData::F64(ArrayD::from_shape_vec(IxDyn(&[2, 1, 2]), vec![1.0; 4]).unwrap());
+    let cube = DataArray::new(
+        Some("rain"),
+        Variable::new(["time", "lat", "lon"], values).unwrap(),
+        vec![],
+    )
+    .unwrap();
+    let err = cube.plot().unwrap_err().to_string();
+    assert!(
+        err.contains("rain") && err.contains("3 dims") && err.contains("time"),
+        "{err}"
+    );
+    // All NaN.
+    let empty = grid(
+        ["lat", "lon"],
+        &[0.0, 1.0],
+        &[0.0],
+        vec![f64::NAN, f64::NAN],
+    );
+    let err = empty.plot().unwrap_err().to_string();
+    assert!(err.contains("regime") && err.contains("NaN"), "{err}");
+    // clim with min >= max: the map keeps its layers; drawing says why.
+    let map = ocean() * ok.plot().unwrap().clim(3.0, 0.0);
+    let err = map.draw().unwrap_err().to_string();
+    assert!(
+        err.contains("clim(3, 0)") && err.contains("regime"),
+        "{err}"
+    );
+    assert_eq!(map.layers().len(), 2);
+    // Unknown colour map name.
+    assert!(matches!(
+        Colormap::named("rainbowish"),
+        Err(Error::Invalid { .. })
+    ));
+    // Size zero.
+    let err = (ocean() * land())
+        .size(0, 300)
+        .draw()
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("0 × 300"), "{err}");
+    // Save: unknown extension, missing folder; nothing written.
+    let figure = (ocean() * land()).size(50, 30).draw().unwrap();
+    let dir = std::env::temp_dir().join(format!("geoxr-maps-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let err = figure.save(dir.join("map.jpeg")).unwrap_err().to_string();
+    assert!(
+        err.contains("map.jpeg") && err.contains(".png or .svg"),
+        "{err}"
+    );
+    let err = figure
+        .save(dir.join("missing").join("map.png"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("missing") && err.contains("does not exist"),
+        "{err}"
+    );
+    figure.save(dir.join("map.png")).unwrap();
+    figure.save(dir.join("map.svg")).unwrap();
+    let png = std::fs::read(dir.join("map.png")).unwrap();
+    assert_eq!(png, figure.png().unwrap());
+    let mut names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["map.png", "map.svg"]);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
