@@ -240,3 +240,74 @@ fn the_exact_fit_is_timed_and_says_what_is_wrong() {
         exact.text
     );
 }
+
+/// The one image a map cell shows, decoded, with its number of distinct colours.
+fn map_image(tag: &str) -> (image::RgbImage, usize) {
+    let c = cell(tag);
+    assert_eq!(c.png.len(), 1, "{tag}: one figure per map cell");
+    let img = image::load_from_memory(&c.png[0])
+        .unwrap_or_else(|e| panic!("{tag}: not a PNG: {e}"))
+        .to_rgb8();
+    let colours: std::collections::HashSet<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+    (img, colours.len())
+}
+
+fn has_colour(img: &image::RgbImage, rgb: [u8; 3]) -> bool {
+    img.pixels().any(|p| p.0 == rgb)
+}
+
+#[test]
+fn the_study_box_is_drawn_on_a_regional_map() {
+    let (img, colours) = map_image("bbox");
+    assert_eq!(img.dimensions(), (500, 300));
+    assert!(colours > 10, "{colours} colours");
+    assert!(has_colour(&img, [0x98, 0xb7, 0xe2]), "ocean");
+    assert!(has_colour(&img, [0xf0, 0xf0, 0xdc]), "land");
+    let text = cell("bbox").text;
+    assert!(text.contains("lon -74.13671875 .. -60.984375"), "{text}");
+}
+
+#[test]
+fn regimes_and_mean_rainfall_are_drawn_on_the_globe() {
+    let (regimes, colours) = map_image("regimes-map");
+    assert_eq!(regimes.dimensions(), (500, 300));
+    assert!(colours > 10, "{colours} colours");
+    // Category10's first colours appear (clusters and the colour bar's blocks).
+    for rgb in [[0x1f, 0x77, 0xb4], [0xff, 0x7f, 0x0e], [0x2c, 0xa0, 0x2c]] {
+        assert!(has_colour(&regimes, rgb), "regime colour {rgb:?}");
+    }
+    let (rain, colours) = map_image("rain-map");
+    assert_eq!(rain.dimensions(), (500, 300));
+    assert!(
+        colours > 50,
+        "a continuous colour map gives many colours: {colours}"
+    );
+    // Jet's ends: dark blue (0, 0, 128) and dark red (128, 0, 0) on the colour bar.
+    assert!(has_colour(&rain, [0, 0, 128]) && has_colour(&rain, [128, 0, 0]));
+}
+
+#[test]
+fn the_html_export_shows_every_figure_in_chromium() {
+    let paths = xtask::Paths::from_checkout();
+    let html = xtask::run::export_html(&paths, &tutorial().path).expect("nbconvert exports HTML");
+    let prefix = html.with_file_name("tutorial-chromium");
+    let page = xtask::browser::check_page(&paths, &html, &prefix).expect("Chromium opens the page");
+    assert!(page.problems().is_empty(), "{:?}", page.problems());
+    assert_eq!(
+        page.images,
+        vec![(true, 500, 300); 3],
+        "three maps, each decoded"
+    );
+    // Each map as Chromium painted it: a real picture, not a blank box.
+    assert_eq!(page.screenshots.len(), 4, "{:?}", page.screenshots);
+    for shot in &page.screenshots[1..] {
+        let img = image::open(shot).expect("a PNG screenshot").to_rgb8();
+        let colours: std::collections::HashSet<[u8; 3]> = img.pixels().map(|p| p.0).collect();
+        assert!(
+            colours.len() > 10,
+            "{}: {} colours",
+            shot.display(),
+            colours.len()
+        );
+    }
+}

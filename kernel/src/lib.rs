@@ -5,6 +5,7 @@
 //! The end-to-end tests use the same functions, so a test runs a notebook exactly as
 //! `cargo xtask tutorial` does.
 
+pub mod browser;
 pub mod naturalearth;
 pub mod outputs;
 pub mod paths;

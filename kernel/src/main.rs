@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use xtask::outputs::{problems, write_images, Notebook};
 use xtask::paths::KERNEL_DISPLAY_NAME;
-use xtask::{run, say, setup, Paths, Result};
+use xtask::{browser, run, say, setup, Paths, Result};
 
 const HELP: &str = "\
 cargo xtask <command>
@@ -54,6 +54,12 @@ fn tutorial(paths: &Paths) -> Result<()> {
         let executed = run::execute(paths, &notebook, &out)?;
         let html = run::export_html(paths, &executed)?;
         let parsed = Notebook::read(&executed)?;
+        let stem = html
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("notebook");
+        let prefix = html.with_file_name(format!("{stem}-chromium"));
+        let page = browser::check_page(paths, &html, &prefix)?;
         let images = write_images(&parsed, &out)?;
         say("  seconds per cell:");
         for (first_line, seconds) in parsed.cell_times() {
@@ -61,9 +67,23 @@ fn tutorial(paths: &Paths) -> Result<()> {
         }
         say(format!("wrote {}", executed.display()));
         say(format!("wrote {}", html.display()));
+        say(format!(
+            "  opened in headless Chromium: {} images shown, {} script errors; screenshot {}",
+            page.images.iter().filter(|i| i.0 && i.1 > 0).count(),
+            page.script_errors.len(),
+            page.screenshots
+                .first()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default()
+        ));
         for image in &images {
             say(format!("wrote {}", image.display()));
         }
+        failures.extend(
+            page.problems()
+                .into_iter()
+                .map(|p| format!("{} (HTML export): {p}", notebook.display())),
+        );
         failures.extend(
             problems(&parsed)
                 .into_iter()

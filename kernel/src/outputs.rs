@@ -189,7 +189,9 @@ pub fn problems(notebook: &Notebook) -> Vec<String> {
     found
 }
 
-/// Writes every image the notebook shows as `<stem>-cell<N>[-k].png` into `dir`.
+/// Writes every image the notebook shows into `dir`, named after the notebook and
+/// the cell's first tag (`<stem>-<tag>[-k].png`), or its position when untagged
+/// (`<stem>-cell<N>[-k].png`).
 pub fn write_images(notebook: &Notebook, dir: &Path) -> Result<Vec<PathBuf>> {
     let stem = notebook
         .path
@@ -204,7 +206,11 @@ pub fn write_images(notebook: &Notebook, dir: &Path) -> Result<Vec<PathBuf>> {
             } else {
                 format!("-{k}")
             };
-            let path = dir.join(format!("{stem}-cell{:02}{suffix}.png", cell.index));
+            let name = match cell.tags.first() {
+                Some(tag) => tag.clone(),
+                None => format!("cell{:02}", cell.index),
+            };
+            let path = dir.join(format!("{stem}-{name}{suffix}.png"));
             std::fs::write(&path, png).map_err(|e| format!("{}: {e}", path.display()))?;
             written.push(path);
         }

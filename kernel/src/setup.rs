@@ -1,5 +1,6 @@
 //! Installs what is missing, and only that: the system NetCDF library, the evcxr
-//! kernel, the Python venv with Jupyter, the kernel spec and the sample data. Each
+//! kernel, the Python venv with Jupyter, the kernel spec, the sample data and the
+//! browser that checks the HTML exports. Each
 //! step checks first and says what it does; a second run skips everything in
 //! seconds.
 
@@ -52,6 +53,7 @@ pub fn all(paths: &Paths) -> Result<()> {
     python_venv(paths)?;
     kernel_spec(paths, &evcxr)?;
     sample_data(paths)?;
+    crate::browser::install(paths)?;
     say(format!(
         "set-up done in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -72,6 +74,11 @@ pub fn netcdf_library() -> Result<()> {
         return Ok(());
     }
     say("installing the NetCDF C library: apt-get install libnetcdf-dev (about 30 s)");
+    apt_install(&["libnetcdf-dev"])
+}
+
+/// `apt-get update` then `apt-get install` of `packages`, through sudo unless root.
+pub fn apt_install(packages: &[&str]) -> Result<()> {
     let root = output(Command::new("id").arg("-u"))
         .map(|s| s.trim() == "0")
         .unwrap_or(false);
@@ -88,7 +95,9 @@ pub fn netcdf_library() -> Result<()> {
         c
     };
     run(&mut apt(&["update", "-q"]))?;
-    run(&mut apt(&["install", "-y", "-q", "libnetcdf-dev"]))
+    let mut install = vec!["install", "-y", "-q"];
+    install.extend_from_slice(packages);
+    run(&mut apt(&install))
 }
 
 fn cargo_home() -> PathBuf {

@@ -19,7 +19,7 @@ pub(crate) fn colorbar_width(raster: &Raster, canvas: &dyn Canvas) -> f64 {
         .iter()
         .map(|(_, text)| canvas.text_width(text, TICK_SIZE))
         .fold(0.0, f64::max);
-    8.0 + BAR_WIDTH + GAP + widest + GAP + LABEL_SIZE + 2.0
+    8.0 + BAR_WIDTH + GAP + widest + 2.0 * GAP + LABEL_SIZE + 2.0
 }
 
 /// Tick positions (0 = bottom, 1 = top) and their texts.
@@ -129,7 +129,7 @@ pub(crate) fn draw_colorbar(
         .iter()
         .map(|(_, text)| canvas.text_width(text, TICK_SIZE))
         .fold(0.0, f64::max);
-    let x = (right + GAP + widest + GAP + LABEL_SIZE / 2.0).min(area[2] - LABEL_SIZE / 2.0);
+    let x = (right + GAP + widest + 2.0 * GAP + LABEL_SIZE / 2.0).min(area[2] - LABEL_SIZE / 2.0);
     canvas.text(
         raster.label(),
         (x, (top + bottom) / 2.0),
