@@ -1,5 +1,5 @@
-//! The tutorial notebook, executed by Jupyter (nbconvert → nbclient) on the real
-//! evcxr kernel, checked for what a user would see in each cell.
+//! The notebooks, executed by Jupyter (nbconvert → nbclient) on the real evcxr
+//! kernel, checked for what a user would see in each cell.
 
 use std::process::Command;
 use std::sync::OnceLock;
@@ -7,12 +7,31 @@ use std::sync::OnceLock;
 use geoxr_e2e::execute_notebook;
 use xtask::outputs::{problems, CellOutput, Notebook};
 
-fn tutorial() -> &'static Notebook {
-    static RUN: OnceLock<Notebook> = OnceLock::new();
-    RUN.get_or_init(|| match execute_notebook("01-parallel-imerg.ipynb") {
-        Ok(nb) => nb,
-        Err(e) => panic!("{e}"),
+/// Both notebooks, run once per test process one after the other, so the second
+/// starts on the kernel build the first left warm.
+fn runs() -> &'static [Notebook; 2] {
+    static RUNS: OnceLock<[Notebook; 2]> = OnceLock::new();
+    RUNS.get_or_init(|| {
+        let run = |name: &str| execute_notebook(name).unwrap_or_else(|e| panic!("{e}"));
+        [
+            run("01-parallel-imerg.ipynb"),
+            run("02-larger-than-memory.ipynb"),
+        ]
     })
+}
+
+fn tutorial() -> &'static Notebook {
+    &runs()[0]
+}
+
+fn streaming() -> &'static Notebook {
+    &runs()[1]
+}
+
+fn streaming_cell(tag: &str) -> CellOutput {
+    streaming()
+        .cell_tagged(tag)
+        .unwrap_or_else(|| panic!("the second notebook has no cell tagged `{tag}`"))
 }
 
 fn cell(tag: &str) -> CellOutput {
@@ -23,8 +42,15 @@ fn cell(tag: &str) -> CellOutput {
 
 #[test]
 fn no_cell_reports_an_error() {
-    let found = problems(tutorial());
-    assert!(found.is_empty(), "cells failed:\n{}", found.join("\n"));
+    for notebook in runs() {
+        let found = problems(notebook);
+        assert!(
+            found.is_empty(),
+            "{}: cells failed:\n{}",
+            notebook.path.display(),
+            found.join("\n")
+        );
+    }
 }
 
 #[test]
@@ -243,7 +269,10 @@ fn the_exact_fit_is_timed_and_says_what_is_wrong() {
 
 /// The one image a map cell shows, decoded, with its number of distinct colours.
 fn map_image(tag: &str) -> (image::RgbImage, usize) {
-    let c = cell(tag);
+    image_of(tag, cell(tag))
+}
+
+fn image_of(tag: &str, c: CellOutput) -> (image::RgbImage, usize) {
     assert_eq!(c.png.len(), 1, "{tag}: one figure per map cell");
     let img = image::load_from_memory(&c.png[0])
         .unwrap_or_else(|e| panic!("{tag}: not a PNG: {e}"))
@@ -310,4 +339,62 @@ fn the_html_export_shows_every_figure_in_chromium() {
             colours.len()
         );
     }
+}
+
+#[test]
+fn a_small_memory_limit_refuses_loading_but_streams_reductions() {
+    let refused = streaming_cell("refused").text;
+    assert!(
+        refused.contains("memory limit") && refused.contains("100"),
+        "the refusal gives the sizes: {refused}"
+    );
+    let mean = streaming_cell("stream-mean").text;
+    assert!(mean.contains("Wall time: "), "{mean}");
+    assert!(
+        mean.contains("<geoxr.DataArray 'HQprecipitation' (lon: 550, lat: 501)>"),
+        "{mean}"
+    );
+    let weekly = streaming_cell("stream-weekly").text;
+    assert!(weekly.contains("Wall time: "), "{weekly}");
+    assert_eq!(streaming_cell("compare").text.trim(), "true");
+    let peak = streaming_cell("peak").text;
+    let mib: u64 = peak
+        .split("kernel: ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no peak figure in {peak}"));
+    assert!(mib > 0, "{peak}");
+}
+
+#[test]
+fn results_are_saved_read_back_and_mapped_to_files() {
+    let saved = streaming_cell("save").text;
+    assert!(
+        saved.contains("<geoxr.Dataset>") && saved.contains("HQprecipitation"),
+        "{saved}"
+    );
+    assert_eq!(streaming_cell("read-back").text.trim(), "true");
+    let (weekly, colours) = image_of("weekly-map", streaming_cell("weekly-map"));
+    assert_eq!(weekly.dimensions(), (500, 300));
+    assert!(colours > 50, "{colours} colours");
+    let (mean, colours) = image_of("mean-map", streaming_cell("mean-map"));
+    assert_eq!(mean.dimensions(), (500, 420));
+    assert!(colours > 50, "{colours} colours");
+    let files = streaming_cell("files").text;
+    for name in [
+        "mean-rain.nc",
+        "weekly-std.nc",
+        "weekly-std.png",
+        "weekly-std.svg",
+        "mean-rain.png",
+    ] {
+        assert!(files.contains(name), "`{name}` missing from:\n{files}");
+    }
+    // The PNG on disk is the figure shown inline.
+    let dir = xtask::Paths::from_checkout()
+        .root
+        .join("out")
+        .join("streaming");
+    let on_disk = std::fs::read(dir.join("weekly-std.png")).expect("weekly-std.png written");
+    assert_eq!(on_disk, streaming_cell("weekly-map").png[0]);
 }

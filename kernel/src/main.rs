@@ -51,8 +51,12 @@ fn tutorial(paths: &Paths) -> Result<()> {
     let out = paths.out();
     let mut failures = Vec::new();
     for notebook in run::notebooks(paths)? {
+        let clock = Instant::now();
         let executed = run::execute(paths, &notebook, &out)?;
+        let executing = clock.elapsed().as_secs_f64();
+        let clock = Instant::now();
         let html = run::export_html(paths, &executed)?;
+        let exporting = clock.elapsed().as_secs_f64();
         let parsed = Notebook::read(&executed)?;
         let stem = html
             .file_stem()
@@ -62,9 +66,15 @@ fn tutorial(paths: &Paths) -> Result<()> {
         let page = browser::check_page(paths, &html, &prefix)?;
         let images = write_images(&parsed, &out)?;
         say("  seconds per cell:");
-        for (first_line, seconds) in parsed.cell_times() {
+        let times = parsed.cell_times();
+        for (first_line, seconds) in &times {
             say(format!("  {seconds:>7.2}  {first_line}"));
         }
+        let in_cells: f64 = times.iter().map(|(_, s)| s).sum();
+        say(format!(
+            "  {in_cells:.1} s in cells, {:.1} s starting the kernel and Jupyter, {exporting:.1} s exporting HTML",
+            executing - in_cells
+        ));
         say(format!("wrote {}", executed.display()));
         say(format!("wrote {}", html.display()));
         say(format!(

@@ -3,14 +3,13 @@
 //! as in dask) caps what loading and persisting may hold and how many chunks a
 //! streaming reduction keeps in flight.
 //!
-//! The pool belongs to the `Client` value, not to a global: in evcxr every cell gets
-//! its own copy of each static, so state that lives across cells must live in values
-//! the user holds.
+//! The client holds only its settings; each computation starts its own thread pool
+//! and stops it when done (a few hundred microseconds). A pool kept inside the
+//! value would break in evcxr: every cell links its own copy of rayon, with its own
+//! thread-locals, and a pool started by one cell's copy panics when a later cell's
+//! copy hands it work ("injected && !worker_thread.is_null()").
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
-
-use rayon::ThreadPool;
 
 use super::engine;
 use crate::error::{Error, Result};
@@ -30,7 +29,6 @@ pub struct Client {
     n_workers: usize,
     threads_per_worker: usize,
     memory_limit: Option<u64>,
-    pool: Arc<Mutex<Option<Arc<ThreadPool>>>>,
 }
 
 impl Default for Client {
@@ -46,25 +44,19 @@ impl Client {
             n_workers: 1,
             threads_per_worker: crate::cpu_count(),
             memory_limit: None,
-            pool: Arc::new(Mutex::new(None)),
         }
-    }
-
-    fn reconfigured(mut self) -> Client {
-        self.pool = Arc::new(Mutex::new(None));
-        self
     }
 
     /// Number of workers (at least 1).
     pub fn n_workers(mut self, n: usize) -> Client {
         self.n_workers = n.max(1);
-        self.reconfigured()
+        self
     }
 
     /// Threads of each worker (at least 1).
     pub fn threads_per_worker(mut self, n: usize) -> Client {
         self.threads_per_worker = n.max(1);
-        self.reconfigured()
+        self
     }
 
     /// Memory each worker may use: `"8GB"`, `"512MiB"`, `"1.5 GB"` or a number of
@@ -72,7 +64,7 @@ impl Client {
     /// reads them.
     pub fn memory_limit(mut self, limit: &str) -> Result<Client> {
         self.memory_limit = Some(parse_bytes(limit)?);
-        Ok(self.reconfigured())
+        Ok(self)
     }
 
     /// Number of workers.
@@ -90,14 +82,9 @@ impl Client {
         self.memory_limit.map(|m| m * self.n_workers as u64)
     }
 
-    fn pool(&self) -> Result<Arc<ThreadPool>> {
-        let mut slot = self
-            .pool
-            .lock()
-            .map_err(|_| Error::invalid("client", "the thread pool lock is poisoned"))?;
-        if let Some(pool) = slot.as_ref() {
-            return Ok(pool.clone());
-        }
+    /// Runs a computation on a pool of this client's size, within its memory
+    /// limit. The pool lives for this call only (see the module notes).
+    pub(crate) fn run<R: Send>(&self, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads())
             .thread_name(|i| format!("geoxr-{i}"))
@@ -108,30 +95,13 @@ impl Client {
                     format!("cannot start {} threads: {e}", self.threads()),
                 )
             })?;
-        let pool = Arc::new(pool);
-        *slot = Some(pool.clone());
-        Ok(pool)
-    }
-
-    /// Runs a computation on this client's threads within its memory limit.
-    pub(crate) fn run<R: Send>(&self, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
-        let pool = self.pool()?;
         let limit = self.memory_limit_total();
         pool.install(|| engine::with_memory_limit(limit, f))
     }
 
-    /// Stops the worker threads; the client can no longer run computations until
-    /// used again (which starts new threads).
-    pub fn shutdown(self) {
-        if let Ok(mut slot) = self.pool.lock() {
-            slot.take();
-        }
-    }
-
-    /// Whether the thread pool is running.
-    pub fn is_running(&self) -> bool {
-        self.pool.lock().map(|p| p.is_some()).unwrap_or(false)
-    }
+    /// Lets the client go, as dask's `client.shutdown()`. No threads outlive a
+    /// computation, so nothing else needs stopping.
+    pub fn shutdown(self) {}
 }
 
 impl fmt::Debug for Client {

@@ -1,12 +1,13 @@
 //! Where a map is drawn: a pixel canvas (plotters' bitmap backend over an RGB
-//! buffer) or a vector canvas (plotters' SVG backend). Coordinates are pixels
-//! from the top-left corner, as floats.
+//! buffer) or a vector canvas (an SVG document we write ourselves: plotters' SVG
+//! backend fills with the non-zero rule and cannot embed an image without a second
+//! `image` crate version). Coordinates are pixels from the top-left corner.
 //!
 //! Polygons on the pixel canvas are filled by our own scanline pass (even-odd
 //! rule, pixel centres), which handles holes and many-thousand-point rings
 //! exactly; the spans, lines and text go through plotters.
 
-use plotters::prelude::{BitMapBackend, SVGBackend};
+use plotters::prelude::BitMapBackend;
 use plotters::prelude::{Color, DrawingBackend};
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::{register_font, FontStyle, FontTransform, IntoFont, RGBAColor, TextStyle};
@@ -27,8 +28,6 @@ pub(crate) enum Align {
 
 /// What the renderer draws on.
 pub(crate) trait Canvas {
-    /// True when cells should be drawn as shapes rather than pixels.
-    fn is_vector(&self) -> bool;
     /// Fills rings together with the even-odd rule.
     fn fill(&mut self, rings: &[Vec<Px>], colour: Rgb, opacity: f64) -> Result<()>;
     /// Draws a polyline.
@@ -48,6 +47,10 @@ pub(crate) trait Canvas {
     ) -> Result<()>;
     /// Width in pixels of `text` at `size`.
     fn text_width(&self, text: &str, size: f64) -> f64;
+    /// The SVG canvas behind this one, if it is one (for embedded images).
+    fn as_vector(&mut self) -> Option<&mut VectorCanvas> {
+        None
+    }
 }
 
 fn drawing_error(e: impl std::fmt::Display) -> Error {
@@ -116,10 +119,6 @@ impl<'a> PixelCanvas<'a> {
 }
 
 impl Canvas for PixelCanvas<'_> {
-    fn is_vector(&self) -> bool {
-        false
-    }
-
     fn fill(&mut self, rings: &[Vec<Px>], c: Rgb, opacity: f64) -> Result<()> {
         let style = colour(c, opacity);
         let mut spans = Vec::new();
@@ -178,54 +177,91 @@ impl Canvas for PixelCanvas<'_> {
     }
 }
 
-/// An SVG document drawn through plotters' SVG backend.
-pub(crate) struct VectorCanvas<'a> {
-    backend: SVGBackend<'a>,
+/// An SVG document, written directly: shapes as paths filled with the even-odd
+/// rule (so holes such as the Caspian stay open), lines as polylines, text as
+/// text in DejaVu Sans (any sans-serif where it is missing), and dense rasters as
+/// one embedded PNG image.
+pub(crate) struct VectorCanvas {
+    svg: String,
+    width: u32,
+    height: u32,
 }
 
-impl<'a> VectorCanvas<'a> {
-    /// A canvas that writes its SVG into `out` when dropped.
-    pub fn new(out: &'a mut String, width: u32, height: u32) -> VectorCanvas<'a> {
-        VectorCanvas {
-            backend: SVGBackend::with_string(out, (width, height)),
-        }
+fn xy(p: Px) -> String {
+    format!("{:.1},{:.1}", p.0, p.1)
+}
+
+impl VectorCanvas {
+    /// An empty document of `width` × `height` pixels.
+    pub fn new(width: u32, height: u32) -> VectorCanvas {
+        let svg = format!(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" \
+             viewBox=\"0 0 {width} {height}\">\n"
+        );
+        VectorCanvas { svg, width, height }
+    }
+
+    /// The finished document.
+    pub fn finish(mut self) -> String {
+        self.svg.push_str("</svg>\n");
+        self.svg
+    }
+
+    /// Places an RGBA image (`w` × `h` pixels) over the whole canvas.
+    pub fn image(&mut self, rgba: &[u8], w: u32, h: u32) -> Result<()> {
+        use base64::Engine;
+        use image::ImageEncoder;
+        let mut png = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut png)
+            .write_image(rgba, w, h, image::ExtendedColorType::Rgba8)
+            .map_err(drawing_error)?;
+        let data = base64::engine::general_purpose::STANDARD.encode(png);
+        self.svg.push_str(&format!(
+            "<image x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" href=\"data:image/png;base64,{data}\"/>\n",
+            self.width, self.height
+        ));
+        Ok(())
+    }
+
+    /// Canvas size in pixels.
+    pub fn size(&self) -> (u32, u32) {
+        (self.width, self.height)
     }
 }
 
-impl Canvas for VectorCanvas<'_> {
-    fn is_vector(&self) -> bool {
-        true
-    }
-
+impl Canvas for VectorCanvas {
     fn fill(&mut self, rings: &[Vec<Px>], c: Rgb, opacity: f64) -> Result<()> {
-        // One SVG polygon per shape: rings after the first are joined to it by a
-        // zero-width bridge; holes run the other way round, so the default
-        // non-zero fill leaves them open.
-        let mut points: Vec<(i32, i32)> = Vec::new();
-        let mut anchor = None;
+        let mut d = String::new();
         for ring in rings.iter().filter(|r| r.len() >= 3) {
-            let start = round(ring[0]);
-            points.extend(ring.iter().map(|&p| round(p)));
-            points.push(start);
-            match anchor {
-                None => anchor = Some(start),
-                Some(a) => points.push(a),
-            }
+            d.push('M');
+            d.push_str(&ring.iter().map(|&p| xy(p)).collect::<Vec<_>>().join("L"));
+            d.push('Z');
         }
-        if points.len() < 3 {
-            return Ok(());
+        if !d.is_empty() {
+            let alpha = if opacity < 1.0 {
+                format!(" fill-opacity=\"{opacity:.2}\"")
+            } else {
+                String::new()
+            };
+            self.svg.push_str(&format!(
+                "<path d=\"{d}\" fill=\"{}\"{alpha} fill-rule=\"evenodd\"/>\n",
+                c.to_hex()
+            ));
         }
-        self.backend
-            .fill_polygon(points, &colour(c, opacity))
-            .map_err(drawing_error)
+        Ok(())
     }
 
     fn stroke(&mut self, line: &[Px], c: Rgb, width: f64) -> Result<()> {
-        let style = colour(c, 1.0).stroke_width(width.round().max(1.0) as u32);
-        let points: Vec<(i32, i32)> = line.iter().map(|&p| round(p)).collect();
-        self.backend
-            .draw_path(points, &style)
-            .map_err(drawing_error)
+        if line.len() >= 2 {
+            let points: Vec<String> = line.iter().map(|&p| xy(p)).collect();
+            self.svg.push_str(&format!(
+                "<polyline points=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{width}\" \
+                 stroke-linejoin=\"round\"/>\n",
+                points.join(" "),
+                c.to_hex()
+            ));
+        }
+        Ok(())
     }
 
     fn pixel(&mut self, _x: u32, _y: u32, _c: Rgb) -> Result<()> {
@@ -241,17 +277,35 @@ impl Canvas for VectorCanvas<'_> {
         c: Rgb,
         vertical: bool,
     ) -> Result<()> {
-        let style = text_style(size, align, c, vertical);
-        self.backend
-            .draw_text(text, &style, round(at))
-            .map_err(drawing_error)
+        let anchor = match align {
+            Align::Left => "start",
+            Align::Centre => "middle",
+        };
+        let rotate = if vertical {
+            format!(" transform=\"rotate(-90 {:.1} {:.1})\"", at.0, at.1)
+        } else {
+            String::new()
+        };
+        self.svg.push_str(&format!(
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-family=\"DejaVu Sans, sans-serif\" font-size=\"{size}\" \
+             fill=\"{}\" text-anchor=\"{anchor}\" dominant-baseline=\"central\"{rotate}>{}</text>\n",
+            at.0,
+            at.1,
+            c.to_hex(),
+            crate::escape(text)
+        ));
+        Ok(())
     }
 
     fn text_width(&self, text: &str, size: f64) -> f64 {
-        let style = text_style(size, Align::Left, Rgb(0, 0, 0), false);
-        self.backend
-            .estimate_text_size(text, &style)
+        ("sans-serif", size)
+            .into_font()
+            .box_size(text)
             .map_or(size * 0.6 * text.len() as f64, |(w, _)| w as f64)
+    }
+
+    fn as_vector(&mut self) -> Option<&mut VectorCanvas> {
+        Some(self)
     }
 }
 

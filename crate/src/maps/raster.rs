@@ -4,7 +4,9 @@
 //! Each cell spans half-way to its neighbours' centres. On a pixel canvas every
 //! pixel is coloured by the cell under it (its position inverse-projected), which
 //! draws each cell as its exact projected quadrilateral at any grid size; on a
-//! vector canvas each cell becomes a polygon. NaN cells are left transparent.
+//! vector canvas each cell becomes a polygon, or, past 20 000 cells, the raster is
+//! embedded as one image at twice the figure's resolution. NaN cells are left
+//! transparent.
 
 use super::canvas::{Canvas, Px};
 use super::colormap::{Colormap, Rgb};
@@ -32,6 +34,8 @@ pub struct Raster {
     clim: Option<(f64, f64)>,
 }
 
+/// Rasters with more cells go into SVG files as one embedded image.
+const MAX_VECTOR_CELLS: usize = 20_000;
 const LON_NAMES: [&str; 3] = ["lon", "longitude", "x"];
 const LAT_NAMES: [&str; 3] = ["lat", "latitude", "y"];
 
@@ -205,22 +209,50 @@ impl Raster {
 
     pub(crate) fn draw(&self, view: &View, canvas: &mut dyn Canvas) -> Result<()> {
         let limits = self.limits()?;
-        if canvas.is_vector() {
-            self.draw_cells(view, canvas, limits)
-        } else {
-            self.draw_pixels(view, canvas, limits)
+        match canvas.as_vector() {
+            Some(svg) if self.values.len() > MAX_VECTOR_CELLS => {
+                // One polygon per cell would make a file of tens of megabytes: embed
+                // the cells as an image at twice the figure's resolution instead.
+                let (w, h) = svg.size();
+                let (w2, h2) = (w * 2, h * 2);
+                let mut rgba = vec![0u8; w2 as usize * h2 as usize * 4];
+                self.each_pixel(
+                    view,
+                    2.0,
+                    |x, y, c| {
+                        let i = (y as usize * w2 as usize + x as usize) * 4;
+                        if i + 3 < rgba.len() {
+                            rgba[i..i + 4].copy_from_slice(&[c.0, c.1, c.2, 255]);
+                        }
+                        Ok(())
+                    },
+                    limits,
+                )?;
+                svg.image(&rgba, w2, h2)
+            }
+            Some(_) => self.draw_cells(view, canvas, limits),
+            None => self.each_pixel(view, 1.0, |x, y, c| canvas.pixel(x, y, c), limits),
         }
     }
 
-    fn draw_pixels(&self, view: &View, canvas: &mut dyn Canvas, limits: (f64, f64)) -> Result<()> {
+    /// Calls `paint(x, y, colour)` for every pixel of the map area (on a grid
+    /// `scale` times finer than the canvas) that lies on a cell with a value.
+    fn each_pixel(
+        &self,
+        view: &View,
+        scale: f64,
+        mut paint: impl FnMut(u32, u32, Rgb) -> Result<()>,
+        limits: (f64, f64),
+    ) -> Result<()> {
         let lon_edges = edges(&self.lon);
         let lat_edges = edges(&self.lat);
-        let [left, top, right, bottom] = view.area;
+        let [left, top, right, bottom] = view.area.map(|v| v * scale);
         let (x0, x1) = (left.floor().max(0.0) as u32, right.ceil() as u32);
         let (y0, y1) = (top.floor().max(0.0) as u32, bottom.ceil() as u32);
         for py in y0..y1 {
             for px in x0..x1 {
-                let Some((lon, lat)) = view.lonlat_at((px as f64 + 0.5, py as f64 + 0.5)) else {
+                let at = ((px as f64 + 0.5) / scale, (py as f64 + 0.5) / scale);
+                let Some((lon, lat)) = view.lonlat_at(at) else {
                     continue;
                 };
                 let i = cell_index(&lon_edges, lon)
@@ -231,7 +263,7 @@ impl Raster {
                 };
                 let value = self.values[j * self.lon.len() + i];
                 if let Some(colour) = self.colour_of(value, limits) {
-                    canvas.pixel(px, py, colour)?;
+                    paint(px, py, colour)?;
                 }
             }
         }

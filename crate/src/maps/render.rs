@@ -105,12 +105,9 @@ impl Map {
     /// Draws the map as an SVG document.
     pub fn to_svg(&self) -> Result<String> {
         let (width, height) = self.checked_size()?;
-        let mut svg = String::new();
-        {
-            let mut canvas = VectorCanvas::new(&mut svg, width, height);
-            self.render(&mut canvas)?;
-        }
-        Ok(svg)
+        let mut canvas = VectorCanvas::new(width, height);
+        self.render(&mut canvas)?;
+        Ok(canvas.finish())
     }
 
     /// Draws the map and writes it to a `.png` or `.svg` file.

@@ -195,14 +195,36 @@ fn world_map_is_not_smeared_across_the_antimeridian() {
 }
 
 #[test]
-fn svg_holds_shapes_and_text() {
+fn svg_holds_shapes_text_and_dense_rasters_as_an_image() {
     let array = grid(["lat", "lon"], &[-60.0, -59.0], &[-10.0], vec![0.0, 1.0]);
     let map = (ocean() * land() * array.plot().unwrap().cmap(Colormap::Jet) * coastline())
         .projection(globe(-55.0, -10.0))
         .title("Two <cells>");
     let svg = map.to_svg().unwrap();
-    assert!(svg.starts_with("<svg") && svg.contains("<polygon") && svg.contains("<polyline"));
-    assert!(svg.contains("Two &lt;cells&gt;"), "title escaped in SVG");
+    assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+    assert!(svg.contains("fill-rule=\"evenodd\"") && svg.contains("<polyline"));
+    assert!(
+        svg.contains(&Colormap::Jet.at(1.0).to_hex()),
+        "the cells are polygons"
+    );
+    assert!(
+        svg.contains(">Two &lt;cells&gt;</text>"),
+        "title escaped in SVG"
+    );
+    assert!(!svg.contains("<image"));
+    // 200 × 150 cells: embedded as one image, the file stays small.
+    let (lon, lat): (Vec<f64>, Vec<f64>) = (
+        (0..200).map(|i| -80.0 + i as f64 * 0.2).collect(),
+        (0..150).map(|j| -30.0 + j as f64 * 0.2).collect(),
+    );
+    let values = (0..30_000).map(|k| (k % 97) as f64).collect();
+    let dense = grid(["lat", "lon"], &lon, &lat, values);
+    let svg = (ocean() * dense.plot().unwrap())
+        .projection(globe(-55.0, -10.0))
+        .to_svg()
+        .unwrap();
+    assert_eq!(svg.matches("<image").count(), 1);
+    assert!(svg.len() < 2_000_000, "{} bytes", svg.len());
 }
 
 #[test]

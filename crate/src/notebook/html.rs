@@ -219,11 +219,7 @@ pub(crate) fn client_html(client: &crate::Client) -> String {
         ),
         None => "no limit".into(),
     };
-    let state = if client.is_running() {
-        "running"
-    } else {
-        "idle (threads start on first use)"
-    };
+    let state = "started for each computation";
     format!(
         "{STYLE}<div class=\"gx-repr\"><div class=\"gx-head\"><span class=\"gx-type\">geoxr.Client</span></div>\
          <table><tr><td class=\"gx-name\">Workers</td><td>{}</td><td class=\"gx-name\">Threads per worker</td><td>{}</td></tr>\
