@@ -165,7 +165,7 @@ impl Map {
             (w - MARGIN - legend_width).max(MARGIN + 1.0),
             (h - MARGIN).max(top + 1.0),
         ];
-        let view = View::fit(self.projection, self.plane_bounds(), area);
+        let view = View::fit(self.projection, self.plane_bounds()?, area);
         let mut shapes = ShapeCache::default();
         for layer in &self.layers {
             match layer {
@@ -194,47 +194,61 @@ impl Map {
 
     /// Plane bounds to show: the globe's disc, the set extent, the data's extent
     /// (padded), or the whole world.
-    fn plane_bounds(&self) -> [f64; 4] {
-        match self.projection {
-            Projection::Orthographic(_) => [-1.0, 1.0, -1.0, 1.0],
-            Projection::PlateCarree(p) => {
-                if let Some(b) = p.bounds() {
-                    return [
-                        b[0].min(b[1]),
-                        b[0].max(b[1]),
-                        b[2].min(b[3]),
-                        b[2].max(b[3]),
-                    ];
+    fn plane_bounds(&self) -> Result<[f64; 4]> {
+        let p = match self.projection {
+            Projection::Orthographic(o) => {
+                if !(o.lon0.is_finite() && o.lat0.is_finite() && o.lat0.abs() <= 90.0) {
+                    return Err(Error::Invalid {
+                        what: format!("Orthographic::new({}, {})", o.lon0, o.lat0),
+                        reason: "the centre must be a finite longitude and a latitude within ±90°"
+                            .into(),
+                    });
                 }
-                let extents = self.layers.iter().filter_map(|l| match l {
-                    Layer::Raster(r) => Some(r.extent()),
-                    Layer::Shape(s) => Some(s.extent()),
-                    Layer::Feature(_) => None,
-                });
-                let data = extents.fold(None, |acc: Option<[f64; 4]>, e| {
-                    Some(acc.map_or(e, |a| {
-                        [
-                            a[0].min(e[0]),
-                            a[1].max(e[1]),
-                            a[2].min(e[2]),
-                            a[3].max(e[3]),
-                        ]
-                    }))
-                });
-                match data {
-                    Some([x0, x1, y0, y1]) => {
-                        let pad = ((x1 - x0).max(y1 - y0) * 0.15).max(1.0);
-                        [
-                            (x0 - pad).max(-180.0),
-                            (x1 + pad).min(180.0),
-                            (y0 - pad).max(-90.0),
-                            (y1 + pad).min(90.0),
-                        ]
-                    }
-                    None => [-180.0, 180.0, -90.0, 90.0],
-                }
+                return Ok([-1.0, 1.0, -1.0, 1.0]);
             }
+            Projection::PlateCarree(p) => p,
+        };
+        if let Some(b) = p.bounds() {
+            if !(b.iter().all(|v| v.is_finite()) && b[0] != b[1] && b[2] != b[3]) {
+                return Err(Error::Invalid {
+                    what: format!("extent({}, {}, {}, {})", b[0], b[1], b[2], b[3]),
+                    reason: "needs finite bounds, lon_min != lon_max and lat_min != lat_max".into(),
+                });
+            }
+            return Ok([
+                b[0].min(b[1]),
+                b[0].max(b[1]),
+                b[2].min(b[3]),
+                b[2].max(b[3]),
+            ]);
         }
+        let extents = self.layers.iter().filter_map(|l| match l {
+            Layer::Raster(r) => Some(r.extent()),
+            Layer::Shape(s) => Some(s.extent()),
+            Layer::Feature(_) => None,
+        });
+        let data = extents.fold(None, |acc: Option<[f64; 4]>, e| {
+            Some(acc.map_or(e, |a| {
+                [
+                    a[0].min(e[0]),
+                    a[1].max(e[1]),
+                    a[2].min(e[2]),
+                    a[3].max(e[3]),
+                ]
+            }))
+        });
+        Ok(match data {
+            Some([x0, x1, y0, y1]) => {
+                let pad = ((x1 - x0).max(y1 - y0) * 0.15).max(1.0);
+                [
+                    (x0 - pad).max(-180.0),
+                    (x1 + pad).min(180.0),
+                    (y0 - pad).max(-90.0),
+                    (y1 + pad).min(90.0),
+                ]
+            }
+            None => [-180.0, 180.0, -90.0, 90.0],
+        })
     }
 }
 

@@ -39,13 +39,11 @@ fn check_points(points: &Array2<f64>, what: &str) -> Result<Vec<[f64; 2]>> {
         });
     }
     let rows: Vec<[f64; 2]> = points.rows().into_iter().map(|r| [r[0], r[1]]).collect();
-    if let Some(bad) = rows
-        .iter()
-        .position(|p| !(p[0].is_finite() && p[1].is_finite()))
-    {
+    let on_earth = |p: &[f64; 2]| p[0].abs() <= 540.0 && p[1].abs() <= 90.0;
+    if let Some(bad) = rows.iter().position(|p| !on_earth(p)) {
         return Err(Error::Invalid {
-            what: format!("{what} row {bad}"),
-            reason: "longitude and latitude must be finite".into(),
+            what: format!("{what} row {bad}: ({}, {})", rows[bad][0], rows[bad][1]),
+            reason: "longitude and latitude must be finite, with |lat| <= 90".into(),
         });
     }
     Ok(rows)

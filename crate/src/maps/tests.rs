@@ -321,3 +321,34 @@ fn bad_input_gets_clear_errors() {
     assert_eq!(names, ["map.png", "map.svg"]);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn points_and_graticule_are_drawn_where_they_belong() {
+    let spots = ndarray::array![[-60.0, -10.0], [-40.0, 10.0]];
+    let map = (ocean()
+        * Shape::points(&spots)
+            .unwrap()
+            .colour(Rgb(255, 0, 0))
+            .width(5.0))
+    .projection(globe(-55.0, -10.0))
+    .graticule(30.0)
+    .size(300, 300);
+    let figure = map.draw().unwrap();
+    assert_eq!(colour_at(&figure, -60.0, -10.0), Rgb(255, 0, 0));
+    assert_eq!(colour_at(&figure, -40.0, 10.0), Rgb(255, 0, 0));
+    // The equator and the 0° meridian are graticule lines; between them, sea.
+    let grey = Rgb(0x99, 0x99, 0x99);
+    let on_line = |lon: f64, lat: f64| {
+        let (x, y) = figure.locate(lon, lat).unwrap();
+        (x.saturating_sub(1)..=x + 1)
+            .flat_map(|x| (y.saturating_sub(1)..=y + 1).map(move |y| (x, y)))
+            .any(|(x, y)| figure.pixel(x, y) == Some(grey))
+    };
+    assert!(on_line(-75.0, 0.0) && on_line(-30.0, 15.0));
+    assert_eq!(colour_at(&figure, -75.0, -15.0), OCEAN);
+    let err = map.clone().graticule(0.0).draw().unwrap_err().to_string();
+    assert!(err.contains("graticule(0)"), "{err}");
+    let bad = ndarray::array![[-60.0, f64::NAN]];
+    let err = Shape::points(&bad).unwrap_err().to_string();
+    assert!(err.contains("row 0") && err.contains("finite"), "{err}");
+}

@@ -141,7 +141,8 @@ fn densify(points: &[[f64; 2]], closed: bool) -> Vec<[f64; 3]> {
     for i in 0..edges {
         let (a, b) = (points[i], points[(i + 1) % n]);
         let span = (b[0] - a[0]).abs().max((b[1] - a[1]).abs());
-        let steps = (span / MAX_STEP_DEGREES).ceil().max(1.0) as usize;
+        // Coordinates are checked before they get here; the cap keeps it safe anyway.
+        let steps = (span / MAX_STEP_DEGREES).ceil().clamp(1.0, 720.0) as usize;
         for k in 1..=steps {
             let t = k as f64 / steps as f64;
             out.push(unit_vector(
