@@ -137,12 +137,16 @@ fn lab(paths: &Paths) -> Result<()> {
     ));
     run::execute(paths, &notebook, &warm.join("out"))?;
     say("opening JupyterLab at 127.0.0.1; the URL with its token follows. Ctrl-C stops it.");
-    setup::run(
-        Command::new(paths.venv_bin("jupyter"))
-            .current_dir(paths.notebooks())
-            .args(["lab", "--ip=127.0.0.1", "--no-browser"])
-            .arg("--MappingKernelManager.default_kernel_name=geoxr"),
-    )
+    let mut lab = Command::new(paths.venv_bin("jupyter"));
+    lab.current_dir(paths.notebooks())
+        .args(["lab", "--ip=127.0.0.1", "--no-browser"])
+        .arg("--MappingKernelManager.default_kernel_name=geoxr");
+    // Containers and CI machines often run as root, which JupyterLab refuses
+    // unless told; the server still listens on 127.0.0.1 only.
+    if setup::output(Command::new("id").arg("-u")).is_ok_and(|uid| uid.trim() == "0") {
+        lab.arg("--allow-root");
+    }
+    setup::run(&mut lab)
 }
 
 const WARMUP_NOTEBOOK: &str = r#"{
