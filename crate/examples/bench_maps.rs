@@ -77,33 +77,27 @@ fn main() -> geoxr::Result<()> {
         )?;
     }
 
+    // The tutorial's mean-rainfall globe: the box, then the full 550 × 501 grid.
+    let rain_globe = |mean: &geoxr::DataArray| -> geoxr::Result<Map> {
+        let raster = mean.plot()?.cmap(Colormap::Jet).clim(0.0, 3.0);
+        Ok((ocean() * land() * raster * coastline() * borders())
+            .projection(globe)
+            .size(500, 300))
+    };
     let mean = subset.get("HQprecipitation")?.mean("time")?;
-    let mean_map = (ocean()
-        * land()
-        * mean.plot()?.cmap(Colormap::Jet).clim(0.0, 3.0)
-        * coastline()
-        * borders())
-    .projection(globe)
-    .size(500, 300);
+    let box_map = rain_globe(&mean)?;
     time_map(
         "mean rainfall of the box on the globe",
-        &mean_map,
+        &box_map,
         "mean-box",
     )?;
-
     let t = Instant::now();
     let full = imerg.get("HQprecipitation")?.mean("time")?.load()?;
     println!(
         "(full-grid time mean computed in {:.2} s)",
         t.elapsed().as_secs_f64()
     );
-    let full_map = (ocean()
-        * land()
-        * full.plot()?.cmap(Colormap::Jet).clim(0.0, 3.0)
-        * coastline()
-        * borders())
-    .projection(globe)
-    .size(500, 300);
+    let full_map = rain_globe(&full)?;
     time_map(
         "mean rainfall, full 550 × 501 grid, on the globe",
         &full_map,

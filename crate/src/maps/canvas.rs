@@ -46,7 +46,13 @@ pub(crate) trait Canvas {
         vertical: bool,
     ) -> Result<()>;
     /// Width in pixels of `text` at `size`.
-    fn text_width(&self, text: &str, size: f64) -> f64;
+    /// (Both canvases write DejaVu Sans, so both measure with it.)
+    fn text_width(&self, text: &str, size: f64) -> f64 {
+        ("sans-serif", size)
+            .into_font()
+            .box_size(text)
+            .map_or(size * 0.6 * text.len() as f64, |(w, _)| w as f64)
+    }
     /// The SVG canvas behind this one, if it is one (for embedded images).
     fn as_vector(&mut self) -> Option<&mut VectorCanvas> {
         None
@@ -168,13 +174,6 @@ impl Canvas for PixelCanvas<'_> {
             .draw_text(text, &style, round(at))
             .map_err(drawing_error)
     }
-
-    fn text_width(&self, text: &str, size: f64) -> f64 {
-        let style = text_style(size, Align::Left, Rgb(0, 0, 0), false);
-        self.backend
-            .estimate_text_size(text, &style)
-            .map_or(size * 0.6 * text.len() as f64, |(w, _)| w as f64)
-    }
 }
 
 /// An SVG document, written directly: shapes as paths filled with the even-odd
@@ -295,13 +294,6 @@ impl Canvas for VectorCanvas {
             crate::escape(text)
         ));
         Ok(())
-    }
-
-    fn text_width(&self, text: &str, size: f64) -> f64 {
-        ("sans-serif", size)
-            .into_font()
-            .box_size(text)
-            .map_or(size * 0.6 * text.len() as f64, |(w, _)| w as f64)
     }
 
     fn as_vector(&mut self) -> Option<&mut VectorCanvas> {
