@@ -145,7 +145,14 @@ impl Raster {
         self
     }
 
-    /// The text shown by the colour bar: name and units.
+    /// The colour bar's label (default: the array's name and units), as
+    /// holoviews' `clabel`.
+    pub fn clabel(mut self, label: &str) -> Self {
+        self.label = label.to_string();
+        self
+    }
+
+    /// The text shown by the colour bar.
     pub fn label(&self) -> &str {
         &self.label
     }

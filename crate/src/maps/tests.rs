@@ -212,6 +212,13 @@ fn svg_holds_shapes_text_and_dense_rasters_as_an_image() {
         "title escaped in SVG"
     );
     assert!(!svg.contains("<image"));
+    assert!(
+        svg.contains(">regime</text>"),
+        "the colour bar is labelled by the name"
+    );
+    let relabelled = array.plot().unwrap().clabel("Rain & <snow> (mm)");
+    let svg = (ocean() * relabelled).to_svg().unwrap();
+    assert!(svg.contains(">Rain &amp; &lt;snow&gt; (mm)</text>"));
     // 200 × 150 cells: embedded as one image, the file stays small.
     let (lon, lat): (Vec<f64>, Vec<f64>) = (
         (0..200).map(|i| -80.0 + i as f64 * 0.2).collect(),

@@ -90,6 +90,23 @@ impl crate::maps::Map {
     }
 }
 
+macro_rules! layer_display {
+    ($($t:ty),*) => {$(
+        impl $t {
+            /// Shows the layer alone on a map (Plate Carrée fitted to it, 500 × 300),
+            /// as `da.hvplot()` shows a plot without an overlay.
+            pub fn evcxr_display(&self) {
+                crate::maps::Map::from(self.clone()).evcxr_display();
+            }
+        }
+    )*};
+}
+layer_display!(
+    crate::maps::Raster,
+    crate::maps::Feature,
+    crate::maps::Shape
+);
+
 macro_rules! plain_display {
     ($($t:ty),*) => {$(
         impl $t {
