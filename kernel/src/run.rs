@@ -74,3 +74,32 @@ pub fn export_html(paths: &Paths, executed: &Path) -> Result<PathBuf> {
         .arg(executed))?;
     Ok(executed.with_extension("html"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn committed_notebooks_carry_no_outputs_and_use_the_geoxr_kernel() {
+        let paths = Paths::from_checkout();
+        let found = notebooks(&paths).unwrap();
+        assert!(found.len() >= 2, "{found:?}");
+        for path in found {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+            assert_eq!(
+                json["metadata"]["kernelspec"]["name"],
+                KERNEL_NAME,
+                "{}",
+                path.display()
+            );
+            for cell in json["cells"].as_array().unwrap() {
+                if cell["cell_type"] == "code" {
+                    let outputs = cell["outputs"].as_array().map_or(0, Vec::len);
+                    assert_eq!(outputs, 0, "{}: outputs committed", path.display());
+                    assert!(cell["execution_count"].is_null(), "{}", path.display());
+                }
+            }
+        }
+    }
+}
