@@ -8,6 +8,10 @@
 use crate::error::{Error, Result};
 
 /// An sRGB colour.
+///
+/// ```
+/// assert_eq!(geoxr::maps::Rgb(255, 127, 14).to_hex(), "#ff7f0e");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rgb(pub u8, pub u8, pub u8);
 

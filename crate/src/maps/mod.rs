@@ -39,7 +39,13 @@ pub use shapes::Shape;
 
 use std::ops::Mul;
 
-/// One layer of a map, drawn in the order layers were composed.
+/// One layer of a map, drawn in the order layers were composed; anything that
+/// converts into a `Layer` can follow a `*`.
+///
+/// ```
+/// use geoxr::maps::{land, Layer};
+/// assert!(matches!(Layer::from(land()), Layer::Feature(_)));
+/// ```
 #[derive(Debug, Clone)]
 pub enum Layer {
     /// Ocean, land, coastline or borders from Natural Earth.
@@ -67,7 +73,14 @@ pub(crate) enum FeatureKind {
     Borders,
 }
 
-/// The sea: everything the map shows, painted water-blue (put it first).
+/// The sea: everything the map shows, painted water-blue (put it first; land
+/// and the other layers go on top of it).
+///
+/// ```
+/// use geoxr::maps::{borders, coastline, land, ocean, Orthographic};
+/// let basemap = (ocean() * land() * coastline() * borders()).projection(Orthographic::new(0.0, 0.0));
+/// assert_eq!(basemap.layers().len(), 4);
+/// ```
 pub fn ocean() -> Feature {
     Feature::new(FeatureKind::Ocean, Rgb(0x98, 0xb7, 0xe2), 0.0)
 }

@@ -12,6 +12,11 @@ static NE_110M: &[u8] = include_bytes!("../../../data/naturalearth/ne_110m.bin")
 static NE_50M: &[u8] = include_bytes!("../../../data/naturalearth/ne_50m.bin");
 
 /// Which Natural Earth scale to draw.
+///
+/// ```
+/// use geoxr::maps::{coastline, Resolution};
+/// let fine = coastline().resolution(Resolution::Medium50m);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Resolution {
     /// 1:50m for maps of regions, 1:110m for the whole world (chosen by the map's

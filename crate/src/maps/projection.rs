@@ -4,7 +4,13 @@
 //! directly; [`Orthographic`] uses a unit sphere seen from far away, so the
 //! visible hemisphere is the unit disc.
 
-/// A projection a map is drawn in.
+/// A projection a map is drawn in; `Map::projection` takes either kind directly.
+///
+/// ```
+/// use geoxr::maps::{Orthographic, Projection};
+/// let p: Projection = Orthographic::new(-55.0, -10.0).into();
+/// assert!(p.forward(-55.0, -10.0).is_some());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Projection {
     /// Longitude and latitude as x and y (cartopy's `PlateCarree`).
@@ -135,6 +141,10 @@ impl Orthographic {
 }
 
 /// A longitude brought into [-180, 180).
+///
+/// ```
+/// assert_eq!(geoxr::maps::wrap_longitude(190.0), -170.0);
+/// ```
 pub fn wrap_longitude(lon: f64) -> f64 {
     (lon + 180.0).rem_euclid(360.0) - 180.0
 }
