@@ -381,6 +381,11 @@ fn results_are_saved_read_back_and_mapped_to_files() {
     assert_eq!(mean.dimensions(), (500, 420));
     assert!(colours > 50, "{colours} colours");
     let files = streaming_cell("files").text;
+    assert!(files.contains("5 files in ../out/streaming"), "{files}");
+    assert!(
+        !files.contains("()"),
+        "the listing ends without a stray unit value: {files}"
+    );
     for name in [
         "mean-rain.nc",
         "weekly-std.nc",
