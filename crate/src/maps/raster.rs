@@ -101,14 +101,18 @@ impl Raster {
         let flat = loaded.values().map(|v| v.to_f64_vec()).unwrap_or_default();
         let (n_lon, n_lat) = (lon.len(), lat.len());
         let mut values = vec![f64::NAN; n_lon * n_lat];
+        // The data come in C order over the array's own dims; store them (lat, lon).
+        let inner = if lon_axis == 0 { n_lat } else { n_lon };
         for (k, v) in flat.into_iter().enumerate() {
-            let (first, second) = (k / dims_len(&loaded, 1), k % dims_len(&loaded, 1));
+            let (outer_index, inner_index) = (k / inner, k % inner);
             let (i_lon, j_lat) = if lon_axis == 0 {
-                (first, second)
+                (outer_index, inner_index)
             } else {
-                (second, first)
+                (inner_index, outer_index)
             };
-            values[j_lat * n_lon + i_lon] = v;
+            if let Some(slot) = values.get_mut(j_lat * n_lon + i_lon) {
+                *slot = v;
+            }
         }
         if !values.iter().any(|v| v.is_finite()) {
             return Err(Error::Invalid {
@@ -301,10 +305,6 @@ impl Raster {
         }
         Ok(())
     }
-}
-
-fn dims_len(array: &DataArray, axis: usize) -> usize {
-    array.shape().get(axis).copied().unwrap_or(1).max(1)
 }
 
 /// Cell edges: half-way between centres, the ends extended by half a step.
