@@ -45,18 +45,18 @@ pub(crate) trait Canvas {
         colour: Rgb,
         vertical: bool,
     ) -> Result<()>;
-    /// Width in pixels of `text` at `size`.
-    /// (Both canvases write DejaVu Sans, so both measure with it.)
-    fn text_width(&self, text: &str, size: f64) -> f64 {
-        ("sans-serif", size)
-            .into_font()
-            .box_size(text)
-            .map_or(size * 0.6 * text.len() as f64, |(w, _)| w as f64)
-    }
     /// The SVG canvas behind this one, if it is one (for embedded images).
     fn as_vector(&mut self) -> Option<&mut VectorCanvas> {
         None
     }
+}
+
+/// Width in pixels of `text` at `size` in DejaVu Sans, which both canvases write.
+pub(crate) fn text_width(text: &str, size: f64) -> f64 {
+    ("sans-serif", size)
+        .into_font()
+        .box_size(text)
+        .map_or(size * 0.6 * text.len() as f64, |(w, _)| w as f64)
 }
 
 fn drawing_error(e: impl std::fmt::Display) -> Error {

@@ -1,7 +1,7 @@
 //! The key beside a raster: a continuous colour bar with ticks, or one block per
 //! class for categorical maps.
 
-use super::canvas::{Align, Canvas, Px};
+use super::canvas::{text_width, Align, Canvas, Px};
 use super::colormap::Rgb;
 use super::raster::Raster;
 use crate::error::Result;
@@ -14,12 +14,15 @@ const GAP: f64 = 4.0;
 const MAX_CLASS_LABELS: usize = 12;
 
 /// Room the colour bar of `raster` needs to the right of the map.
-pub(crate) fn colorbar_width(raster: &Raster, canvas: &dyn Canvas) -> f64 {
-    let widest = labels(raster)
+pub(crate) fn colorbar_width(raster: &Raster) -> f64 {
+    8.0 + BAR_WIDTH + GAP + widest_label(raster) + 2.0 * GAP + LABEL_SIZE + 2.0
+}
+
+fn widest_label(raster: &Raster) -> f64 {
+    labels(raster)
         .iter()
-        .map(|(_, text)| canvas.text_width(text, TICK_SIZE))
-        .fold(0.0, f64::max);
-    8.0 + BAR_WIDTH + GAP + widest + 2.0 * GAP + LABEL_SIZE + 2.0
+        .map(|(_, text)| text_width(text, TICK_SIZE))
+        .fold(0.0, f64::max)
 }
 
 /// Tick positions (0 = bottom, 1 = top) and their texts.
@@ -125,10 +128,7 @@ pub(crate) fn draw_colorbar(
             false,
         )?;
     }
-    let widest = labels(raster)
-        .iter()
-        .map(|(_, text)| canvas.text_width(text, TICK_SIZE))
-        .fold(0.0, f64::max);
+    let widest = widest_label(raster);
     let x = (right + GAP + widest + 2.0 * GAP + LABEL_SIZE / 2.0).min(area[2] - LABEL_SIZE / 2.0);
     canvas.text(
         raster.label(),

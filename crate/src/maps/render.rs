@@ -8,6 +8,7 @@ use super::colormap::Rgb;
 use super::figure::Figure;
 use super::naturalearth::{Resolution, Shapes};
 use super::projection::Projection;
+use super::raster::Raster;
 use super::view::View;
 use super::{Feature, FeatureKind, Layer, PlateCarree};
 use crate::error::{Error, Result};
@@ -16,6 +17,9 @@ use crate::error::{Error, Result};
 const MAX_SIDE: u32 = 8192;
 const MARGIN: f64 = 6.0;
 const TITLE_HEIGHT: f64 = 24.0;
+/// The map (not its colour bar or title) is drawn this many times larger, then
+/// averaged down.
+const SUPERSAMPLE: u32 = 2;
 
 /// Layers on a projection, ready to draw. Build one by composing layers with `*`,
 /// then set the projection, size and title.
@@ -94,19 +98,33 @@ impl Map {
     /// Draws the map into an image.
     pub fn draw(&self) -> Result<Figure> {
         let (width, height) = self.checked_size()?;
-        let mut rgb = vec![255u8; width as usize * height as usize * 3];
-        let view = {
+        let layout = self.layout()?;
+        // The map itself is drawn at twice the size and averaged down, which
+        // smooths coastlines, borders and the limb; the colour bar and the title
+        // (text is already smoothed) are drawn at the final size, so the bar's
+        // colours stay exact.
+        let (big_w, big_h) = (width * SUPERSAMPLE, height * SUPERSAMPLE);
+        let mut big = vec![255u8; big_w as usize * big_h as usize * 3];
+        {
+            let mut canvas = PixelCanvas::new(&mut big, big_w, big_h)?;
+            let view = layout.view.scaled(SUPERSAMPLE as f64);
+            self.draw_map(&view, SUPERSAMPLE as f64, &mut canvas)?;
+        }
+        let mut rgb = downsample(&big, big_w, big_h, SUPERSAMPLE);
+        {
             let mut canvas = PixelCanvas::new(&mut rgb, width, height)?;
-            self.render(&mut canvas)?
-        };
-        Ok(Figure::new(width, height, rgb, self.clone(), view))
+            self.draw_decorations(&layout, &mut canvas)?;
+        }
+        Ok(Figure::new(width, height, rgb, self.clone(), layout.view))
     }
 
     /// Draws the map as an SVG document.
     pub fn to_svg(&self) -> Result<String> {
         let (width, height) = self.checked_size()?;
+        let layout = self.layout()?;
         let mut canvas = VectorCanvas::new(width, height);
-        self.render(&mut canvas)?;
+        self.draw_map(&layout.view, 1.0, &mut canvas)?;
+        self.draw_decorations(&layout, &mut canvas)?;
         Ok(canvas.finish())
     }
 
@@ -126,9 +144,16 @@ impl Map {
         Ok((w, h))
     }
 
-    /// Draws every layer, the frame, the colour bar and the title; returns where
-    /// the map landed on the canvas.
-    fn render(&self, canvas: &mut dyn Canvas) -> Result<View> {
+    /// The last raster layer: the one the colour bar describes.
+    fn legend(&self) -> Option<&Raster> {
+        self.layers.iter().rev().find_map(|l| match l {
+            Layer::Raster(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    /// Checks the settings and places the map, the colour bar and the title.
+    fn layout(&self) -> Result<Layout> {
         register_fonts()?;
         if let Some(step) = self.graticule {
             if !(step > 0.0 && step <= 90.0) {
@@ -138,21 +163,13 @@ impl Map {
                 });
             }
         }
-        let rasters: Vec<_> = self
-            .layers
-            .iter()
-            .filter_map(|l| match l {
-                Layer::Raster(r) => Some(r),
-                _ => None,
-            })
-            .collect();
-        for raster in &rasters {
-            raster.limits()?;
+        for layer in &self.layers {
+            if let Layer::Raster(r) = layer {
+                r.limits()?;
+            }
         }
         let (w, h) = (self.size.0 as f64, self.size.1 as f64);
-        canvas.fill(&[rectangle(0.0, 0.0, w, h)], Rgb(255, 255, 255), 1.0)?;
-        let legend = rasters.last();
-        let legend_width = legend.map_or(0.0, |r| colorbar_width(r, canvas));
+        let legend_width = self.legend().map_or(0.0, colorbar_width);
         let top = MARGIN
             + if self.title.is_some() {
                 TITLE_HEIGHT
@@ -166,30 +183,53 @@ impl Map {
             (h - MARGIN).max(top + 1.0),
         ];
         let view = View::fit(self.projection, self.plane_bounds()?, area);
+        let bar_area = [view.area[2] + 8.0, view.area[1], w - MARGIN, view.area[3]];
+        let title_at = (
+            (view.area[0] + view.area[2]) / 2.0,
+            MARGIN + TITLE_HEIGHT / 2.0,
+        );
+        Ok(Layout {
+            view,
+            bar_area,
+            title_at,
+        })
+    }
+
+    /// The white background, every layer in order, the graticule and the frame;
+    /// `scale` multiplies line widths and point sizes.
+    fn draw_map(&self, view: &View, scale: f64, canvas: &mut dyn Canvas) -> Result<()> {
+        let (w, h) = (self.size.0 as f64 * scale, self.size.1 as f64 * scale);
+        canvas.fill(&[rectangle(0.0, 0.0, w, h)], Rgb(255, 255, 255), 1.0)?;
         let mut shapes = ShapeCache::default();
         for layer in &self.layers {
             match layer {
-                Layer::Feature(f) => draw_feature(f, &view, canvas, &mut shapes)?,
-                Layer::Raster(r) => r.draw(&view, canvas)?,
-                Layer::Shape(s) => s.draw(&view, canvas)?,
+                Layer::Feature(f) => draw_feature(f, view, scale, canvas, &mut shapes)?,
+                Layer::Raster(r) => r.draw(view, canvas)?,
+                Layer::Shape(s) => s.draw(view, scale, canvas)?,
             }
         }
         if let Some(step) = self.graticule {
-            draw_graticule(step, &view, canvas)?;
+            draw_graticule(step, view, scale, canvas)?;
         }
-        draw_frame(&view, canvas)?;
-        if let Some(raster) = legend {
-            let bar_area = [view.area[2] + 8.0, view.area[1], w - MARGIN, view.area[3]];
-            draw_colorbar(raster, bar_area, canvas)?;
+        canvas.stroke(&outline(view), Rgb(0x40, 0x40, 0x40), scale)
+    }
+
+    /// The colour bar of the last raster and the title.
+    fn draw_decorations(&self, layout: &Layout, canvas: &mut dyn Canvas) -> Result<()> {
+        if let Some(raster) = self.legend() {
+            draw_colorbar(raster, layout.bar_area, canvas)?;
         }
         if let Some(title) = &self.title {
-            let at = (
-                (view.area[0] + view.area[2]) / 2.0,
-                MARGIN + TITLE_HEIGHT / 2.0,
-            );
-            canvas.text(title, at, 15.0, Align::Centre, Rgb(0, 0, 0), false)?;
+            canvas.text(
+                title,
+                layout.title_at,
+                15.0,
+                Align::Centre,
+                Rgb(0, 0, 0),
+                false,
+            )?;
         }
-        Ok(view)
+        Ok(())
     }
 
     /// Plane bounds to show: the globe's disc, the set extent, the data's extent
@@ -252,6 +292,35 @@ impl Map {
     }
 }
 
+/// Where the parts of a figure go, in final pixels.
+struct Layout {
+    view: View,
+    bar_area: [f64; 4],
+    title_at: Px,
+}
+
+/// Each `factor` × `factor` block of an RGB image averaged into one pixel.
+fn downsample(big: &[u8], big_w: u32, big_h: u32, factor: u32) -> Vec<u8> {
+    let (w, h) = ((big_w / factor) as usize, (big_h / factor) as usize);
+    let (f, big_w) = (factor as usize, big_w as usize);
+    let mut out = vec![0u8; w * h * 3];
+    for y in 0..h {
+        for x in 0..w {
+            for c in 0..3 {
+                let mut sum = 0u32;
+                for dy in 0..f {
+                    let row = (y * f + dy) * big_w;
+                    for dx in 0..f {
+                        sum += big[(row + x * f + dx) * 3 + c] as u32;
+                    }
+                }
+                out[(y * w + x) * 3 + c] = ((sum + (f * f / 2) as u32) / (f * f) as u32) as u8;
+            }
+        }
+    }
+    out
+}
+
 fn rectangle(x0: f64, y0: f64, x1: f64, y1: f64) -> Vec<Px> {
     vec![(x0, y0), (x1, y0), (x1, y1), (x0, y1)]
 }
@@ -300,13 +369,14 @@ impl ShapeCache {
 fn draw_feature(
     f: &Feature,
     view: &View,
+    scale: f64,
     canvas: &mut dyn Canvas,
     cache: &mut ShapeCache,
 ) -> Result<()> {
     if f.kind == FeatureKind::Ocean {
         return canvas.fill(&[outline(view)], f.colour, 1.0);
     }
-    let shapes = cache.get(f.resolution.pick(view.degrees_per_pixel()))?;
+    let shapes = cache.get(f.resolution.pick(view.degrees_per_pixel() * scale))?;
     let visible = |points: &[[f64; 2]]| match view.projection {
         Projection::PlateCarree(_) => {
             let [x0, x1, y0, y1] = view.plane;
@@ -340,7 +410,7 @@ fn draw_feature(
             };
             for line in lines.iter().filter(|l| visible(l)) {
                 for piece in view.lines(line) {
-                    canvas.stroke(&piece, f.colour, f.width)?;
+                    canvas.stroke(&piece, f.colour, f.width * scale)?;
                 }
             }
         }
@@ -349,13 +419,13 @@ fn draw_feature(
     Ok(())
 }
 
-fn draw_graticule(step: f64, view: &View, canvas: &mut dyn Canvas) -> Result<()> {
+fn draw_graticule(step: f64, view: &View, scale: f64, canvas: &mut dyn Canvas) -> Result<()> {
     let grey = Rgb(0x99, 0x99, 0x99);
     let mut lon = -180.0;
     while lon <= 180.0 {
         let meridian: Vec<[f64; 2]> = (0..=180).map(|k| [lon, -90.0 + k as f64]).collect();
         for piece in view.lines(&meridian) {
-            canvas.stroke(&piece, grey, 1.0)?;
+            canvas.stroke(&piece, grey, scale)?;
         }
         lon += step;
     }
@@ -363,13 +433,9 @@ fn draw_graticule(step: f64, view: &View, canvas: &mut dyn Canvas) -> Result<()>
     while lat < 90.0 {
         let parallel: Vec<[f64; 2]> = (0..=360).map(|k| [-180.0 + k as f64, lat]).collect();
         for piece in view.lines(&parallel) {
-            canvas.stroke(&piece, grey, 1.0)?;
+            canvas.stroke(&piece, grey, scale)?;
         }
         lat += step;
     }
     Ok(())
-}
-
-fn draw_frame(view: &View, canvas: &mut dyn Canvas) -> Result<()> {
-    canvas.stroke(&outline(view), Rgb(0x40, 0x40, 0x40), 1.0)
 }

@@ -142,7 +142,8 @@ impl Shape {
         )
     }
 
-    pub(crate) fn draw(&self, view: &View, canvas: &mut dyn Canvas) -> Result<()> {
+    /// Draws the shape; `scale` multiplies its line width and point size.
+    pub(crate) fn draw(&self, view: &View, scale: f64, canvas: &mut dyn Canvas) -> Result<()> {
         match self.kind {
             ShapeKind::Polygon => {
                 let rings = view.rings(std::slice::from_ref(&self.points));
@@ -152,11 +153,11 @@ impl Shape {
                 let mut closed = self.points.clone();
                 closed.push(self.points[0]);
                 for line in view.lines(&closed) {
-                    canvas.stroke(&line, self.colour, self.width)?;
+                    canvas.stroke(&line, self.colour, self.width * scale)?;
                 }
             }
             ShapeKind::Points => {
-                let h = self.width / 2.0;
+                let h = self.width * scale / 2.0;
                 for p in &self.points {
                     if let Some((x, y)) = view.point(p[0], p[1]) {
                         let square = vec![

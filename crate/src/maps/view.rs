@@ -39,6 +39,14 @@ impl View {
         }
     }
 
+    /// The same view on a canvas `factor` times larger.
+    pub fn scaled(&self, factor: f64) -> View {
+        View {
+            area: self.area.map(|v| v * factor),
+            ..*self
+        }
+    }
+
     /// Pixels per plane unit.
     pub fn scale(&self) -> f64 {
         (self.area[2] - self.area[0]) / (self.plane[1] - self.plane[0])
