@@ -246,6 +246,35 @@ impl Raster {
         }
     }
 
+    /// The part of the map area (pixels: left, top, right, bottom) where cells
+    /// can show: the bounds of the grid's outline as drawn, so that only those
+    /// pixels are inverse-projected. Grids wider than a hemisphere or outside
+    /// ±180° longitude get the whole area.
+    fn pixel_bounds(&self, view: &View) -> [f64; 4] {
+        let [lon0, lon1, lat0, lat1] = self.extent();
+        if lon1 - lon0 >= 180.0 || lat1 - lat0 >= 90.0 || lon0 < -180.0 || lon1 > 180.0 {
+            return view.area;
+        }
+        let outline = vec![[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1]];
+        let rings = view.rings(&[outline]);
+        let drawn = rings.iter().flatten();
+        let [l, r, t, b] = drawn.fold(
+            [f64::MAX, f64::MIN, f64::MAX, f64::MIN],
+            |[l, r, t, b], p| [l.min(p.0), r.max(p.0), t.min(p.1), b.max(p.1)],
+        );
+        if l > r {
+            return [0.0; 4]; // nothing of the grid is visible
+        }
+        // One pixel of margin for rounding at the grid's edge.
+        let [al, at, ar, ab] = view.area;
+        [
+            (l - 1.0).max(al),
+            (t - 1.0).max(at),
+            (r + 1.0).min(ar),
+            (b + 1.0).min(ab),
+        ]
+    }
+
     /// Calls `paint(x, y, colour)` for every pixel of the map area (on a grid
     /// `scale` times finer than the canvas) that lies on a cell with a value.
     fn each_pixel(
@@ -257,7 +286,7 @@ impl Raster {
     ) -> Result<()> {
         let lon_edges = edges(&self.lon);
         let lat_edges = edges(&self.lat);
-        let [left, top, right, bottom] = view.area.map(|v| v * scale);
+        let [left, top, right, bottom] = self.pixel_bounds(view).map(|v| v * scale);
         let (x0, x1) = (left.floor().max(0.0) as u32, right.ceil() as u32);
         let (y0, y1) = (top.floor().max(0.0) as u32, bottom.ceil() as u32);
         for py in y0..y1 {

@@ -9,7 +9,7 @@ use super::figure::Figure;
 use super::naturalearth::{Resolution, Shapes};
 use super::projection::Projection;
 use super::raster::Raster;
-use super::view::View;
+use super::view::{lonlat_bounds, View};
 use super::{Feature, FeatureKind, Layer, PlateCarree};
 use crate::error::{Error, Result};
 
@@ -380,13 +380,7 @@ fn draw_feature(
     let visible = |points: &[[f64; 2]]| match view.projection {
         Projection::PlateCarree(_) => {
             let [x0, x1, y0, y1] = view.plane;
-            let (mut a, mut b, mut c, mut d) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
-            for p in points {
-                a = a.min(p[0]);
-                b = b.max(p[0]);
-                c = c.min(p[1]);
-                d = d.max(p[1]);
-            }
+            let [a, b, c, d] = lonlat_bounds(points);
             b >= x0 && a <= x1 && d >= y0 && c <= y1
         }
         Projection::Orthographic(_) => true,

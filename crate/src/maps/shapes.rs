@@ -2,7 +2,7 @@
 
 use super::canvas::Canvas;
 use super::colormap::Rgb;
-use super::view::View;
+use super::view::{lonlat_bounds, View};
 use crate::error::{Error, Result};
 use ndarray::Array2;
 
@@ -136,10 +136,7 @@ impl Shape {
     }
 
     pub(crate) fn extent(&self) -> [f64; 4] {
-        self.points.iter().fold(
-            [f64::MAX, f64::MIN, f64::MAX, f64::MIN],
-            |[a, b, c, d], p| [a.min(p[0]), b.max(p[0]), c.min(p[1]), d.max(p[1])],
-        )
+        lonlat_bounds(&self.points)
     }
 
     /// Draws the shape; `scale` multiplies its line width and point size.

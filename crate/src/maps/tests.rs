@@ -360,3 +360,41 @@ fn points_and_graticule_are_drawn_where_they_belong() {
     let err = Shape::points(&bad).unwrap_err().to_string();
     assert!(err.contains("row 0") && err.contains("finite"), "{err}");
 }
+
+#[test]
+fn a_raster_on_the_far_side_or_across_the_limb_draws_only_what_shows() {
+    let far = grid(["lat", "lon"], &[120.0, 121.0], &[10.0], vec![1.0, 2.0]);
+    let figure = (ocean() * far.plot().unwrap())
+        .projection(globe(-55.0, -10.0))
+        .draw()
+        .unwrap();
+    let map_right = figure.view.area[2] as u32;
+    let colours = [Colormap::Viridis.at(0.0), Colormap::Viridis.at(1.0)];
+    let drawn = (0..figure.height())
+        .flat_map(|y| (0..map_right).map(move |x| (x, y)))
+        .filter(|&(x, y)| figure.pixel(x, y).is_some_and(|c| colours.contains(&c)))
+        .count();
+    assert_eq!(drawn, 0, "cells behind the globe are not drawn");
+    // Cells from 30° to 80° E, 10° S to 10° N, on a globe centred at 20° W: the
+    // limb is at 70° E, so the grid is cut there and the rest is drawn whole.
+    let lon: Vec<f64> = (0..50).map(|i| 30.5 + i as f64).collect();
+    let lat: Vec<f64> = (0..20).map(|j| -9.5 + j as f64).collect();
+    let across = grid(["lat", "lon"], &lon, &lat, vec![0.0; 1000]);
+    let layer = across
+        .plot()
+        .unwrap()
+        .cmap(Colormap::Category10)
+        .clim(0.0, 8.0);
+    let figure = (ocean() * layer)
+        .projection(globe(-20.0, 0.0))
+        .draw()
+        .unwrap();
+    for lon in [31.0, 45.0, 60.0] {
+        assert_eq!(
+            colour_at(&figure, lon, 0.0),
+            Colormap::Category10.class_colour(0),
+            "{lon}"
+        );
+    }
+    assert!(figure.locate(75.0, 0.0).is_none(), "beyond the limb");
+}

@@ -124,6 +124,14 @@ impl View {
     }
 }
 
+/// Bounds of lon/lat points: lon_min, lon_max, lat_min, lat_max.
+pub(crate) fn lonlat_bounds(points: &[[f64; 2]]) -> [f64; 4] {
+    points.iter().fold(
+        [f64::MAX, f64::MIN, f64::MAX, f64::MIN],
+        |[a, b, c, d], p| [a.min(p[0]), b.max(p[0]), c.min(p[1]), d.max(p[1])],
+    )
+}
+
 /// Signed area in lon/lat (positive = anticlockwise with north up).
 fn signed_area(ring: &[[f64; 2]]) -> f64 {
     let n = ring.len();
