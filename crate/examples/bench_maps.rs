@@ -1,6 +1,8 @@
 //! Benchmark of the tutorial's maps: the study box on a regional map, the 8
 //! rainfall regimes and the mean rainfall on an orthographic globe (500 × 300),
-//! timed from layers to PNG bytes, with PNG sizes. Writes the PNGs to `out/maps/`.
+//! timed from layers to PNG bytes, with PNG sizes and the memory drawing takes
+//! (resident set before, and its peak while drawing: the kernel's high-water mark
+//! is reset before each map). Writes the PNGs and SVGs to `out/maps/`.
 //!
 //! `cargo run --release -p geoxr --example bench_maps`
 
@@ -10,7 +12,20 @@ use geoxr::maps::{borders, coastline, land, ocean, Colormap, Map, Orthographic, 
 use geoxr::maps::{Resolution, Shape};
 use geoxr::{Client, SpectralClustering};
 
+/// Resident set size now, in MiB (Linux).
+fn rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
 fn time_map(name: &str, map: &Map, file: &str) -> geoxr::Result<()> {
+    // Writing 5 to clear_refs resets the peak RSS (VmHWM) to the current RSS.
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let before = rss_mib();
     let mut best = f64::MAX;
     let mut png = Vec::new();
     for _ in 0..5 {
@@ -24,12 +39,19 @@ fn time_map(name: &str, map: &Map, file: &str) -> geoxr::Result<()> {
     std::fs::create_dir_all("out/maps").ok();
     std::fs::write(format!("out/maps/{file}.png"), &png).ok();
     std::fs::write(format!("out/maps/{file}.svg"), &svg).ok();
+    let peak = geoxr::peak_memory().map_or(f64::NAN, |b| b as f64 / (1024.0 * 1024.0));
     println!(
-        "{name}: draw + PNG {:.1} ms (best of 5), PNG {:.1} KB; SVG {:.1} ms, {:.0} KB",
+        "{name}: draw + PNG {:.1} ms (best of 5), PNG {:.1} KB; SVG {:.1} ms, {:.0} KB; \
+         RSS {before:.0} MiB before, peak {peak:.0} MiB while drawing{}",
         best * 1e3,
         png.len() as f64 / 1e3,
         svg_time * 1e3,
-        svg.len() as f64 / 1e3
+        svg.len() as f64 / 1e3,
+        if reset {
+            ""
+        } else {
+            " (peak not reset: whole run)"
+        }
     );
     Ok(())
 }
