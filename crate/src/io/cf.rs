@@ -19,6 +19,7 @@
 //! the variable's encoding, as in xarray; `decode_times(false)` and
 //! `mask_and_scale(false)` leave the matching steps (and attributes) alone.
 
+use super::options::OpenOptions;
 use crate::model::{with_array, ArrayData, AttrValue, Attrs, Calendar, DType, TimeUnits, NAT};
 use ndarray::ArrayD;
 
@@ -183,10 +184,19 @@ const MASK_ATTRS: [&str; 5] = [
 ];
 
 impl CfDecoding {
-    /// Reads the decoding rules from a variable's attributes, with every step on
-    /// (xarray's defaults). See [`CfDecoding::from_attrs_with`].
-    pub(crate) fn from_attrs(raw: DType, attrs: &Attrs) -> Result<(Self, Attrs, Attrs), String> {
-        Self::from_attrs_with(raw, attrs, true, true)
+    /// Reads the decoding rules from a variable's attributes, with the steps `options`
+    /// turns on (`decode_times`, `mask_and_scale`). See [`CfDecoding::from_attrs_with`].
+    pub(crate) fn from_attrs(
+        raw: DType,
+        attrs: &Attrs,
+        options: &OpenOptions,
+    ) -> Result<(Self, Attrs, Attrs), String> {
+        Self::from_attrs_with(
+            raw,
+            attrs,
+            options.get_decode_times(),
+            options.get_mask_and_scale(),
+        )
     }
 
     /// Reads the decoding rules from a variable's attributes. Returns the rules, the
@@ -447,7 +457,8 @@ mod tests {
     }
 
     fn decode(raw: ArrayData, pairs: &[(&str, AttrValue)]) -> ArrayData {
-        let (dec, _, _) = CfDecoding::from_attrs(raw.dtype(), &attrs(pairs)).unwrap();
+        let (dec, _, _) =
+            CfDecoding::from_attrs(raw.dtype(), &attrs(pairs), &OpenOptions::new()).unwrap();
         let out = dec.decode(raw).unwrap();
         assert_eq!(out.dtype(), dec.output());
         out
@@ -463,7 +474,7 @@ mod tests {
             ("_FillValue", AttrValue::F32(vec![-9999.9])),
             ("units", "mm".into()),
         ]);
-        let (dec, kept, enc) = CfDecoding::from_attrs(DType::F32, &a).unwrap();
+        let (dec, kept, enc) = CfDecoding::from_attrs(DType::F32, &a, &OpenOptions::new()).unwrap();
         assert_eq!(dec.output(), DType::F32);
         assert!(kept.get("_FillValue").is_none() && enc.get("_FillValue").is_some());
         assert_eq!(kept.get("units"), Some(&AttrValue::from("mm")));
@@ -536,7 +547,8 @@ mod tests {
             (DType::U16, vec![("_Unsigned", "false".into())], DType::I16),
         ];
         for (raw, pairs, want) in cases {
-            let (dec, _, _) = CfDecoding::from_attrs(raw, &attrs(&pairs)).unwrap();
+            let (dec, _, _) =
+                CfDecoding::from_attrs(raw, &attrs(&pairs), &OpenOptions::new()).unwrap();
             assert_eq!(dec.output(), want, "{raw} {pairs:?}");
         }
     }
@@ -620,7 +632,7 @@ mod tests {
             ("calendar", "julian".into()),
             ("bounds", "time_bnds".into()),
         ]);
-        let (dec, kept, enc) = CfDecoding::from_attrs(DType::I32, &a).unwrap();
+        let (dec, kept, enc) = CfDecoding::from_attrs(DType::I32, &a, &OpenOptions::new()).unwrap();
         assert_eq!(dec.output(), DType::Time(Calendar::Julian));
         assert!(kept.get("units").is_none() && enc.get("calendar").is_some());
         assert!(kept.get("bounds").is_some());
@@ -638,7 +650,7 @@ mod tests {
             ),
             ("calendar", AttrValue::Texts(vec!["noleap".into()])),
         ]);
-        let (dec, _, _) = CfDecoding::from_attrs(DType::I32, &a).unwrap();
+        let (dec, _, _) = CfDecoding::from_attrs(DType::I32, &a, &OpenOptions::new()).unwrap();
         assert_eq!(dec.output(), DType::Time(Calendar::NoLeap));
     }
 
@@ -648,7 +660,7 @@ mod tests {
             ("units", "days since 2000-01-01".into()),
             ("_FillValue", AttrValue::F64(vec![-1.0])),
         ]);
-        let (dec, _, _) = CfDecoding::from_attrs(DType::F64, &a).unwrap();
+        let (dec, _, _) = CfDecoding::from_attrs(DType::F64, &a, &OpenOptions::new()).unwrap();
         let raw =
             ArrayData::F64(ArrayD::from_shape_vec(IxDyn(&[3]), vec![0.0, -1.0, f64::NAN]).unwrap());
         let t = dec.decode(raw).unwrap().as_times().unwrap();
@@ -659,7 +671,7 @@ mod tests {
     #[test]
     fn undecodable_times_are_explained() {
         let a = attrs(&[("units", "days since 1970-01-01".into())]);
-        let (dec, _, _) = CfDecoding::from_attrs(DType::I32, &a).unwrap();
+        let (dec, _, _) = CfDecoding::from_attrs(DType::I32, &a, &OpenOptions::new()).unwrap();
         let raw =
             ArrayData::I32(ArrayD::from_shape_vec(IxDyn(&[1]), vec![-2_147_483_647]).unwrap());
         let err = dec.decode(raw).unwrap_err();
@@ -679,19 +691,19 @@ mod tests {
             ("units", "days since 1970-01-01".into()),
             ("calendar", "mayan".into()),
         ]);
-        let err = CfDecoding::from_attrs(DType::F64, &a).unwrap_err();
+        let err = CfDecoding::from_attrs(DType::F64, &a, &OpenOptions::new()).unwrap_err();
         assert!(
             err.contains("mayan") && err.contains("decode_times(false)"),
             "{err}"
         );
         let a = attrs(&[("units", "moons since 1970-01-01".into())]);
-        let err = CfDecoding::from_attrs(DType::F64, &a).unwrap_err();
+        let err = CfDecoding::from_attrs(DType::F64, &a, &OpenOptions::new()).unwrap_err();
         assert!(
             err.contains("moons since") && err.contains("standard"),
             "{err}"
         );
         let a = attrs(&[("scale_factor", "0.1".into())]);
-        let err = CfDecoding::from_attrs(DType::I16, &a).unwrap_err();
+        let err = CfDecoding::from_attrs(DType::I16, &a, &OpenOptions::new()).unwrap_err();
         assert!(err.contains("scale_factor"), "{err}");
     }
 }

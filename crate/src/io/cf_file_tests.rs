@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::model::{ArrayData, DType};
-use crate::{open_dataset, Calendar};
+use crate::{open_dataset, Calendar, OpenOptions};
 
 /// A temporary folder holding the fixtures, removed when dropped.
 struct Fixtures(PathBuf);
@@ -318,4 +318,104 @@ fn h5py_nc_string_attributes_are_text() {
         ]
     );
     assert_floats(&p, "x", DType::F32, &[0.5, NAN, 1.5]);
+}
+
+#[test]
+fn open_options_turn_decoding_steps_off_as_xarray_does() {
+    // xarray 2026.9, open_dataset(..., mask_and_scale=False): i16_packed_f32 is int16
+    // [25, 0, 100, -32767, 1234] with _FillValue, scale_factor and add_offset kept in
+    // attrs; i8_unsigned is int8 [-1, 0, 127, -128, 5]. decode_times=False: t_masked
+    // is float64 [0, nan, 2] and t_default_fill int32 [0, -2147483647], units kept.
+    let f = Fixtures::write();
+    let raw = OpenOptions::new()
+        .mask_and_scale(false)
+        .open_dataset(f.path("cf_packing.nc"))
+        .unwrap();
+    let packed = raw.get("i16_packed_f32").unwrap().load().unwrap();
+    assert_eq!(packed.dtype(), DType::I16);
+    assert_eq!(
+        packed.values().unwrap().to_f64_vec(),
+        [25.0, 0.0, 100.0, -32767.0, 1234.0]
+    );
+    for name in ["_FillValue", "scale_factor", "add_offset"] {
+        assert!(packed.attrs().get(name).is_some(), "{name}");
+    }
+    let signed = raw.get("i8_unsigned").unwrap().load().unwrap();
+    assert_eq!(signed.dtype(), DType::I8);
+    assert_eq!(
+        signed.attrs().get("_Unsigned").and_then(|v| v.as_str()),
+        Some("true")
+    );
+
+    let numbers = OpenOptions::new()
+        .decode_times(false)
+        .open_dataset(f.path("cf_times.nc"))
+        .unwrap();
+    assert_floats_of(&numbers, "t_masked", DType::F64, &[0.0, NAN, 2.0]);
+    let fill = numbers.get("t_default_fill").unwrap().load().unwrap();
+    assert_eq!(fill.dtype(), DType::I32);
+    assert_eq!(fill.values().unwrap().to_f64_vec(), [0.0, -2147483647.0]);
+    let units = fill.attrs().get("units").and_then(|v| v.as_str());
+    assert_eq!(units, Some("days since 1970-01-01"));
+}
+
+fn assert_floats_of(ds: &crate::Dataset, name: &str, dtype: DType, expected: &[f64]) {
+    let got = ds.get(name).unwrap().load().unwrap();
+    assert_eq!(got.dtype(), dtype, "{name}");
+    let v = got.values().unwrap().to_f64_vec();
+    assert_eq!(v.len(), expected.len(), "{name}");
+    for (g, e) in v.iter().zip(expected) {
+        assert!(
+            (g.is_nan() && e.is_nan()) || g == e,
+            "{name}: {v:?} vs {expected:?}"
+        );
+    }
+}
+
+#[test]
+fn nat_is_shown_skipped_and_written_back_as_the_fill_value() {
+    let f = Fixtures::write();
+    let ds = open_dataset(f.path("cf_times.nc")).unwrap();
+    let masked = ds.get("t_masked").unwrap().load().unwrap();
+    let dim = "d_t_masked";
+    assert!(masked.to_string().contains("NaT"), "{masked}");
+    let first = masked
+        .min(dim)
+        .unwrap()
+        .values()
+        .unwrap()
+        .as_times()
+        .unwrap();
+    let last = masked
+        .max(dim)
+        .unwrap()
+        .values()
+        .unwrap()
+        .as_times()
+        .unwrap();
+    assert_eq!(first[0].to_string(), "2000-01-01 00:00:00");
+    assert_eq!(last[0].to_string(), "2000-01-03 00:00:00");
+    assert_eq!(
+        masked.count(dim).unwrap().values().unwrap().to_f64_vec(),
+        [2.0]
+    );
+
+    // Written back: NaT becomes the variable's _FillValue (-1) in its units...
+    let out = f.path("written.nc");
+    masked.to_netcdf(&out).unwrap();
+    let file = netcdf::open(&out).unwrap();
+    let var = file.variable("t_masked").unwrap();
+    assert_eq!(var.get_values::<i64, _>(..).unwrap(), [0, -1, 2]);
+    let fill = var.attribute_value("_FillValue").unwrap().unwrap();
+    assert_eq!(fill, netcdf::AttributeValue::Longlong(-1));
+    drop(file);
+    assert_eq!(
+        times(&out, "t_masked"),
+        ["2000-01-01 00:00:00", "NaT", "2000-01-03 00:00:00"]
+    );
+    // ... or NaN when the variable had none.
+    let nan = ds.get("t_nan").unwrap().load().unwrap();
+    let out = f.path("written_nan.nc");
+    nan.to_netcdf(&out).unwrap();
+    assert_eq!(times(&out, "t_nan")[1], "NaT");
 }
