@@ -36,7 +36,7 @@ pub use error::{Error, Result};
 pub use io::{open_dataset, open_mfdataset, Engine, OpenOptions};
 pub use model::{
     ArrayData, AttrValue, Attrs, Calendar, CfDateTime, ChunkSource, ChunkedArray, DType, Data,
-    DataArray, Dataset, Element, Sizes, TimeUnits, Variable,
+    DataArray, Dataset, Element, Sizes, TimeUnits, Variable, NAT,
 };
 pub use notebook::{cpu_count, escape, peak_memory, virtual_memory, VirtualMemory};
 
