@@ -72,6 +72,13 @@ pub enum Error {
         needed: u64,
         limit: u64,
     },
+    /// A computation, without a memory limit, that needs more memory than the
+    /// machine has available.
+    OutOfMemory {
+        what: String,
+        needed: u64,
+        available: u64,
+    },
     /// An attribute or argument with a value we cannot use.
     Invalid { what: String, reason: String },
 }
@@ -179,6 +186,18 @@ impl fmt::Display for Error {
                 plain(what),
                 mb(*needed),
                 mb(*limit)
+            ),
+            Error::OutOfMemory {
+                what,
+                needed,
+                available,
+            } => write!(
+                f,
+                "{} needs {} but only {} of memory is available; work on a smaller selection, \
+                 or reduce it lazily so it streams",
+                plain(what),
+                mb(*needed),
+                mb(*available)
             ),
             Error::Invalid { what, reason } => write!(f, "{}: {}", plain(what), plain(reason)),
         }

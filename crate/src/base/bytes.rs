@@ -27,3 +27,16 @@ pub fn human(bytes: u64) -> String {
         format!("{bytes} B")
     }
 }
+
+/// The bytes of an array of `shape` with `element` bytes each, saturating at
+/// `u64::MAX` instead of overflowing (a size that large never fits anyway).
+///
+/// ```
+/// assert_eq!(geoxr::base::bytes::of_shape(&[200_000, 200_000], 4), 160_000_000_000);
+/// assert_eq!(geoxr::base::bytes::of_shape(&[usize::MAX, 3], 8), u64::MAX);
+/// ```
+pub fn of_shape(shape: &[usize], element: usize) -> u64 {
+    shape
+        .iter()
+        .fold(element as u64, |acc, &n| acc.saturating_mul(n as u64))
+}

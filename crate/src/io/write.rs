@@ -94,7 +94,11 @@ fn put(
     };
     macro_rules! put_as {
         ($a:expr) => {{
-            let values: Vec<_> = $a.iter().copied().collect();
+            let mut values = Vec::new();
+            values
+                .try_reserve_exact($a.len())
+                .map_err(|e| netcdf::Error::Str(format!("no memory for the values: {e}")))?;
+            values.extend($a.iter().copied());
             var.put_values(&values, extents)
         }};
     }
@@ -173,6 +177,10 @@ fn write_variable(file: &mut netcdf::FileMut, name: &str, v: &Variable, path: &P
             put(&mut var, times, &start).map_err(|e| error(e.to_string()))?;
         }
         (None, Data::InMemory(a)) => {
+            // A filled copy and the buffer handed to the library.
+            let copies =
+                crate::base::bytes::of_shape(a.shape(), v.dtype().size()).saturating_mul(2);
+            crate::base::budget::check_fits(&format!("writing `{name}`"), copies)?;
             let start = vec![0; a.shape().len()];
             put(&mut var, &with_fill(a.as_ref().clone(), fill), &start)
                 .map_err(|e| error(e.to_string()))?;
@@ -180,6 +188,17 @@ fn write_variable(file: &mut netcdf::FileMut, name: &str, v: &Variable, path: &P
         (None, Data::Lazy(lazy)) => {
             let offsets = lazy.offsets();
             for (i, chunk) in lazy.chunks().iter().enumerate() {
+                let mut shape = lazy.shape().to_vec();
+                if let Some(n) = shape.get_mut(lazy.axis()) {
+                    *n = chunk.len;
+                }
+                // The chunk read, its filled copy and the buffer handed to the library.
+                let bytes =
+                    crate::base::bytes::of_shape(&shape, v.dtype().size()).saturating_mul(3);
+                crate::base::budget::check_fits(
+                    &format!("writing `{name}` ({})", chunk.source.describe()),
+                    bytes,
+                )?;
                 let values = with_fill(chunk.source.read()?.as_ref().clone(), fill);
                 let mut start = vec![0; lazy.shape().len()];
                 start[lazy.axis()] = offsets[i];
