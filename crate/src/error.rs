@@ -6,6 +6,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crate::base::text::plain;
+
 /// The result type of every fallible call in `geoxr`.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -70,25 +72,47 @@ pub enum Error {
         needed: u64,
         limit: u64,
     },
+    /// A computation, without a memory limit, that needs more memory than the
+    /// machine has available.
+    OutOfMemory {
+        what: String,
+        needed: u64,
+        available: u64,
+    },
     /// An attribute or argument with a value we cannot use.
     Invalid { what: String, reason: String },
 }
 
 impl fmt::Display for Error {
+    /// Names, paths and reasons may come from a file; they are written through
+    /// [`plain`], so an error message is always one line that cannot script evcxr.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = |p: &PathBuf| plain(&p.display().to_string()).to_string();
+        let list = |v: &[String]| {
+            v.iter()
+                .map(|s| plain(s).to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match self {
-            Error::NoFilesMatch { pattern } => write!(f, "no file matches the pattern `{pattern}`"),
-            Error::BadPattern { pattern, reason } => {
-                write!(f, "bad file pattern `{pattern}`: {reason}")
+            Error::NoFilesMatch { pattern } => {
+                write!(f, "no file matches the pattern `{}`", plain(pattern))
             }
-            Error::File { path, reason } => write!(f, "{}: {reason}", path.display()),
+            Error::BadPattern { pattern, reason } => {
+                write!(f, "bad file pattern `{}`: {}", plain(pattern), plain(reason))
+            }
+            Error::File { path: p, reason } => write!(f, "{}: {}", path(p), plain(reason)),
             Error::FileVariable {
-                path,
+                path: p,
                 variable,
                 reason,
-            } => {
-                write!(f, "{}: variable `{variable}`: {reason}", path.display())
-            }
+            } => write!(
+                f,
+                "{}: variable `{}`: {}",
+                path(p),
+                plain(variable),
+                plain(reason)
+            ),
             Error::GridMismatch {
                 dim,
                 first,
@@ -96,19 +120,22 @@ impl fmt::Display for Error {
                 detail,
             } => write!(
                 f,
-                "files do not share the `{dim}` grid: {} differs from {} ({detail})",
-                other.display(),
-                first.display()
+                "files do not share the `{}` grid: {} differs from {} ({})",
+                plain(dim),
+                path(other),
+                path(first),
+                plain(detail)
             ),
             Error::MissingInFile {
                 variable,
-                path,
+                path: p,
                 reference,
             } => write!(
                 f,
-                "{} lacks the variable `{variable}` that {} has",
-                path.display(),
-                reference.display()
+                "{} lacks the variable `{}` that {} has",
+                path(p),
+                plain(variable),
+                path(reference)
             ),
             Error::DuplicateLabel {
                 dim,
@@ -117,24 +144,28 @@ impl fmt::Display for Error {
                 other,
             } => write!(
                 f,
-                "{} and {} both hold `{dim}` = {label}",
-                first.display(),
-                other.display()
+                "{} and {} both hold `{}` = {}",
+                path(first),
+                path(other),
+                plain(dim),
+                plain(label)
             ),
             Error::NoSuchVariable { name, available } => write!(
                 f,
-                "no variable named `{name}`; the dataset has: {}",
-                available.join(", ")
+                "no variable named `{}`; the dataset has: {}",
+                plain(name),
+                list(available)
             ),
             Error::NoSuchDim { dim, available } => write!(
                 f,
-                "no dimension named `{dim}`; the dimensions are: {}",
-                available.join(", ")
+                "no dimension named `{}`; the dimensions are: {}",
+                plain(dim),
+                list(available)
             ),
             Error::NoSuchLabel { dim, label, hint } => {
-                write!(f, "`{dim}` has no label {label}")?;
+                write!(f, "`{}` has no label {}", plain(dim), plain(label))?;
                 if !hint.is_empty() {
-                    write!(f, "; {hint}")?;
+                    write!(f, "; {}", plain(hint))?;
                 }
                 Ok(())
             }
@@ -143,15 +174,32 @@ impl fmt::Display for Error {
                 expected,
                 found,
             } => {
-                write!(f, "{what}: expected shape {expected:?}, found {found:?}")
+                write!(
+                    f,
+                    "{}: expected shape {expected:?}, found {found:?}",
+                    plain(what)
+                )
             }
             Error::MemoryLimit { what, needed, limit } => write!(
                 f,
-                "{what} needs {} but the memory limit is {}; raise `memory_limit` or work on a smaller selection",
+                "{} needs {} but the memory limit is {}; raise `memory_limit` or work on a smaller selection",
+                plain(what),
                 mb(*needed),
                 mb(*limit)
             ),
-            Error::Invalid { what, reason } => write!(f, "{what}: {reason}"),
+            Error::OutOfMemory {
+                what,
+                needed,
+                available,
+            } => write!(
+                f,
+                "{} needs {} but only {} of memory is available; work on a smaller selection, \
+                 or reduce it lazily so it streams",
+                plain(what),
+                mb(*needed),
+                mb(*available)
+            ),
+            Error::Invalid { what, reason } => write!(f, "{}: {}", plain(what), plain(reason)),
         }
     }
 }
@@ -159,13 +207,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {}
 
 fn mb(bytes: u64) -> String {
-    let b = bytes as f64;
-    match b {
-        b if b >= 1e9 => format!("{:.1} GB", b / 1e9),
-        b if b >= 1e6 => format!("{:.1} MB", b / 1e6),
-        b if b >= 1e3 => format!("{:.1} kB", b / 1e3),
-        _ => format!("{bytes} B"),
-    }
+    crate::base::bytes::human(bytes)
 }
 
 impl Error {

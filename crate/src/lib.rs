@@ -12,11 +12,12 @@
 //! # Ok::<(), geoxr::Error>(())
 //! ```
 //!
-//! The crate is layered, lowest first: [`model`] (Variable → DataArray → Dataset),
+//! The crate is layered, lowest first: [`base`] (safe text, atomic files), [`model`] (Variable → DataArray → Dataset),
 //! [`io`] (NetCDF and CF decoding), `compute` (lazy chunks, `load`), and `notebook`
 //! (representations and machine facts), with [`cluster`] and [`maps`] on top.
 //! Higher layers use lower ones only.
 
+pub mod base;
 pub mod error;
 pub mod io;
 pub mod model;
@@ -30,6 +31,7 @@ pub mod notebook;
 pub mod sample;
 
 pub use analysis::{IntoDims, IntoSelection, Label, Pos, Resample, Selector};
+pub use base::text::html as escape;
 pub use cluster::{adjusted_rand_index, KMeans, KMeansModel, SpectralClustering, SpectralModel};
 pub use compute::{parse_bytes, Client, Computable, Reduction};
 pub use error::{Error, Result};
@@ -38,7 +40,7 @@ pub use model::{
     ArrayData, AttrValue, Attrs, Calendar, CfDateTime, ChunkSource, ChunkedArray, DType, Data,
     DataArray, Dataset, Element, Sizes, TimeUnits, Variable, NAT,
 };
-pub use notebook::{cpu_count, escape, peak_memory, virtual_memory, VirtualMemory};
+pub use notebook::{cpu_count, peak_memory, virtual_memory, VirtualMemory};
 
 /// Re-exported so notebooks and users share the exact `ndarray` version geoxr uses.
 pub use ndarray;

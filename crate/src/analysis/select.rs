@@ -33,7 +33,8 @@ impl From<Range<usize>> for Pos {
 }
 impl From<RangeInclusive<usize>> for Pos {
     fn from(r: RangeInclusive<usize>) -> Pos {
-        Pos::Range(*r.start()..r.end() + 1)
+        // An inclusive end at usize::MAX means "to the end", as `..` does.
+        Pos::Range(*r.start()..r.end().saturating_add(1))
     }
 }
 impl From<RangeFrom<usize>> for Pos {
@@ -255,6 +256,12 @@ fn positions_for(dim: &str, coord: &Variable, selector: &Selector) -> Result<Pos
         }
         Selector::Nearest(label) => {
             let x = label_value(dim, values_data, label)?;
+            if x.is_nan() {
+                return Err(Error::invalid(
+                    format!("Selector::nearest along `{dim}`"),
+                    "NaN is not near any label; give a number",
+                ));
+            }
             nearest(&values, x)
                 .map(Pos::At)
                 .ok_or_else(|| Error::NoSuchLabel {
@@ -266,11 +273,20 @@ fn positions_for(dim: &str, coord: &Variable, selector: &Selector) -> Result<Pos
     }
 }
 
+/// The position of the label nearest `x` (the first of equals); none for NaN. An
+/// infinite `x` is nearest the largest (or smallest) label.
 fn nearest(values: &[f64], x: f64) -> Option<usize> {
-    values
-        .iter()
-        .enumerate()
-        .filter(|(_, v)| !v.is_nan())
+    if x.is_nan() {
+        return None;
+    }
+    let labels = values.iter().enumerate().filter(|(_, v)| !v.is_nan());
+    if x.is_infinite() {
+        let toward = |v: f64| if x > 0.0 { -v } else { v };
+        return labels
+            .min_by(|a, b| toward(*a.1).total_cmp(&toward(*b.1)))
+            .map(|(i, _)| i);
+    }
+    labels
         .min_by(|a, b| (a.1 - x).abs().total_cmp(&(b.1 - x).abs()))
         .map(|(i, _)| i)
 }
@@ -482,5 +498,60 @@ impl Dataset {
             out = out.isel((dim.as_str(), pos))?;
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::array;
+
+    use crate::model::{ArrayData, DataArray, Variable};
+    use crate::Selector;
+
+    /// `x` with labels 10, 20, 30 and values 1, 2, 3.
+    fn line() -> DataArray {
+        let values =
+            Variable::new(["x"], ArrayData::F64(array![1.0, 2.0, 3.0].into_dyn())).unwrap();
+        let labels =
+            Variable::new(["x"], ArrayData::F64(array![10.0, 20.0, 30.0].into_dyn())).unwrap();
+        DataArray::new(Some("v"), values, vec![("x".into(), labels)]).unwrap()
+    }
+
+    fn value(da: &DataArray) -> f64 {
+        da.values().and_then(|v| v.get_f64(0)).unwrap()
+    }
+
+    #[test]
+    fn nearest_nan_is_an_error_and_infinities_reach_the_ends() {
+        let da = line();
+        let err = da.sel(("x", Selector::nearest(f64::NAN))).unwrap_err();
+        assert!(
+            err.to_string().contains("NaN") && err.to_string().contains("`x`"),
+            "{err}"
+        );
+        assert!(
+            da.sel(("x", f64::NAN)).is_err(),
+            "an exact NaN label matches nothing"
+        );
+        assert_eq!(
+            value(&da.sel(("x", Selector::nearest(f64::INFINITY))).unwrap()),
+            3.0
+        );
+        assert_eq!(
+            value(&da.sel(("x", Selector::nearest(f64::NEG_INFINITY))).unwrap()),
+            1.0
+        );
+        assert_eq!(value(&da.sel(("x", Selector::nearest(24.0))).unwrap()), 2.0);
+    }
+
+    #[test]
+    fn inclusive_range_to_usize_max_means_to_the_end() {
+        let da = line();
+        let tail = da.isel(("x", 1..=usize::MAX)).unwrap();
+        assert_eq!(tail.shape(), [2]);
+        let all = da.isel(("x", 0..=usize::MAX)).unwrap();
+        assert_eq!(all.shape(), [3]);
+        assert!(da.isel(("x", usize::MAX)).is_err());
+        assert!(da.isel(("x", vec![0, usize::MAX])).is_err());
     }
 }

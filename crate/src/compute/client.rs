@@ -14,6 +14,9 @@ use std::fmt;
 use super::engine;
 use crate::error::{Error, Result};
 
+/// Most threads a client starts, and most workers or threads per worker it takes.
+const MAX_THREADS: usize = 1024;
+
 /// Compute resources for lazy computations.
 ///
 /// ```
@@ -47,15 +50,15 @@ impl Client {
         }
     }
 
-    /// Number of workers (at least 1).
+    /// Number of workers (1 to 1024).
     pub fn n_workers(mut self, n: usize) -> Client {
-        self.n_workers = n.max(1);
+        self.n_workers = n.clamp(1, MAX_THREADS);
         self
     }
 
-    /// Threads of each worker (at least 1).
+    /// Threads of each worker (1 to 1024).
     pub fn threads_per_worker(mut self, n: usize) -> Client {
-        self.threads_per_worker = n.max(1);
+        self.threads_per_worker = n.clamp(1, MAX_THREADS);
         self
     }
 
@@ -72,22 +75,26 @@ impl Client {
         self.n_workers
     }
 
-    /// Threads in the pool.
+    /// Threads in the pool (at most 1024 in all).
     pub fn threads(&self) -> usize {
-        self.n_workers * self.threads_per_worker
+        (self.n_workers * self.threads_per_worker).min(MAX_THREADS)
     }
 
     /// The memory limit of all workers together.
     pub fn memory_limit_total(&self) -> Option<u64> {
-        self.memory_limit.map(|m| m * self.n_workers as u64)
+        self.memory_limit
+            .map(|m| m.saturating_mul(self.n_workers as u64))
     }
 
     /// Runs a computation on a pool of this client's size, within its memory
     /// limit. The pool lives for this call only (see the module notes).
     pub(crate) fn run<R: Send>(&self, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
+        let limit = self.memory_limit_total();
+        // Every worker knows the limit, so chunks read on any thread check it.
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads())
             .thread_name(|i| format!("geoxr-{i}"))
+            .start_handler(move |_| crate::base::budget::set_thread_limit(limit))
             .build()
             .map_err(|e| {
                 Error::invalid(
@@ -95,7 +102,6 @@ impl Client {
                     format!("cannot start {} threads: {e}", self.threads()),
                 )
             })?;
-        let limit = self.memory_limit_total();
         pool.install(|| engine::with_memory_limit(limit, f))
     }
 
@@ -114,12 +120,17 @@ impl fmt::Debug for Client {
     }
 }
 
+/// The largest memory size accepted: 1 EiB, far above any machine, far below
+/// overflow when multiplied by a worker count.
+const MAX_BYTES: u64 = 1 << 60;
+
 /// Parses a memory size such as `"8GB"`, `"512 MiB"` or `"1000000"`.
 ///
 /// ```
 /// assert_eq!(geoxr::parse_bytes("8GB")?, 8_000_000_000);
 /// assert_eq!(geoxr::parse_bytes("512MiB")?, 512 << 20);
 /// assert!(geoxr::parse_bytes("lots").is_err());
+/// assert!(geoxr::parse_bytes("99999999999999999999999TB").is_err());
 /// # Ok::<(), geoxr::Error>(())
 /// ```
 pub fn parse_bytes(text: &str) -> Result<u64> {
@@ -151,6 +162,9 @@ pub fn parse_bytes(text: &str) -> Result<u64> {
     let bytes = value * scale;
     if !bytes.is_finite() || bytes < 1.0 {
         return Err(bad("must be at least one byte"));
+    }
+    if bytes > MAX_BYTES as f64 {
+        return Err(bad("is larger than any machine's memory (at most 1 EiB)"));
     }
     Ok(bytes as u64)
 }

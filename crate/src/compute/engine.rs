@@ -1,26 +1,15 @@
-//! How a computation runs: on a client's thread pool, within its memory limit, with
-//! progress for long runs. The settings travel in thread-locals of the thread that
-//! starts the computation, so lazy chunk sources deep inside a plan can read them
-//! without every call passing them along.
+//! How a computation runs: on a client's thread pool, within its memory budget
+//! (`base::budget`), as wide as the budget allows. Settings travel in thread-locals
+//! of the thread that starts the computation, so lazy chunk sources deep inside a
+//! plan can read them without every call passing them along.
 
 use std::cell::Cell;
 
+pub(crate) use crate::base::budget::{budget, check_fits, with_memory_limit};
+use crate::error::Result;
+
 thread_local! {
-    static MEMORY_LIMIT: Cell<Option<u64>> = const { Cell::new(None) };
     static NESTED: Cell<bool> = const { Cell::new(false) };
-}
-
-/// Runs `f` with a memory limit visible to the computation it starts.
-pub(crate) fn with_memory_limit<R>(limit: Option<u64>, f: impl FnOnce() -> R) -> R {
-    let before = MEMORY_LIMIT.with(|m| m.replace(limit));
-    let result = f();
-    MEMORY_LIMIT.with(|m| m.set(before));
-    result
-}
-
-/// The memory limit of the computation running on this thread.
-pub(crate) fn memory_limit() -> Option<u64> {
-    MEMORY_LIMIT.with(Cell::get)
 }
 
 /// Runs `f` as a task inside a parallel step: computations it starts run
@@ -38,23 +27,27 @@ pub(crate) fn is_nested() -> bool {
 }
 
 /// How many tasks may run at once: the pool's threads, fewer when each task needs
-/// `per_task` bytes and only `available` bytes fit in the limit. `None` when not even
-/// one task fits.
-pub(crate) fn width(per_task: u64, fixed: u64) -> Option<usize> {
+/// `per_task` bytes and only part of the budget is left after `fixed` bytes. An
+/// error naming `what` when not even one task fits.
+pub(crate) fn width(what: &str, per_task: u64, fixed: u64) -> Result<usize> {
+    let needed = per_task.saturating_add(fixed);
+    let Some(budget) = budget() else {
+        return Ok(if is_nested() {
+            1
+        } else {
+            rayon::current_num_threads().max(1)
+        });
+    };
+    let room = budget
+        .bytes()
+        .checked_sub(fixed)
+        .ok_or_else(|| budget.refuse(what, needed))?;
+    let fit = room / per_task.max(1);
+    if fit == 0 {
+        return Err(budget.refuse(what, needed));
+    }
     if is_nested() {
-        return Some(1);
+        return Ok(1);
     }
-    let threads = rayon::current_num_threads().max(1);
-    match memory_limit() {
-        None => Some(threads),
-        Some(limit) => {
-            let room = limit.checked_sub(fixed)?;
-            let fit = (room / per_task.max(1)) as usize;
-            if fit == 0 {
-                None
-            } else {
-                Some(fit.min(threads))
-            }
-        }
-    }
+    Ok((fit.min(usize::MAX as u64) as usize).min(rayon::current_num_threads().max(1)))
 }

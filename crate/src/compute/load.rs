@@ -13,19 +13,10 @@ use super::sources::MemoryChunk;
 use crate::error::{Error, Result};
 use crate::model::{ArrayData, Chunk, ChunkedArray, Data, DataArray, Dataset, Element, Variable};
 
-fn check_fits(what: &str, bytes: u64) -> Result<()> {
-    match engine::memory_limit() {
-        Some(limit) if bytes > limit => Err(Error::MemoryLimit {
-            what: what.to_owned(),
-            needed: bytes,
-            limit,
-        }),
-        _ => Ok(()),
-    }
-}
+use engine::check_fits;
 
 fn nbytes(lazy: &ChunkedArray) -> u64 {
-    (lazy.shape().iter().product::<usize>() * lazy.dtype().size()) as u64
+    crate::base::bytes::of_shape(lazy.shape(), lazy.dtype().size())
 }
 
 /// Reads every chunk of a lazy array into one in-memory array.

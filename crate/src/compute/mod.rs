@@ -13,3 +13,6 @@ pub(crate) mod sources;
 pub use client::{parse_bytes, Client};
 pub use load::Computable;
 pub use reduce::Reduction;
+
+#[cfg(test)]
+mod tests;

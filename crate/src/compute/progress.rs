@@ -50,7 +50,7 @@ impl Progress {
         self.printed.store(true, Ordering::Relaxed);
         println!(
             "[geoxr] {}: {done}/{} chunks, {:.1} s",
-            self.what,
+            crate::base::text::plain(&self.what),
             self.total,
             self.started.elapsed().as_secs_f64()
         );
@@ -61,7 +61,7 @@ impl Progress {
         if self.printed.load(Ordering::Relaxed) {
             println!(
                 "[geoxr] {}: done in {:.1} s",
-                self.what,
+                crate::base::text::plain(&self.what),
                 self.started.elapsed().as_secs_f64()
             );
         }

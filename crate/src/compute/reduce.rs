@@ -120,7 +120,7 @@ impl Partial {
             + usize::from(op.needs_sum())
             + 2 * usize::from(op.needs_moments())
             + 2 * usize::from(op.needs_extremes());
-        (cells * vectors * 8) as u64
+        (cells as u64).saturating_mul(vectors as u64 * 8)
     }
 
     /// Adds positions `range` of `part` along `axis`, in order. The array is read
@@ -271,13 +271,13 @@ fn reduce_blocks(
         block_bytes,
         fixed_bytes,
     } = *plan;
-    let per_block = Partial::bytes(cells, op) + block_bytes;
-    let fixed = fixed_bytes + Partial::bytes(cells, op);
-    let width = engine::width(per_block, fixed).ok_or_else(|| Error::MemoryLimit {
-        what: format!("{} over {len} positions", op.name()),
-        needed: per_block + fixed,
-        limit: engine::memory_limit().unwrap_or(0),
-    })?;
+    let per_block = Partial::bytes(cells, op).saturating_add(block_bytes);
+    let fixed = fixed_bytes.saturating_add(Partial::bytes(cells, op));
+    let width = engine::width(
+        &format!("{} over {len} positions", op.name()),
+        per_block,
+        fixed,
+    )?;
     let blocks: Vec<Range<usize>> = (0..len)
         .step_by(BLOCK)
         .map(|s| s..(s + BLOCK).min(len))
@@ -387,8 +387,9 @@ impl ChunkSource for ReduceAlongChunks {
         let chunk_positions = input.chunks().iter().map(|c| c.len).max().unwrap_or(1);
         let elem = input.dtype().size() as u64;
         // A block reads whole chunks from files even when it uses part of one.
-        let block_bytes = (BLOCK.max(chunk_positions) * cells) as u64 * elem;
-        let out_bytes = (cells * out_dtype.size()) as u64;
+        let block_bytes =
+            crate::base::bytes::of_shape(&[BLOCK.max(chunk_positions), cells], elem as usize);
+        let out_bytes = crate::base::bytes::of_shape(&[cells], out_dtype.size());
         let progress = Progress::new(self.op.name(), input.chunks().len());
         let read = |r: Range<usize>| -> Result<Vec<Piece>> {
             let mut pieces = Vec::new();

@@ -67,6 +67,8 @@ impl ChunkSource for PartOf {
 struct Mapped {
     source: Arc<dyn ChunkSource>,
     f: ChunkFn,
+    /// Bytes held while mapping: the chunk read and the chunk made from it.
+    bytes: u64,
 }
 
 impl fmt::Debug for Mapped {
@@ -77,6 +79,10 @@ impl fmt::Debug for Mapped {
 
 impl ChunkSource for Mapped {
     fn read(&self) -> Result<Arc<ArrayData>> {
+        super::engine::check_fits(
+            &format!("a chunk of {}", self.source.describe()),
+            self.bytes,
+        )?;
         Ok(Arc::new((self.f)(&*self.source.read()?)?))
     }
 
@@ -121,6 +127,13 @@ impl ChunkedArray {
                     Arc::new(Mapped {
                         source: c.source.clone(),
                         f: f.clone(),
+                        bytes: chunk_bytes(self.shape(), self.axis(), c.len, self.dtype())
+                            .saturating_add(chunk_bytes(
+                                &shape,
+                                new_axis,
+                                c.len.saturating_mul(len_factor),
+                                dtype,
+                            )),
                     })
                 };
                 Ok(Chunk {
@@ -145,9 +158,11 @@ impl ChunkedArray {
             _ => return Err(crate::Error::invalid("map_whole", "expects a single chunk")),
         };
         let len = shape.first().copied().unwrap_or(1);
+        let bytes = crate::base::bytes::of_shape(self.shape(), self.dtype().size())
+            .saturating_add(crate::base::bytes::of_shape(&shape, dtype.size()));
         let chunk = Chunk {
             len,
-            source: Arc::new(Mapped { source, f }),
+            source: Arc::new(Mapped { source, f, bytes }),
         };
         ChunkedArray::new(dtype, shape, 0, vec![chunk])
     }
@@ -182,4 +197,13 @@ impl ChunkedArray {
         shape[self.axis()] = range.len();
         ChunkedArray::new(self.dtype(), shape, self.axis(), chunks)
     }
+}
+
+/// Bytes of one chunk: `shape` with `len` positions along `axis`.
+fn chunk_bytes(shape: &[usize], axis: usize, len: usize, dtype: DType) -> u64 {
+    let mut shape = shape.to_vec();
+    if let Some(n) = shape.get_mut(axis) {
+        *n = len;
+    }
+    crate::base::bytes::of_shape(&shape, dtype.size())
 }

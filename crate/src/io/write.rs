@@ -105,7 +105,11 @@ fn put(
     };
     macro_rules! put_as {
         ($a:expr) => {{
-            let values: Vec<_> = $a.iter().copied().collect();
+            let mut values = Vec::new();
+            values
+                .try_reserve_exact($a.len())
+                .map_err(|e| netcdf::Error::Str(format!("no memory for the values: {e}")))?;
+            values.extend($a.iter().copied());
             var.put_values(&values, extents)
         }};
     }
@@ -186,6 +190,10 @@ fn write_variable(file: &mut netcdf::FileMut, name: &str, v: &Variable, path: &P
             put(&mut var, times, &start).map_err(|e| error(e.to_string()))?;
         }
         (None, Data::InMemory(a)) => {
+            // A filled copy and the buffer handed to the library.
+            let copies =
+                crate::base::bytes::of_shape(a.shape(), v.dtype().size()).saturating_mul(2);
+            crate::base::budget::check_fits(&format!("writing `{name}`"), copies)?;
             let start = vec![0; a.shape().len()];
             put(&mut var, &with_fill(a.as_ref().clone(), fill), &start)
                 .map_err(|e| error(e.to_string()))?;
@@ -193,6 +201,17 @@ fn write_variable(file: &mut netcdf::FileMut, name: &str, v: &Variable, path: &P
         (None, Data::Lazy(lazy)) => {
             let offsets = lazy.offsets();
             for (i, chunk) in lazy.chunks().iter().enumerate() {
+                let mut shape = lazy.shape().to_vec();
+                if let Some(n) = shape.get_mut(lazy.axis()) {
+                    *n = chunk.len;
+                }
+                // The chunk read, its filled copy and the buffer handed to the library.
+                let bytes =
+                    crate::base::bytes::of_shape(&shape, v.dtype().size()).saturating_mul(3);
+                crate::base::budget::check_fits(
+                    &format!("writing `{name}` ({})", chunk.source.describe()),
+                    bytes,
+                )?;
                 let values = with_fill(chunk.source.read()?.as_ref().clone(), fill);
                 let mut start = vec![0; lazy.shape().len()];
                 start[lazy.axis()] = offsets[i];
@@ -271,10 +290,19 @@ fn write_dataset(
             )));
         }
     }
-    // Write next to the target and rename, so a failure never leaves half a file.
-    let partial = path.with_extension("partial.nc");
-    let result = (|| -> Result<()> {
-        let mut file = netcdf::create(&partial).map_err(|e| file_error(e.to_string()))?;
+    // Refuse up front what cannot fit: a write that fails half-way inside HDF5
+    // leaves the library holding the file. The estimate is the values' own bytes
+    // (nothing is compressed) plus a little metadata, so it never exceeds the file.
+    let values: u64 = coords
+        .iter()
+        .chain(data_vars)
+        .map(|(_, v)| v.nbytes() as u64 + 4096)
+        .sum();
+    crate::base::fsx::check_room(path, "the file", values.saturating_add(16 * 1024))?;
+    // A fresh temporary beside the target, synced and renamed over it: a failure
+    // never leaves half a file, and no other file is touched.
+    crate::base::fsx::write_atomic(path, |temporary| {
+        let mut file = netcdf::create(temporary).map_err(|e| file_error(e.to_string()))?;
         for (dim, len) in sizes.iter() {
             file.add_dimension(dim, len)
                 .map_err(|e| file_error(format!("dimension `{dim}`: {e}")))?;
@@ -287,12 +315,145 @@ fn write_dataset(
             write_variable(&mut file, name, v, path)?;
         }
         file.close().map_err(|e| file_error(e.to_string()))
-    })();
-    match result {
-        Ok(()) => std::fs::rename(&partial, path).map_err(|e| file_error(e.to_string())),
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            Err(e)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    use crate::base::child;
+    use crate::model::{ArrayData, Attrs, Dataset, Variable};
+
+    fn scratch(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("geoxr-write-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// `n` float32 values along `x`, no two alike (so no filter can shrink them).
+    fn dataset(n: usize) -> Dataset {
+        let values: Vec<f32> = (0..n).map(|i| i as f32 * 0.37).collect();
+        let v = Variable::new(
+            ["x"],
+            ArrayData::F32(ndarray::Array1::from(values).into_dyn()),
+        )
+        .unwrap();
+        Dataset::new(vec![], vec![("rain".into(), v)], Attrs::default()).unwrap()
+    }
+
+    #[test]
+    fn disk_full_keeps_the_old_file_and_leaves_nothing_behind() {
+        if let Some(role) = child::role() {
+            // The child: files may grow to 64 kB, and writing past that returns
+            // EFBIG instead of killing the process with SIGXFSZ.
+            let dir = PathBuf::from(role);
+            let limit = libc::rlimit {
+                rlim_cur: 64 * 1024,
+                rlim_max: 64 * 1024,
+            };
+            // SAFETY: plain libc calls on this process's own limits and signal mask.
+            unsafe {
+                assert_eq!(libc::setrlimit(libc::RLIMIT_FSIZE, &limit), 0);
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            }
+            let target = dir.join("result.nc");
+            let err = dataset(1 << 20).to_netcdf(&target).unwrap_err();
+            println!("refused as expected: {err}");
+            assert!(err.to_string().contains("result.nc"), "{err}");
+            return;
         }
+        let dir = scratch("full");
+        let target = dir.join("result.nc");
+        dataset(10).to_netcdf(&target).unwrap();
+        let old = std::fs::read(&target).unwrap();
+        std::fs::write(dir.join("result.partial.nc"), "someone else's").unwrap();
+        let ended = child::run(
+            "io::write::tests::disk_full_keeps_the_old_file_and_leaves_nothing_behind",
+            &dir.to_string_lossy(),
+            Duration::from_secs(60),
+        );
+        ended.assert_success();
+        assert_eq!(std::fs::read(&target).unwrap(), old, "old file changed");
+        assert_eq!(listing(&dir), ["result.nc", "result.partial.nc"]);
+        assert_eq!(
+            std::fs::read_to_string(dir.join("result.partial.nc")).unwrap(),
+            "someone else's"
+        );
+        let back = crate::open_dataset(&target).unwrap();
+        assert_eq!(back.get("rain").unwrap().shape(), [10]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn writing_through_a_symlink_updates_its_target() {
+        let dir = scratch("link");
+        let real = dir.join("real.nc");
+        dataset(3).to_netcdf(&real).unwrap();
+        let link = dir.join("link.nc");
+        std::os::unix::fs::symlink("real.nc", &link).unwrap();
+        dataset(5).to_netcdf(&link).unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        let back = crate::open_dataset(&real).unwrap();
+        assert_eq!(back.get("rain").unwrap().shape(), [5]);
+        assert_eq!(listing(&dir), ["link.nc", "real.nc"]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// One day of `rain(time, x)` in the given element type, with a time coordinate.
+    fn day(day: i64, rain: ArrayData) -> Dataset {
+        let time = ArrayData::Time(
+            ndarray::Array1::from(vec![day * 86_400]).into_dyn(),
+            crate::Calendar::Standard,
+        );
+        let time = Variable::new(["time"], time).unwrap();
+        let rain = Variable::new(["time", "x"], rain).unwrap();
+        Dataset::new(
+            vec![("time".into(), time)],
+            vec![("rain".into(), rain)],
+            Attrs::default(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn files_differing_in_dtype_are_refused_as_such() {
+        let dir = scratch("dtype");
+        let f32s = ArrayData::F32(ndarray::Array2::<f32>::zeros((1, 4)).into_dyn());
+        let f64s = ArrayData::F64(ndarray::Array2::<f64>::zeros((1, 4)).into_dyn());
+        day(17_563, f32s).to_netcdf(dir.join("day-1.nc")).unwrap();
+        day(17_564, f64s).to_netcdf(dir.join("day-2.nc")).unwrap();
+        let pattern = dir.join("day-*.nc").to_string_lossy().into_owned();
+        let message = match crate::open_mfdataset(&pattern) {
+            Ok(ds) => ds
+                .get("rain")
+                .and_then(|r| r.load())
+                .map(|_| ())
+                .unwrap_err()
+                .to_string(),
+            Err(e) => e.to_string(),
+        };
+        assert!(
+            message.contains("float32")
+                && message.contains("float64")
+                && !message.contains("shape"),
+            "{message}"
+        );
+        assert!(message.contains("day-2.nc"), "{message}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

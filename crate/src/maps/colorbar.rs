@@ -54,6 +54,9 @@ fn labels(raster: &Raster) -> Vec<(f64, String)> {
 pub(crate) fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let raw = (hi - lo) / 5.0;
     let magnitude = 10f64.powf(raw.log10().floor());
+    if !(raw.is_normal() && magnitude.is_normal() && lo.is_finite() && hi.is_finite()) {
+        return Vec::new();
+    }
     let step = [1.0, 2.0, 2.5, 5.0, 10.0]
         .into_iter()
         .map(|m| m * magnitude)
@@ -63,11 +66,16 @@ pub(crate) fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let last = (hi / step).floor();
     let count = (last - first) as i64;
     // Printed and parsed back so that 3 × 0.2 is 0.6, not 0.6000000000000001.
-    let decimals = (2.0 - step.log10().floor()).max(0.0) as usize;
+    let decimals = (2.0 - step.log10().floor()).max(0.0);
     (0..=count.clamp(0, 50))
         .map(|k| {
             let v = (first + k as f64) * step;
-            format!("{v:.decimals$}").parse().unwrap_or(v)
+            if decimals <= 17.0 {
+                let decimals = decimals as usize;
+                format!("{v:.decimals$}").parse().unwrap_or(v)
+            } else {
+                v
+            }
         })
         .collect()
 }

@@ -120,19 +120,11 @@ impl Figure {
                 reason: format!("the folder {} does not exist", folder.display()),
             });
         }
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let partial = folder.join(format!(".{file_name}.partial"));
-        let failed = |e: std::io::Error| Error::File {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        };
-        std::fs::write(&partial, bytes).map_err(failed)?;
-        std::fs::rename(&partial, path).map_err(|e| {
-            let _ = std::fs::remove_file(&partial);
-            failed(e)
+        crate::base::fsx::write_atomic(path, |temporary| {
+            std::fs::write(temporary, &bytes).map_err(|e| Error::File {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })
         })
     }
 }

@@ -38,6 +38,8 @@ pub struct Raster {
 const MAX_VECTOR_CELLS: usize = 20_000;
 const LON_NAMES: [&str; 3] = ["lon", "longitude", "x"];
 const LAT_NAMES: [&str; 3] = ["lat", "latitude", "y"];
+/// Most classes a categorical colour map draws (each is a block of the colour bar).
+pub(crate) const MAX_CLASSES: usize = 1024;
 
 impl DataArray {
     /// A raster map layer of this 2-D array over its `lon`/`lat` coordinates (either
@@ -168,23 +170,52 @@ impl Raster {
 
     /// The limits used for colouring: the set ones, checked, or the data's range.
     pub fn limits(&self) -> Result<(f64, f64)> {
-        if let Some((lo, hi)) = self.clim {
-            if lo.partial_cmp(&hi) != Some(std::cmp::Ordering::Less) {
-                return Err(Error::Invalid {
-                    what: format!("clim({lo}, {hi}) of `{}`", self.label),
-                    reason: "the lower limit must be below the upper one".into(),
-                });
+        let (lo, hi) = match self.clim {
+            Some((lo, hi)) => {
+                if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+                    return Err(Error::Invalid {
+                        what: format!("clim({lo}, {hi}) of `{}`", self.label),
+                        reason: "the limits must be finite numbers, the lower below the upper"
+                            .into(),
+                    });
+                }
+                (lo, hi)
             }
-            return Ok((lo, hi));
+            None => self.data_limits(),
+        };
+        if self.cmap.is_categorical() && hi - lo > MAX_CLASSES as f64 {
+            return Err(Error::Invalid {
+                what: format!("categorical colours for `{}` from {lo} to {hi}", self.label),
+                reason: format!(
+                    "that is more than {MAX_CLASSES} classes; set clim to the range of the labels"
+                ),
+            });
         }
+        // Below this width the colour bar's ticks cannot be told apart or printed.
+        if hi - lo < lo.abs().max(hi.abs()) * 1e-12 || !(hi - lo).is_normal() {
+            return Err(Error::Invalid {
+                what: format!("limits {lo} to {hi} of `{}`", self.label),
+                reason: "the range is too narrow to draw; widen clim".into(),
+            });
+        }
+        Ok((lo, hi))
+    }
+
+    /// Limits from the finite values: their range, one class more for categorical
+    /// maps, a unit around a single value, and 0..1 when no value is finite.
+    fn data_limits(&self) -> (f64, f64) {
         let finite = self.values.iter().copied().filter(|v| v.is_finite());
-        let (lo, hi) = finite.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+        let Some((lo, hi)) = finite.fold(None, |acc: Option<(f64, f64)>, v| {
+            Some(acc.map_or((v, v), |(a, b)| (a.min(v), b.max(v))))
+        }) else {
+            return (0.0, 1.0);
+        };
         if self.cmap.is_categorical() {
-            Ok((lo, hi + 1.0))
+            (lo, hi + 1.0)
         } else if lo < hi {
-            Ok((lo, hi))
+            (lo, hi)
         } else {
-            Ok((lo - 0.5, lo + 0.5))
+            (lo - 0.5, lo + 0.5)
         }
     }
 

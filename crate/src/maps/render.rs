@@ -20,6 +20,8 @@ const TITLE_HEIGHT: f64 = 24.0;
 /// The map (not its colour bar or title) is drawn this many times larger, then
 /// averaged down.
 const SUPERSAMPLE: u32 = 2;
+/// The finest graticule: lines every tenth of a degree (3600 meridians).
+const MIN_GRATICULE_STEP: f64 = 0.1;
 
 /// Layers on a projection, ready to draw. Build one by composing layers with `*`,
 /// then set the projection, size and title.
@@ -104,7 +106,18 @@ impl Map {
         // (text is already smoothed) are drawn at the final size, so the bar's
         // colours stay exact.
         let (big_w, big_h) = (width * SUPERSAMPLE, height * SUPERSAMPLE);
-        let mut big = vec![255u8; big_w as usize * big_h as usize * 3];
+        // The supersampled canvas, the final one and its PNG at most.
+        let pixels = |w: u32, h: u32| w as u64 * h as u64 * 3;
+        crate::base::budget::check_fits(
+            &format!("drawing a {width} × {height} map"),
+            pixels(big_w, big_h) + 2 * pixels(width, height),
+        )?;
+        let mut big = Vec::new();
+        big.try_reserve_exact(pixels(big_w, big_h) as usize)
+            .map_err(|e| {
+                Error::invalid(format!("drawing a {width} × {height} map"), e.to_string())
+            })?;
+        big.resize(pixels(big_w, big_h) as usize, 255u8);
         {
             let mut canvas = PixelCanvas::new(&mut big, big_w, big_h)?;
             let view = layout.view.scaled(SUPERSAMPLE as f64);
@@ -156,10 +169,10 @@ impl Map {
     fn layout(&self) -> Result<Layout> {
         register_fonts()?;
         if let Some(step) = self.graticule {
-            if !(step > 0.0 && step <= 90.0) {
+            if !(MIN_GRATICULE_STEP..=90.0).contains(&step) {
                 return Err(Error::Invalid {
                     what: format!("graticule({step})"),
-                    reason: "the step must be between 0 and 90 degrees".into(),
+                    reason: format!("the step must be between {MIN_GRATICULE_STEP} and 90 degrees"),
                 });
             }
         }
@@ -415,21 +428,24 @@ fn draw_feature(
 
 fn draw_graticule(step: f64, view: &View, scale: f64, canvas: &mut dyn Canvas) -> Result<()> {
     let grey = Rgb(0x99, 0x99, 0x99);
-    let mut lon = -180.0;
-    while lon <= 180.0 {
-        let meridian: Vec<[f64; 2]> = (0..=180).map(|k| [lon, -90.0 + k as f64]).collect();
+    // Counted lines (at most 360 / MIN_GRATICULE_STEP of them), not a float loop.
+    let lines = |span: f64| (span / step).floor().min(360.0 / MIN_GRATICULE_STEP) as usize;
+    for k in 0..=lines(360.0) {
+        let lon = -180.0 + k as f64 * step;
+        let meridian: Vec<[f64; 2]> = (0..=180).map(|j| [lon, -90.0 + j as f64]).collect();
         for piece in view.lines(&meridian) {
             canvas.stroke(&piece, grey, scale)?;
         }
-        lon += step;
     }
-    let mut lat = -90.0 + step;
-    while lat < 90.0 {
-        let parallel: Vec<[f64; 2]> = (0..=360).map(|k| [-180.0 + k as f64, lat]).collect();
+    for k in 1..=lines(180.0) {
+        let lat = -90.0 + k as f64 * step;
+        if lat >= 90.0 {
+            break;
+        }
+        let parallel: Vec<[f64; 2]> = (0..=360).map(|j| [-180.0 + j as f64, lat]).collect();
         for piece in view.lines(&parallel) {
             canvas.stroke(&piece, grey, scale)?;
         }
-        lat += step;
     }
     Ok(())
 }

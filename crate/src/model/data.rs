@@ -311,7 +311,13 @@ impl ChunkedArray {
             .first()
             .ok_or_else(|| crate::Error::invalid("concat", "nothing to join"))?;
         let mut shape = first.shape.clone();
-        shape[axis] = 0;
+        let Some(joined) = shape.get_mut(axis) else {
+            return Err(crate::Error::invalid(
+                "concat",
+                format!("axis {axis} of a {}-D array", first.shape.len()),
+            ));
+        };
+        *joined = 0;
         let mut chunks = Vec::new();
         for p in parts {
             let same_other_dims = p.shape.len() == shape.len()
@@ -320,7 +326,18 @@ impl ChunkedArray {
                     .zip(&shape)
                     .enumerate()
                     .all(|(i, (a, b))| i == axis || a == b);
-            if !same_other_dims || p.dtype != first.dtype {
+            if p.dtype != first.dtype {
+                return Err(crate::Error::invalid(
+                    format!("joining {}", p.describe_sources()),
+                    format!(
+                        "its element type is {} but {} holds {}",
+                        p.dtype,
+                        first.describe_sources(),
+                        first.dtype
+                    ),
+                ));
+            }
+            if !same_other_dims {
                 return Err(crate::Error::Shape {
                     what: format!("joining {}", p.describe_sources()),
                     expected: first.shape.clone(),

@@ -1,123 +1,140 @@
 //! Inline display in Jupyter through evcxr: a value's `evcxr_display` prints MIME
 //! blocks that the kernel forwards to the notebook. Each type sends a plain-text
 //! block and, where it has one, an HTML block; the front end shows the richest.
+//!
+//! Every block goes through [`block`], which keeps text from files from closing the
+//! block or opening another (see `base::text`). Each type builds its blocks in
+//! `display_blocks`, which tests read back as evcxr would.
 
 use super::html::{dataarray_html, dataset_html};
 use super::system::VirtualMemory;
 use super::text::{dataarray_text, dataset_text};
+use crate::base::text::{block, Mime};
 use crate::model::{DataArray, Dataset, Sizes};
 use crate::{Client, Resample};
 
-/// Prints one evcxr MIME block.
-pub(crate) fn send(mime: &str, content: &str) {
-    println!("EVCXR_BEGIN_CONTENT {mime}\n{content}\nEVCXR_END_CONTENT");
-}
-
-impl Dataset {
-    /// Shows the dataset inline in a notebook (called by evcxr for a cell's value).
-    pub fn evcxr_display(&self) {
-        send("text/plain", &dataset_text(self));
-        send("text/html", &dataset_html(self));
-    }
-}
-
-impl DataArray {
-    /// Shows the array inline in a notebook (called by evcxr for a cell's value).
-    pub fn evcxr_display(&self) {
-        send("text/plain", &dataarray_text(self));
-        send("text/html", &dataarray_html(self));
-    }
-}
-
-impl Sizes {
-    /// Shows the dimension sizes inline in a notebook.
-    pub fn evcxr_display(&self) {
-        send("text/plain", &self.to_string());
-    }
-}
-
-impl VirtualMemory {
-    /// Shows total and available memory inline in a notebook.
-    pub fn evcxr_display(&self) {
-        send("text/plain", &self.to_string());
-    }
-}
-
-impl Client {
-    /// Shows the client as a card: workers, threads, memory limit.
-    pub fn evcxr_display(&self) {
-        send("text/plain", &self.to_string());
-        send("text/html", &super::html::client_html(self));
-    }
-}
-
-impl Resample {
-    /// Shows the bins waiting for a reduction.
-    pub fn evcxr_display(&self) {
-        send("text/plain", &self.to_string());
-    }
-}
-
-impl crate::maps::Figure {
-    /// Shows the figure inline as a PNG image.
-    pub fn evcxr_display(&self) {
-        use base64::Engine;
-        match self.png() {
-            Ok(png) => {
-                let encoded = base64::engine::general_purpose::STANDARD.encode(png);
-                send("image/png", &encoded);
-                send(
-                    "text/plain",
-                    &format!("Figure ({} × {} px)", self.width(), self.height()),
-                );
-            }
-            Err(e) => eprintln!("geoxr map error: {e}"),
-        }
-    }
-}
-
-impl crate::maps::Map {
-    /// Draws the map and shows it inline; a map that cannot be drawn prints why
-    /// (call `.draw()?` to get the error as a value).
-    pub fn evcxr_display(&self) {
-        match self.draw() {
-            Ok(figure) => figure.evcxr_display(),
-            Err(e) => {
-                eprintln!("geoxr map error: {e}");
-                send("text/plain", &format!("map not drawn: {e}"));
-            }
-        }
-    }
-}
-
-macro_rules! layer_display {
+/// Defines `evcxr_display` (printing) from `display_blocks` (building) for each type.
+macro_rules! display_from_blocks {
     ($($t:ty),*) => {$(
         impl $t {
-            /// Shows the layer alone on a map (Plate Carrée fitted to it, 500 × 300),
-            /// as `da.hvplot()` shows a plot without an overlay.
+            /// Shows the value inline in a notebook (evcxr calls this for a cell's value).
             pub fn evcxr_display(&self) {
-                crate::maps::Map::from(self.clone()).evcxr_display();
+                print!("{}", self.display_blocks());
             }
         }
     )*};
 }
-layer_display!(
+
+display_from_blocks!(
+    Dataset,
+    DataArray,
+    Sizes,
+    VirtualMemory,
+    Client,
+    Resample,
+    crate::maps::Figure,
+    crate::maps::Map,
+    crate::maps::Raster,
+    crate::maps::Feature,
+    crate::maps::Shape,
+    crate::KMeans,
+    crate::KMeansModel,
+    crate::SpectralClustering,
+    crate::SpectralModel,
+    crate::Error
+);
+
+impl Dataset {
+    pub(crate) fn display_blocks(&self) -> String {
+        block(Mime::Text, &dataset_text(self)) + &block(Mime::Html, &dataset_html(self))
+    }
+}
+
+impl DataArray {
+    pub(crate) fn display_blocks(&self) -> String {
+        block(Mime::Text, &dataarray_text(self)) + &block(Mime::Html, &dataarray_html(self))
+    }
+}
+
+impl Client {
+    pub(crate) fn display_blocks(&self) -> String {
+        block(Mime::Text, &self.to_string()) + &block(Mime::Html, &super::html::client_html(self))
+    }
+}
+
+impl crate::maps::Figure {
+    pub(crate) fn display_blocks(&self) -> String {
+        use base64::Engine;
+        match self.png() {
+            Ok(png) => {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(png);
+                block(Mime::Png, &encoded)
+                    + &block(
+                        Mime::Text,
+                        &format!("Figure ({} × {} px)", self.width(), self.height()),
+                    )
+            }
+            Err(e) => map_error_blocks(&e),
+        }
+    }
+}
+
+/// A map that cannot be drawn says why, on stderr (where notebook tests look for
+/// errors) and in place of the image.
+fn map_error_blocks(e: &crate::Error) -> String {
+    eprintln!("geoxr map error: {e}");
+    block(Mime::Text, &format!("map not drawn: {e}"))
+}
+
+impl crate::maps::Map {
+    /// The drawn map; a map that cannot be drawn shows why (call `.draw()?` to get
+    /// the error as a value).
+    pub(crate) fn display_blocks(&self) -> String {
+        match self.draw() {
+            Ok(figure) => figure.display_blocks(),
+            Err(e) => map_error_blocks(&e),
+        }
+    }
+}
+
+impl crate::Error {
+    /// An error shown as a value: one plain-text block saying what went wrong.
+    pub(crate) fn display_blocks(&self) -> String {
+        block(Mime::Text, &format!("geoxr error: {self}"))
+    }
+}
+
+/// A layer shows alone on a map (Plate Carrée fitted to it, 500 × 300), as
+/// `da.hvplot()` shows a plot without an overlay.
+macro_rules! layer_blocks {
+    ($($t:ty),*) => {$(
+        impl $t {
+            pub(crate) fn display_blocks(&self) -> String {
+                crate::maps::Map::from(self.clone()).display_blocks()
+            }
+        }
+    )*};
+}
+layer_blocks!(
     crate::maps::Raster,
     crate::maps::Feature,
     crate::maps::Shape
 );
 
-macro_rules! plain_display {
+/// Values shown by their text form alone.
+macro_rules! text_blocks {
     ($($t:ty),*) => {$(
         impl $t {
-            /// Shows the value inline in a notebook (its text form).
-            pub fn evcxr_display(&self) {
-                send("text/plain", &self.to_string());
+            pub(crate) fn display_blocks(&self) -> String {
+                block(Mime::Text, &self.to_string())
             }
         }
     )*};
 }
-plain_display!(
+text_blocks!(
+    Sizes,
+    VirtualMemory,
+    Resample,
     crate::KMeans,
     crate::KMeansModel,
     crate::SpectralClustering,

@@ -6,23 +6,8 @@
 use std::fmt::Write;
 
 use super::format::{human_bytes, tuple, values_column};
+use crate::base::text::html as escape;
 use crate::model::{Attrs, Data, DataArray, Dataset, Sizes, Variable};
-
-/// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
 
 const STYLE: &str = "<style>\
 .gx-repr{font-family:var(--jp-code-font-family,monospace);font-size:12px;line-height:1.45;max-width:860px}\
@@ -231,17 +216,4 @@ pub(crate) fn client_html(client: &crate::Client) -> String {
         escape(&memory),
         state
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            escape("<b a=\"x\">&'"),
-            "&lt;b a=&quot;x&quot;&gt;&amp;&#39;"
-        );
-    }
 }

@@ -9,7 +9,6 @@ mod text;
 mod timing;
 
 pub(crate) use format::general as format_number;
-pub use html::escape;
 pub use system::{cpu_count, peak_memory, virtual_memory, VirtualMemory};
 #[doc(hidden)]
 pub use timing::Timer;
@@ -23,3 +22,6 @@ pub(crate) fn dataset_html_for_tests(ds: &crate::Dataset) -> String {
 pub(crate) fn dataarray_html_for_tests(da: &crate::DataArray) -> String {
     html::dataarray_html(da)
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,9 +3,16 @@
 use std::fmt::{self, Write};
 
 use super::format::{human_bytes, truncate, values_column};
+use crate::base::text::plain;
 use crate::model::{Attrs, DataArray, Dataset, Sizes, Variable};
 
 const WIDTH: usize = 80;
+
+/// Names from a file, made safe and joined with commas.
+fn safe_names<S: AsRef<str>>(list: &[S]) -> String {
+    let safe: Vec<String> = list.iter().map(|n| plain(n.as_ref()).to_string()).collect();
+    safe.join(", ")
+}
 
 fn column_width(names: impl Iterator<Item = usize>) -> usize {
     names.max().unwrap_or(0).max(7) + 6
@@ -13,11 +20,11 @@ fn column_width(names: impl Iterator<Item = usize>) -> usize {
 
 fn variable_line(out: &mut String, name: &str, v: &Variable, is_index: bool, col: usize) {
     let marker = if is_index { "  * " } else { "    " };
-    let head = format!("{marker}{name}");
+    let head = format!("{marker}{}", plain(name));
     let dims = if v.dims().is_empty() {
         String::new()
     } else {
-        format!("({}) ", v.dims().join(", "))
+        format!("({}) ", safe_names(v.dims()))
     };
     let mut line = format!(
         "{head:<col$}{dims}{} {} ",
@@ -36,8 +43,8 @@ fn attrs_section(out: &mut String, attrs: &Attrs) {
     out.push_str("Attributes:\n");
     let col = attrs.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 1;
     for (k, v) in attrs.iter() {
-        let key = format!("{k}:");
-        let line = format!("    {key:<col$} {v}");
+        let key = format!("{}:", plain(k));
+        let line = format!("    {key:<col$} {}", plain(&v.to_string()));
         let _ = writeln!(out, "{}", truncate(&line, WIDTH));
     }
 }
@@ -53,8 +60,13 @@ fn coords_section(
     }
     out.push_str("Coordinates:\n");
     for (dim, levels) in multi {
+        let dim = plain(dim);
         let head = format!("  * {dim}");
-        let _ = writeln!(out, "{head:<col$}({dim}) MultiIndex[{}]", levels.join(", "));
+        let _ = writeln!(
+            out,
+            "{head:<col$}({dim}) MultiIndex[{}]",
+            safe_names(levels)
+        );
     }
     for (name, c) in coords {
         let is_level = multi.iter().any(|(_, levels)| levels.contains(name));
@@ -64,7 +76,10 @@ fn coords_section(
 }
 
 fn sizes_inline(sizes: &Sizes) -> String {
-    let parts: Vec<String> = sizes.iter().map(|(d, n)| format!("{d}: {n}")).collect();
+    let parts: Vec<String> = sizes
+        .iter()
+        .map(|(d, n)| format!("{}: {n}", plain(d)))
+        .collect();
     format!("({})", parts.join(", "))
 }
 
@@ -90,7 +105,7 @@ pub(crate) fn dataset_text(ds: &Dataset) -> String {
         let _ = writeln!(
             out,
             "Dimensions without coordinates: {}",
-            without.join(", ")
+            safe_names(&without)
         );
     }
     out.push_str("Data variables:\n");
@@ -107,7 +122,10 @@ pub(crate) fn dataset_text(ds: &Dataset) -> String {
 /// The text representation of a data array.
 pub(crate) fn dataarray_text(da: &DataArray) -> String {
     let mut out = String::new();
-    let name = da.name().map(|n| format!(" '{n}'")).unwrap_or_default();
+    let name = da
+        .name()
+        .map(|n| format!(" '{}'", plain(n)))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "<geoxr.DataArray{name} {}> Size: {}",

@@ -79,15 +79,11 @@ fn write_day(
     (y, m, d): (i64, u32, u32),
     fields: &DayFields,
 ) -> Result<()> {
-    let partial = path.with_extension("partial");
-    let error = |e: netcdf::Error| Error::File {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    };
-    write_netcdf(&partial, grid, calendar, days, (y, m, d), fields).map_err(error)?;
-    std::fs::rename(&partial, path).map_err(|e| Error::File {
-        path: path.to_owned(),
-        reason: e.to_string(),
+    crate::base::fsx::write_atomic(path, |temporary| {
+        write_netcdf(temporary, grid, calendar, days, (y, m, d), fields).map_err(|e| Error::File {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })
     })
 }
 
