@@ -6,6 +6,7 @@
 //! not `float64`), `float64` otherwise. Attributes consumed by decoding move to the
 //! variable's encoding, as in xarray.
 
+use super::options::OpenOptions;
 use crate::model::{ArrayData, AttrValue, Attrs, Calendar, DType, TimeUnits};
 use ndarray::ArrayD;
 
@@ -24,8 +25,14 @@ const ENCODING_ATTRS: [&str; 4] = ["_FillValue", "missing_value", "scale_factor"
 impl CfDecoding {
     /// Reads the decoding rules from a variable's attributes. Returns the rules, the
     /// attributes left for the user, and the encoding attributes; or a message saying
-    /// which attribute cannot be decoded.
-    pub(crate) fn from_attrs(raw: DType, attrs: &Attrs) -> Result<(Self, Attrs, Attrs), String> {
+    /// which attribute cannot be decoded. `options` says which decoding steps apply
+    /// (`decode_times`, `mask_and_scale`; not yet honoured here).
+    pub(crate) fn from_attrs(
+        raw: DType,
+        attrs: &Attrs,
+        options: &OpenOptions,
+    ) -> Result<(Self, Attrs, Attrs), String> {
+        let _ = options;
         let mut kept = attrs.clone();
         let mut encoding = Attrs::default();
         for name in ENCODING_ATTRS {
@@ -187,7 +194,7 @@ mod tests {
             ("_FillValue", AttrValue::F32(vec![-9999.9])),
             ("units", "mm".into()),
         ]);
-        let (dec, kept, enc) = CfDecoding::from_attrs(DType::F32, &a).unwrap();
+        let (dec, kept, enc) = CfDecoding::from_attrs(DType::F32, &a, &OpenOptions::new()).unwrap();
         assert_eq!(dec.output(), DType::F32);
         assert!(kept.get("_FillValue").is_none() && enc.get("_FillValue").is_some());
         assert_eq!(kept.get("units"), Some(&AttrValue::from("mm")));
@@ -206,7 +213,7 @@ mod tests {
             ("add_offset", AttrValue::F32(vec![10.0])),
             ("_FillValue", AttrValue::I16(vec![-1])),
         ]);
-        let (dec, _, _) = CfDecoding::from_attrs(DType::I16, &a).unwrap();
+        let (dec, _, _) = CfDecoding::from_attrs(DType::I16, &a, &OpenOptions::new()).unwrap();
         assert_eq!(dec.output(), DType::F32);
         let raw = ArrayData::I16(ArrayD::from_shape_vec(IxDyn(&[3]), vec![0, 4, -1]).unwrap());
         let out = dec.decode(raw).unwrap();
@@ -219,11 +226,12 @@ mod tests {
     #[test]
     fn int_without_encoding_stays_int() {
         let a = attrs(&[("units", "count".into())]);
-        let (dec, _, _) = CfDecoding::from_attrs(DType::I16, &a).unwrap();
+        let (dec, _, _) = CfDecoding::from_attrs(DType::I16, &a, &OpenOptions::new()).unwrap();
         assert_eq!(dec.output(), DType::I16);
         let (dec, _, _) = CfDecoding::from_attrs(
             DType::I32,
             &attrs(&[("scale_factor", AttrValue::F64(vec![0.1]))]),
+            &OpenOptions::new(),
         )
         .unwrap();
         assert_eq!(dec.output(), DType::F64);
@@ -236,7 +244,7 @@ mod tests {
             ("calendar", "julian".into()),
             ("bounds", "time_bnds".into()),
         ]);
-        let (dec, kept, enc) = CfDecoding::from_attrs(DType::I32, &a).unwrap();
+        let (dec, kept, enc) = CfDecoding::from_attrs(DType::I32, &a, &OpenOptions::new()).unwrap();
         assert_eq!(dec.output(), DType::Time(Calendar::Julian));
         assert!(kept.get("units").is_none() && enc.get("calendar").is_some());
         assert!(kept.get("bounds").is_some());
@@ -251,10 +259,10 @@ mod tests {
             ("units", "days since 1970-01-01".into()),
             ("calendar", "mayan".into()),
         ]);
-        let err = CfDecoding::from_attrs(DType::F64, &a).unwrap_err();
+        let err = CfDecoding::from_attrs(DType::F64, &a, &OpenOptions::new()).unwrap_err();
         assert!(err.contains("mayan"), "{err}");
         let a = attrs(&[("units", "moons since 1970-01-01".into())]);
-        let err = CfDecoding::from_attrs(DType::F64, &a).unwrap_err();
+        let err = CfDecoding::from_attrs(DType::F64, &a, &OpenOptions::new()).unwrap_err();
         assert!(err.contains("moons since"), "{err}");
     }
 }

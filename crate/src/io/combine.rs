@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::files::{FilePool, DEFAULT_CAPACITY};
+use super::options::OpenOptions;
 use super::read::{read_file, FileDataset};
 use crate::error::{Error, Result};
 use crate::model::{ArrayData, CfDateTime, ChunkedArray, Data, Dataset, Variable};
@@ -26,11 +27,16 @@ use crate::model::{ArrayData, CfDateTime, ChunkedArray, Data, Dataset, Variable}
 /// # Ok::<(), geoxr::Error>(())
 /// ```
 pub fn open_mfdataset(pattern: &str) -> Result<Dataset> {
+    open_many(pattern, &OpenOptions::new())
+}
+
+/// `open_mfdataset` with options.
+pub(crate) fn open_many(pattern: &str, options: &OpenOptions) -> Result<Dataset> {
     let paths = glob_paths(pattern)?;
     let pool = Arc::new(FilePool::new(DEFAULT_CAPACITY));
     let files = paths
         .iter()
-        .map(|p| read_file(p, &pool))
+        .map(|p| read_file(p, &pool, options))
         .collect::<Result<Vec<_>>>()?;
     combine_by_coords(files)
 }

@@ -4,10 +4,12 @@ mod cf;
 mod combine;
 mod direct;
 mod files;
+mod options;
 mod read;
 mod write;
 
 pub use combine::open_mfdataset;
+pub use options::{Engine, OpenOptions};
 pub use read::open_dataset;
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use netcdf::AttributeValue;
 
 use super::cf::CfDecoding;
 use super::files::{self, FilePool};
+use super::options::OpenOptions;
 use crate::error::{Error, Result};
 use crate::model::{
     ArrayData, AttrValue, Attrs, Chunk, ChunkSource, ChunkedArray, DType, Data, Dataset, Variable,
@@ -24,7 +25,12 @@ use crate::model::{
 /// # Ok::<(), geoxr::Error>(())
 /// ```
 pub fn open_dataset(path: impl AsRef<Path>) -> Result<Dataset> {
-    Ok(read_file(path.as_ref(), &Arc::new(FilePool::new(1)))?.dataset)
+    open_one(path.as_ref(), &OpenOptions::new())
+}
+
+/// `open_dataset` with options.
+pub(crate) fn open_one(path: &Path, options: &OpenOptions) -> Result<Dataset> {
+    Ok(read_file(path, &Arc::new(FilePool::new(1)), options)?.dataset)
 }
 
 /// A file read for combining: the dataset plus what the combiner needs to know.
@@ -34,11 +40,20 @@ pub(crate) struct FileDataset {
     pub unlimited: Vec<String>,
 }
 
-pub(crate) fn read_file(path: &Path, pool: &Arc<FilePool>) -> Result<FileDataset> {
+pub(crate) fn read_file(
+    path: &Path,
+    pool: &Arc<FilePool>,
+    options: &OpenOptions,
+) -> Result<FileDataset> {
     let file_error = |reason: String| Error::File {
         path: path.to_owned(),
         reason,
     };
+    if let Some(group) = options.get_group() {
+        return Err(file_error(format!(
+            "cannot open group `{group}`: groups are not read yet"
+        )));
+    }
     let file = Arc::new(files::open(path)?);
     pool.insert(path, file.clone());
     let unlimited = file
@@ -79,7 +94,7 @@ pub(crate) fn read_file(path: &Path, pool: &Arc<FilePool>) -> Result<FileDataset
             }
         }
         let (decoding, kept, encoding) =
-            CfDecoding::from_attrs(raw, &var_attrs).map_err(var_error)?;
+            CfDecoding::from_attrs(raw, &var_attrs, options).map_err(var_error)?;
         let slab = NetcdfSlab {
             path: path.to_owned(),
             variable: name.clone(),
