@@ -381,11 +381,13 @@ impl Verdict {
 /// Whether an error message names `path` and says it is damaged, truncated or not
 /// NetCDF: what a user needs to know to stop trusting the file.
 pub fn error_is_clear(message: &str, path: &Path) -> bool {
-    let lower = message.to_lowercase();
-    message.contains(&path.display().to_string())
+    let path = path.display().to_string();
+    // The words must be in what the error says, not in the path it names.
+    let said = message.replace(&path, "").to_lowercase();
+    message.contains(&path)
         && ["damaged", "truncated", "not a netcdf"]
             .iter()
-            .any(|w| lower.contains(w))
+            .any(|w| said.contains(w))
 }
 
 /// One mutant's result.
@@ -858,6 +860,11 @@ mod tests {
             p
         ));
         assert!(!error_is_clear("damaged file", p));
+        let damaged_dir = Path::new("/tmp/damaged_files/truncated.nc");
+        assert!(!error_is_clear(
+            "/tmp/damaged_files/truncated.nc: HDF error",
+            damaged_dir
+        ));
     }
 
     /// A fake probe that crashes on one file and hangs on another: the campaign must

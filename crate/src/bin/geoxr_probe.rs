@@ -17,36 +17,44 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use geoxr::{Dataset, Result};
+use geoxr::{Dataset, Engine, OpenOptions, Result};
 
 /// The read engines, the default first.
-const ENGINES: [&str; 1] = ["libnetcdf"];
+fn engines() -> Vec<Engine> {
+    let default = Engine::default();
+    let others = [Engine::Rust, Engine::Libnetcdf];
+    std::iter::once(default)
+        .chain(others.into_iter().filter(|e| *e != default))
+        .collect()
+}
 
 fn main() -> ExitCode {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--engines") {
-        println!("{}", ENGINES.join("\n"));
+        for engine in engines() {
+            println!("{engine}");
+        }
         return ExitCode::SUCCESS;
     }
-    let mut engine = ENGINES[0].to_owned();
+    let mut options = OpenOptions::new();
     if args.first().is_some_and(|a| a == "--engine") && args.len() > 1 {
-        engine = args.remove(1);
+        let name = args.remove(1);
         args.remove(0);
+        match engines().into_iter().find(|e| e.to_string() == name) {
+            Some(engine) => options = options.engine(engine),
+            None => {
+                eprintln!("geoxr-probe: unknown engine `{name}`; see --engines");
+                return ExitCode::from(2);
+            }
+        }
     }
     if args.is_empty() || args.iter().any(|a| a == "-h" || a == "--help") {
         eprintln!("usage: geoxr-probe [--engine NAME] PATH_OR_GLOB... | --engines");
         return ExitCode::from(2);
     }
-    if !ENGINES.contains(&engine.as_str()) {
-        eprintln!(
-            "geoxr-probe: unknown engine `{engine}`; known: {}",
-            ENGINES.join(", ")
-        );
-        return ExitCode::from(2);
-    }
     let stdout = std::io::stdout();
     for arg in &args {
-        let line = match probe(arg) {
+        let line = match probe(&options, arg) {
             Ok(summary) => format!("ok\t{arg}\t{summary}"),
             Err(e) => format!("err\t{arg}\t{}", one_line(&e.to_string())),
         };
@@ -59,11 +67,11 @@ fn main() -> ExitCode {
 }
 
 /// Opens and fully loads one file or glob; returns a short summary of its contents.
-fn probe(arg: &str) -> Result<String> {
+fn probe(options: &OpenOptions, arg: &str) -> Result<String> {
     let ds = if arg.contains(['*', '?', '[']) {
-        geoxr::open_mfdataset(arg)?
+        options.open_mfdataset(arg)?
     } else {
-        geoxr::open_dataset(arg)?
+        options.open_dataset(arg)?
     };
     Ok(summary(&ds.load()?))
 }
