@@ -66,6 +66,19 @@ impl Finished {
         }
     }
 
+    /// The gist of standard error on one line: a Rust panic's location and message,
+    /// or else the last line printed (`malloc(): invalid size`, ...).
+    pub fn stderr_gist(&self) -> String {
+        let lines: Vec<&str> = self.stderr.lines().map(str::trim).collect();
+        if let Some(at) = lines.iter().position(|l| l.contains("panicked at")) {
+            let message = lines.get(at + 1).copied().unwrap_or_default();
+            return format!("{} {message}", lines[at]);
+        }
+        let last = lines.iter().rev().find(|l| !l.is_empty());
+        last.map(|l| l.chars().take(300).collect())
+            .unwrap_or_default()
+    }
+
     /// The end of standard error, for a failure message.
     pub fn stderr_tail(&self) -> &str {
         let text = self.stderr.trim_end();
@@ -252,10 +265,19 @@ mod tests {
         assert_eq!(segv.exit, Exit::Signal(11));
         assert!(segv.trouble().is_some_and(|t| t.contains("SIGSEGV")));
         let panic = sh(
-            "echo \"thread 'main' panicked at src/x.rs\" >&2",
+            "printf \"thread 'main' panicked at src/x.rs:1:2:\\nboom\\nstack backtrace:\\n\" >&2",
             Duration::from_secs(10),
         );
         assert_eq!(panic.trouble().as_deref(), Some("panicked"));
+        assert_eq!(
+            panic.stderr_gist(),
+            "thread 'main' panicked at src/x.rs:1:2: boom"
+        );
+        let abort = sh(
+            "echo 'malloc(): invalid size' >&2; kill -ABRT $$",
+            Duration::from_secs(10),
+        );
+        assert_eq!(abort.stderr_gist(), "malloc(): invalid size");
         assert!(sh("exit 101", Duration::from_secs(10)).trouble().is_some());
         assert!(sh("exit 3", Duration::from_secs(10)).trouble().is_some());
     }

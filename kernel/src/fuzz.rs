@@ -505,7 +505,7 @@ impl Campaign {
                     let verdict = match (alone.trouble(), answer.remove(path)) {
                         (Some(trouble), _) => {
                             named = true;
-                            Verdict::Crashed(format!("{trouble}: {}", alone.stderr_tail()))
+                            Verdict::Crashed(format!("{trouble}: {}", alone.stderr_gist()))
                         }
                         (None, Some(verdict)) => verdict,
                         (None, None) => Verdict::Crashed("the probe gave no answer".into()),
@@ -516,7 +516,7 @@ impl Campaign {
                     unexplained = true;
                     batch_crashes.push(BatchCrash {
                         paths: paths.clone(),
-                        trouble: format!("{trouble}: {}", done.stderr_tail()),
+                        trouble: format!("{trouble}: {}", done.stderr_gist()),
                     });
                 }
             }
@@ -665,18 +665,30 @@ impl Report {
     }
 
     /// Every failure with its mutant's path, description and verdict, and how to
-    /// reproduce it.
+    /// reproduce it: crashes first.
     pub fn failures(&self) -> String {
+        self.failures_listed(usize::MAX, usize::MAX)
+    }
+
+    /// Like [`Report::failures`], with at most `crashes` crashes and `unclear`
+    /// unclear errors listed, and a count of the rest.
+    pub fn failures_listed(&self, crashes: usize, unclear: usize) -> String {
+        let crashed = self.crashed();
+        let vague = self.unclear();
         let mut text = String::new();
-        for o in self.outcomes.iter().filter(|o| o.verdict.failed()) {
+        let listed = crashed
+            .iter()
+            .take(crashes)
+            .chain(vague.iter().take(unclear));
+        for o in listed {
             let (what, detail) = match &o.verdict {
                 Verdict::Crashed(t) => ("CRASH", t.as_str()),
                 Verdict::Unclear(t) => ("unclear error", t.as_str()),
                 Verdict::Opened(t) | Verdict::Refused(t) => ("", t.as_str()),
             };
-            let detail: String = detail.chars().take(600).collect();
+            let detail: String = detail.chars().take(300).collect();
             text += &format!(
-                "{what}: {} ({})\n    {detail}\n    reproduce: {} {}\n",
+                "{what}: {}\n    {}\n    {detail}\n    reproduce: {} {}\n",
                 o.path.display(),
                 o.mutant.describe(),
                 self.probe,
@@ -686,11 +698,15 @@ impl Report {
         for b in &self.batch_crashes {
             let list: Vec<String> = b.paths.iter().map(|p| p.display().to_string()).collect();
             text += &format!(
-                "CRASH of a whole batch ({}), no single file reproduces it:\n    reproduce: {} {}\n",
-                b.trouble.chars().take(600).collect::<String>(),
+                "CRASH of a whole batch, no single file reproduces it:\n    {}\n    reproduce: {} {}\n",
+                b.trouble.chars().take(300).collect::<String>(),
                 self.probe,
                 list.join(" ")
             );
+        }
+        let left = crashed.len().saturating_sub(crashes) + vague.len().saturating_sub(unclear);
+        if left > 0 {
+            text += &format!("... and {left} more\n");
         }
         text
     }
@@ -743,16 +759,7 @@ pub fn xtask(paths: &crate::Paths, count: usize, plan_seed: u64) -> Result<()> {
         let campaign = Campaign::new(&probe, work.join(format!("mutants-{engine}"))).args(args);
         let report = campaign.run(&seeds, &mutants)?;
         println!("\n{}", report.summary());
-        let failures = report.failures();
-        let shown: Vec<&str> = failures.lines().take(60).collect();
-        println!("{}", shown.join("\n"));
-        if failures.lines().count() > shown.len() {
-            println!(
-                "... (first {} lines of {})",
-                shown.len(),
-                failures.lines().count()
-            );
-        }
+        println!("{}", report.failures_listed(usize::MAX, 10));
         let failed = report
             .outcomes
             .iter()

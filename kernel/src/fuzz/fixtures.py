@@ -86,6 +86,7 @@ def write_h5py(path):
         space = h5py.h5s.create_simple((40,))
         plist = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
         plist.set_layout(h5py.h5d.COMPACT)
+        plist.set_obj_track_times(False)  # no timestamp: the same bytes every run
         dsid = h5py.h5d.create(f.id, b"code", h5py.h5t.STD_I16LE, space, dcpl=plist)
         code = h5py.Dataset(dsid)
         code[:] = np.arange(40, dtype="i2")
