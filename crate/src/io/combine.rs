@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
-use super::files::{FilePool, DEFAULT_CAPACITY};
+use rayon::prelude::*;
+
+use super::files::{Identity, DEFAULT_CAPACITY};
 use super::options::OpenOptions;
-use super::read::{read_file, FileDataset};
+use super::read::{read_file, FileDataset, Files};
 use crate::error::{Error, Result};
 use crate::model::{ArrayData, CfDateTime, ChunkedArray, Data, Dataset, Variable};
 
@@ -33,10 +35,10 @@ pub fn open_mfdataset(pattern: &str) -> Result<Dataset> {
 /// `open_mfdataset` with options.
 pub(crate) fn open_many(pattern: &str, options: &OpenOptions) -> Result<Dataset> {
     let paths = glob_paths(pattern)?;
-    let pool = Arc::new(FilePool::new(DEFAULT_CAPACITY));
+    let handles = Arc::new(Files::new(options.get_engine(), DEFAULT_CAPACITY));
     let files = paths
-        .iter()
-        .map(|p| read_file(p, &pool, options))
+        .par_iter()
+        .map(|p| read_file(p, &handles, options))
         .collect::<Result<Vec<_>>>()?;
     combine_by_coords(files)
 }
@@ -52,9 +54,8 @@ fn glob_paths(pattern: &str) -> Result<Vec<PathBuf>> {
             path: e.path().to_owned(),
             reason: e.error().to_string(),
         })?;
-        if path.is_file() {
-            paths.push(path);
-        }
+        Identity::of(&path)?;
+        paths.push(path);
     }
     if paths.is_empty() {
         return Err(Error::NoFilesMatch {

@@ -2,8 +2,9 @@
 
 mod cf;
 mod combine;
-mod direct;
 mod files;
+mod libnetcdf;
+mod native;
 mod options;
 mod read;
 mod write;
@@ -12,5 +13,7 @@ pub use combine::open_mfdataset;
 pub use options::{Engine, OpenOptions};
 pub use read::open_dataset;
 
+#[cfg(test)]
+mod engine_tests;
 #[cfg(test)]
 mod tests;
