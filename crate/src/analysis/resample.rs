@@ -21,6 +21,7 @@ use std::sync::Arc;
 use rayon::prelude::*;
 
 use crate::analysis::Pos;
+use crate::base::budget::Budget;
 use crate::compute::engine;
 use crate::compute::reduce::{reduce_chunked, reduce_range, Reduction};
 use crate::compute::sources::ChunkFn;
@@ -354,12 +355,10 @@ impl DataArray {
     ) -> Result<()> {
         let axis = self.variable().axis_of(dim)?;
         let need = count.saturating_mul(bytes_per_bin(self.variable().shape(), axis));
-        let (limit, what) = match engine::memory_limit() {
-            Some(limit) => (limit, "the memory limit"),
-            None => match crate::virtual_memory() {
-                Ok(m) => (m.available, "the memory available"),
-                Err(_) => (u64::MAX, ""),
-            },
+        let (limit, what) = match crate::base::budget::budget() {
+            Some(Budget::Limit(limit)) => (limit, "the memory limit"),
+            Some(Budget::Available(available)) => (available, "the memory available"),
+            None => return Ok(()),
         };
         if need <= limit {
             return Ok(());
