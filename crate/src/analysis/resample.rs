@@ -744,4 +744,18 @@ mod tests {
         let r = small.resample("time", "1000000000D").unwrap();
         assert_eq!(r.bins().len(), 1);
     }
+
+    #[test]
+    fn extreme_times_never_panic() {
+        for cal in Calendar::ALL {
+            for times in [vec![NAT + 1, -1, i64::MAX], vec![i64::MAX - 1, i64::MAX]] {
+                let da = series(cal, times);
+                for rule in RULES {
+                    if let Ok(r) = da.resample("time", rule) {
+                        assert!(r.bins().len() <= 3, "{rule} {cal}");
+                    }
+                }
+            }
+        }
+    }
 }

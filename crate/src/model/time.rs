@@ -44,6 +44,11 @@ pub const NAT: i64 = i64::MIN;
 
 impl Calendar {
     /// Every calendar.
+    ///
+    /// ```
+    /// use geoxr::Calendar;
+    /// assert!(Calendar::ALL.iter().all(|c| Calendar::parse(c.name()) == Some(*c)));
+    /// ```
     pub const ALL: [Calendar; 6] = [
         Calendar::Standard,
         Calendar::ProlepticGregorian,
@@ -172,6 +177,13 @@ impl Calendar {
     }
 
     /// The year-month-day of a day count since 1970-01-01 in this calendar.
+    ///
+    /// ```
+    /// use geoxr::Calendar;
+    /// assert_eq!(Calendar::Day360.ymd_from_days(59), (1970, 2, 30));
+    /// // cftime 1.6: date2num(datetime(-1, 12, 31), "days since 1970-01-01", "julian")
+    /// assert_eq!(Calendar::Julian.ymd_from_days(-719_178), (-1, 12, 31));
+    /// ```
     pub fn ymd_from_days(self, days: i64) -> (i64, u32, u32) {
         let (y, m, d) = match self {
             Calendar::NoLeap | Calendar::AllLeap | Calendar::Day360 => {
