@@ -304,7 +304,10 @@ fn memory_limits_are_checked_before_reading() {
         "{err}"
     );
     assert!(err.contains("memory limit"), "{err}");
-    let err = tiny
+    // Streaming holds one chunk per block in flight; not even that fits in 100 B.
+    let err = Client::new()
+        .memory_limit("100B")
+        .unwrap()
         .load(&lazy.mean("time").unwrap())
         .unwrap_err()
         .to_string();

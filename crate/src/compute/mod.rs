@@ -1,6 +1,7 @@
 //! Lazy, chunked computation: chunk sources that build plans, mergeable reductions,
 //! `load`/`persist`, and the `Client` that sizes the thread pool and memory.
-//! See `README.md` beside this file for how the pieces fit.
+//! See `README.md` beside this file for how the pieces fit and what the memory
+//! budget promises.
 
 mod client;
 pub(crate) mod engine;

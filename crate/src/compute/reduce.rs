@@ -244,6 +244,10 @@ impl Partial {
 /// Values of some positions of a block: an array and the positions of it to use.
 type Piece = (Arc<ArrayData>, Range<usize>);
 
+/// Hands the pieces of a block (positions `range`), in order, to a visitor, reading
+/// each only when the previous one has been folded.
+type ReadBlock<'a> = dyn Fn(Range<usize>, &mut dyn FnMut(Piece)) -> Result<()> + Sync + 'a;
+
 /// The shape of a blocked reduction: how many positions and output cells, along
 /// which axis, and the bytes a block reads and the bytes held throughout.
 struct BlockPlan {
@@ -255,13 +259,14 @@ struct BlockPlan {
     fixed_bytes: u64,
 }
 
-/// Folds positions `0..len` block by block: `read(range)` gives the values of a
-/// block (one or more pieces along `axis`, in order). Blocks run in parallel waves as
-/// wide as the pool and the memory limit allow, and merge in order.
+/// Folds positions `0..len` block by block: `read(range, visit)` hands over the
+/// values of a block (one or more pieces along `axis`, in order), one piece in
+/// memory at a time. Blocks run in parallel waves as wide as the pool and the memory
+/// limit allow, and merge in order, so the result never depends on the width.
 fn reduce_blocks(
     plan: &BlockPlan,
     progress: Option<&Progress>,
-    read: &(dyn Fn(Range<usize>) -> Result<Vec<Piece>> + Sync),
+    read: &ReadBlock<'_>,
 ) -> Result<Partial> {
     let BlockPlan {
         len,
@@ -285,9 +290,9 @@ fn reduce_blocks(
     let fold_block = |range: &Range<usize>| -> Result<Partial> {
         engine::nested(|| {
             let mut partial = Partial::new(cells, op);
-            for (data, positions) in read(range.clone())? {
+            read(range.clone(), &mut |(data, positions)| {
                 partial.fold(&data, axis, positions);
-            }
+            })?;
             if let Some(p) = progress {
                 p.tick(range.len());
             }
@@ -352,8 +357,9 @@ pub(crate) fn reduce_range(
     let out_dtype = op.output_dtype(data.dtype())?;
     let cells: usize = out_shape.iter().product();
     let start = range.start;
-    let read = |r: Range<usize>| -> Result<Vec<Piece>> {
-        Ok(vec![(data.clone(), r.start + start..r.end + start)])
+    let read = |r: Range<usize>, visit: &mut dyn FnMut(Piece)| -> Result<()> {
+        visit((data.clone(), r.start + start..r.end + start));
+        Ok(())
     };
     let plan = BlockPlan {
         len: range.len(),
@@ -382,26 +388,33 @@ impl ChunkSource for ReduceAlongChunks {
         let out_shape = without(input.shape(), axis);
         let out_dtype = self.op.output_dtype(input.dtype())?;
         let cells: usize = out_shape.iter().product();
-        let len = input.shape()[axis];
+        let len = input.shape().get(axis).copied().unwrap_or(1);
         let offsets = input.offsets();
         let chunk_positions = input.chunks().iter().map(|c| c.len).max().unwrap_or(1);
         let elem = input.dtype().size() as u64;
-        // A block reads whole chunks from files even when it uses part of one.
-        let block_bytes =
-            crate::base::bytes::of_shape(&[BLOCK.max(chunk_positions), cells], elem as usize);
+        // A block holds one piece at a time (at most BLOCK positions), and reading it
+        // decodes the whole chunk it comes from.
+        let block_bytes = crate::base::bytes::of_shape(
+            &[
+                chunk_positions.saturating_add(BLOCK.min(chunk_positions)),
+                cells,
+            ],
+            elem as usize,
+        );
         let out_bytes = crate::base::bytes::of_shape(&[cells], out_dtype.size());
         let progress = Progress::new(self.op.name(), input.chunks().len());
-        let read = |r: Range<usize>| -> Result<Vec<Piece>> {
-            let mut pieces = Vec::new();
+        let read = |r: Range<usize>, visit: &mut dyn FnMut(Piece)| -> Result<()> {
             for (i, c) in input.chunks().iter().enumerate() {
                 let (start, end) = (offsets[i], offsets[i + 1]);
                 let (lo, hi) = (r.start.max(start), r.end.min(end));
                 if lo < hi {
-                    let data = c.source.read_part(axis, lo - start..hi - start)?;
-                    pieces.push((data, 0..hi - lo));
+                    visit((
+                        c.source.read_part(axis, lo - start..hi - start)?,
+                        0..hi - lo,
+                    ));
                 }
             }
-            Ok(pieces)
+            Ok(())
         };
         let plan = BlockPlan {
             len,

@@ -65,7 +65,9 @@ impl fmt::Display for Sizes {
             if i > 0 {
                 f.write_str(", ")?;
             }
-            write!(f, "{d}: {n}")?;
+            // Names come from files: escaped so they cannot break lines or script
+            // the notebook (see `base::text`).
+            write!(f, "{}: {n}", crate::base::text::plain(d))?;
         }
         f.write_str("}")
     }

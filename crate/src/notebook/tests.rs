@@ -190,3 +190,64 @@ fn text_forms_printed_with_println_carry_no_control_line() {
         "{header}"
     );
 }
+
+/// The blocks `out` holds, checked: only geoxr's MIME types, nothing outside a
+/// block, no control text inside one.
+fn checked_blocks(what: &str, out: &str) -> Vec<String> {
+    let (blocks, other) = evcxr_parse(out);
+    assert!(
+        other.is_empty(),
+        "{what}: lines outside any block: {other:?}"
+    );
+    for (mime, content) in &blocks {
+        assert!(
+            ["text/plain", "text/html", "image/png"].contains(&mime.as_str()),
+            "{what}: block of type {mime}"
+        );
+        assert!(
+            !content.contains("EVCXR_")
+                && !content.contains('\r')
+                && (mime != "text/html" || !content.contains("<script")),
+            "{what}: {mime} block carries control text:\n{content}"
+        );
+    }
+    blocks.into_iter().map(|(m, _)| m).collect()
+}
+
+#[test]
+fn files_written_by_netcdf4_python_and_h5py_cannot_script_the_notebook() {
+    // Fixtures and their provenance: crate/tests/data/README.md.
+    let data = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data");
+    let ds = crate::open_dataset(data.join("hostile-netcdf4-python.nc")).unwrap();
+    assert_eq!(
+        checked_blocks("netCDF4-python dataset", &ds.display_blocks()),
+        ["text/plain", "text/html"]
+    );
+    let rain = ds.get("rain EVCXR_END_CONTENT").unwrap();
+    assert!(
+        rain.attrs()
+            .get("units")
+            .and_then(|u| u.as_str())
+            .is_some_and(|u| u.contains("EVCXR_END_CONTENT\r\n")),
+        "the text itself is kept"
+    );
+    assert_eq!(
+        checked_blocks("netCDF4-python array", &rain.display_blocks()),
+        ["text/plain", "text/html"]
+    );
+    let loaded = rain.load().unwrap();
+    checked_blocks("loaded array", &loaded.display_blocks());
+    for text in [ds.to_string(), rain.to_string(), rain.sizes().to_string()] {
+        assert!(!text.contains("EVCXR_") && !text.contains('\r'), "{text}");
+    }
+    // h5py wrote a dataset whose name netCDF-C hides; the other one shows safely.
+    match crate::open_dataset(data.join("hostile-h5py.nc")) {
+        Ok(ds) => {
+            checked_blocks("h5py dataset", &ds.display_blocks());
+            assert!(!ds.to_string().contains("EVCXR_"));
+        }
+        Err(e) => {
+            checked_blocks("h5py error", &e.display_blocks());
+        }
+    }
+}
