@@ -67,14 +67,23 @@ impl Finished {
     }
 
     /// The gist of standard error on one line: a Rust panic's location and message,
-    /// or else the last line printed (`malloc(): invalid size`, ...).
+    /// or else the last line that is not part of a backtrace (`memory allocation of
+    /// 8589934592 bytes failed`, `malloc(): invalid size`, ...).
     pub fn stderr_gist(&self) -> String {
         let lines: Vec<&str> = self.stderr.lines().map(str::trim).collect();
         if let Some(at) = lines.iter().position(|l| l.contains("panicked at")) {
             let message = lines.get(at + 1).copied().unwrap_or_default();
             return format!("{} {message}", lines[at]);
         }
-        let last = lines.iter().rev().find(|l| !l.is_empty());
+        let backtrace = |l: &str| {
+            l.is_empty()
+                || l.starts_with("stack backtrace:")
+                || l.starts_with("note:")
+                || l.starts_with("at ")
+                || l.split_once(':')
+                    .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+        };
+        let last = lines.iter().rev().find(|l| !backtrace(l));
         last.map(|l| l.chars().take(300).collect())
             .unwrap_or_default()
     }
@@ -274,10 +283,10 @@ mod tests {
             "thread 'main' panicked at src/x.rs:1:2: boom"
         );
         let abort = sh(
-            "echo 'malloc(): invalid size' >&2; kill -ABRT $$",
+            "printf 'memory allocation of 8 bytes failed\\nstack backtrace:\\n   0: f\\n             at src/a.rs:1\\nnote: omitted\\n' >&2; kill -ABRT $$",
             Duration::from_secs(10),
         );
-        assert_eq!(abort.stderr_gist(), "malloc(): invalid size");
+        assert_eq!(abort.stderr_gist(), "memory allocation of 8 bytes failed");
         assert!(sh("exit 101", Duration::from_secs(10)).trouble().is_some());
         assert!(sh("exit 3", Duration::from_secs(10)).trouble().is_some());
     }

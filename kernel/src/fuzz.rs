@@ -365,6 +365,11 @@ pub enum Verdict {
     Opened(String),
     /// Refused with an error that names the file and says it is damaged.
     Refused(String),
+    /// Refused well-formed content geoxr cannot use (CF time units, calendar or time
+    /// values it cannot decode, a dimension used twice by one variable), naming the
+    /// file and the variable: damage there leaves the file's structure intact, so the
+    /// reader cannot tell it from a file written that way.
+    Unusable(String),
     /// Refused, but the error does not name the file or say what is wrong with it.
     Unclear(String),
     /// The probe died (signal, abort, panic, or a hang killed at the timeout).
@@ -388,6 +393,23 @@ pub fn error_is_clear(message: &str, path: &Path) -> bool {
         && ["damaged", "truncated", "not a netcdf"]
             .iter()
             .any(|w| said.contains(w))
+}
+
+/// Whether an error message names `path` and a variable and refuses content that is
+/// well-formed but unusable: CF time units, calendar or values that do not decode, a
+/// dimension named twice in one variable.
+pub fn error_refuses_content(message: &str, path: &Path) -> bool {
+    let path = path.display().to_string();
+    message.starts_with(&format!("{path}: variable `"))
+        && [
+            "cannot parse time units `",
+            "unknown calendar `",
+            "time value ",
+            "missing values in a time variable",
+            "named twice",
+        ]
+        .iter()
+        .any(|w| message.contains(w))
 }
 
 /// One mutant's result.
@@ -459,6 +481,7 @@ impl Campaign {
             let verdict = match status {
                 "ok" => Verdict::Opened(text.to_owned()),
                 _ if error_is_clear(text, &path) => Verdict::Refused(text.to_owned()),
+                _ if error_refuses_content(text, &path) => Verdict::Unusable(text.to_owned()),
                 _ => Verdict::Unclear(text.to_owned()),
             };
             answers.insert(path, verdict);
@@ -597,34 +620,36 @@ impl Report {
 
     /// A table of outcomes per seed file and per kind of damage.
     pub fn summary(&self) -> String {
-        let mut rows: BTreeMap<(usize, String), [usize; 4]> = BTreeMap::new();
-        let mut by_kind: BTreeMap<String, [usize; 4]> = BTreeMap::new();
+        let mut rows: BTreeMap<(usize, String), [usize; 5]> = BTreeMap::new();
+        let mut by_kind: BTreeMap<String, [usize; 5]> = BTreeMap::new();
         for o in &self.outcomes {
             let column = match o.verdict {
                 Verdict::Opened(_) => 0,
                 Verdict::Refused(_) => 1,
-                Verdict::Unclear(_) => 2,
-                Verdict::Crashed(_) => 3,
+                Verdict::Unusable(_) => 2,
+                Verdict::Unclear(_) => 3,
+                Verdict::Crashed(_) => 4,
             };
             let seed = self.seeds.get(o.mutant.seed).cloned().unwrap_or_default();
             rows.entry((o.mutant.seed, seed)).or_default()[column] += 1;
             by_kind.entry(o.mutant.kind()).or_default()[column] += 1;
         }
         let mut text = format!(
-            "{} mutants through `{}` in {:.1} s\n{:<22} {:>7} {:>7} {:>8} {:>8}\n",
+            "{} mutants through `{}` in {:.1} s\n{:<22} {:>7} {:>7} {:>9} {:>8} {:>8}\n",
             self.outcomes.len(),
             self.probe,
             self.seconds,
             "",
             "opened",
             "refused",
+            "unusable",
             "unclear",
             "crashed"
         );
-        let mut line = |name: &str, c: &[usize; 4]| {
+        let mut line = |name: &str, c: &[usize; 5]| {
             text += &format!(
-                "{name:<22} {:>7} {:>7} {:>8} {:>8}\n",
-                c[0], c[1], c[2], c[3]
+                "{name:<22} {:>7} {:>7} {:>9} {:>8} {:>8}\n",
+                c[0], c[1], c[2], c[3], c[4]
             );
         };
         for ((_, name), counts) in &rows {
@@ -651,7 +676,7 @@ impl Report {
     pub fn common_errors(&self, n: usize) -> Vec<(usize, String)> {
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
         for o in &self.outcomes {
-            if let Verdict::Refused(t) | Verdict::Unclear(t) = &o.verdict {
+            if let Verdict::Refused(t) | Verdict::Unusable(t) | Verdict::Unclear(t) = &o.verdict {
                 let general = t.replace(&o.path.display().to_string(), "FILE");
                 *counts
                     .entry(general.chars().take(160).collect())
@@ -684,7 +709,7 @@ impl Report {
             let (what, detail) = match &o.verdict {
                 Verdict::Crashed(t) => ("CRASH", t.as_str()),
                 Verdict::Unclear(t) => ("unclear error", t.as_str()),
-                Verdict::Opened(t) | Verdict::Refused(t) => ("", t.as_str()),
+                Verdict::Opened(t) | Verdict::Refused(t) | Verdict::Unusable(t) => ("", t.as_str()),
             };
             let detail: String = detail.chars().take(300).collect();
             text += &format!(
@@ -867,6 +892,18 @@ mod tests {
             p
         ));
         assert!(!error_is_clear("damaged file", p));
+        assert!(error_refuses_content(
+            "/x/a.nc: variable `time`: cannot parse time units `da`",
+            p
+        ));
+        assert!(!error_refuses_content(
+            "/x/a.nc: cannot parse time units `da`",
+            p
+        ));
+        assert!(!error_refuses_content(
+            "/x/a.nc: variable `t`: HDF error",
+            p
+        ));
         let damaged_dir = Path::new("/tmp/damaged_files/truncated.nc");
         assert!(!error_is_clear(
             "/tmp/damaged_files/truncated.nc: HDF error",
