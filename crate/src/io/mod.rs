@@ -1,6 +1,7 @@
 //! NetCDF input and output, with CF decoding in one place (`cf`).
 
 mod cf;
+mod chunks;
 mod combine;
 mod files;
 mod libnetcdf;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::cf::CfDecoding;
+use super::chunks::ChunkMap;
 use super::files::{checked_bytes, FilePool, Identity};
 use super::native::{guarded, ReadError};
 use super::options::{Engine, OpenOptions};
@@ -46,6 +47,8 @@ pub(crate) struct VarMeta {
     pub unlimited: bool,
     pub raw: DType,
     pub attrs: Attrs,
+    /// Where its bytes are, when the layout is one `io::chunks` reads itself.
+    pub chunks: Option<Arc<ChunkMap>>,
 }
 
 /// A group of a file as an engine describes it.
@@ -74,7 +77,8 @@ impl Files {
         Files {
             engine,
             rust: FilePool::new(capacity),
-            libnetcdf: FilePool::new(capacity),
+            // An open NetCDF-4 file costs libnetcdf about 1 MB of HDF5 metadata cache.
+            libnetcdf: FilePool::new(capacity.min(32)),
         }
     }
 
@@ -144,7 +148,7 @@ impl Files {
             Engine::Libnetcdf => through_libnetcdf(None),
             Engine::Rust => {
                 let file = self.rust(path)?;
-                match guarded(path, || Ok(native::read(&file, var, start, count)))? {
+                match guarded(path, || Ok(native::read(&file, path, var, start, count)))? {
                     Ok(values) => Ok(values),
                     Err(ReadError::Filter(filter)) => through_libnetcdf(Some(filter)),
                     Err(ReadError::Other(reason)) => Err(error(reason)),
