@@ -253,16 +253,10 @@ fn attrs(list: &[netcdf_reader::NcAttribute]) -> Attrs {
 /// `NativeFile::stored_steps`), never as whatever the HDF5 default fill is.
 pub(crate) fn read(
     file: &NativeFile,
-    path: &Path,
     var: &VarMeta,
     start: &[usize],
     count: &[usize],
 ) -> std::result::Result<ArrayData, ReadError> {
-    if let Some(map) = &var.chunks {
-        if let Some(values) = read_mapped(map, path, var, start, count) {
-            return values;
-        }
-    }
     let Some((stored, fill_off)) = file.stored_steps(var) else {
         return read_stored(&file.nc, var, start, count);
     };
