@@ -231,6 +231,24 @@ fn netcdf4_layouts_and_types_read_as_libnetcdf_reads_them() {
     assert_eq!(compared, 10 * 6 + 18 + 1);
 }
 
+/// The common layouts are read through `io::chunks` (the fast path the chunk index
+/// stores), not silently by the slower general reader; the others are not mapped.
+#[test]
+fn common_netcdf4_layouts_get_a_chunk_map() {
+    let dir = Scratch::new("maps");
+    let path = dir.path("matrix.nc");
+    write_netcdf4_matrix(&path);
+    let files = super::read::Files::new(Engine::Rust, 1);
+    let meta = files.metadata(&path, None).unwrap();
+    for v in &meta.vars {
+        let mapped = v.chunks.is_some();
+        let expected = !v.name.starts_with("unwritten_");
+        assert_eq!(mapped, expected, "`{}`", v.name);
+    }
+    let big = meta.vars.iter().find(|v| v.name == "big_f64").unwrap();
+    assert!(big.chunks.as_ref().unwrap().big_endian);
+}
+
 #[test]
 fn netcdf3_formats_and_netcdf4_classic_read_as_libnetcdf_reads_them() {
     let dir = Scratch::new("nc3");

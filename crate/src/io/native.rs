@@ -285,10 +285,7 @@ pub(crate) fn read_mapped(
         return None;
     }
     Some(
-        map.read(path, start[0], count[0])
-            .and_then(|bytes| {
-                chunks::to_array(var.raw, &bytes, count).ok_or_else(|| "bad shape".to_owned())
-            })
+        map.read_array(path, var.raw, start[0], count)
             .map_err(ReadError::Other),
     )
 }
