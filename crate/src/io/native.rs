@@ -372,7 +372,10 @@ fn read_stored(
 }
 
 fn read_error(e: netcdf_reader::Error) -> ReadError {
-    if let netcdf_reader::Error::Hdf5(hdf5_reader::error::Error::UnsupportedFilter(what)) = &e {
+    // The reader may wrap the error in the dataset's name, so look at its words.
+    let text = e.to_string();
+    if let Some(at) = text.find("unsupported filter: ") {
+        let what = text[at + "unsupported filter: ".len()..].trim();
         return ReadError::Filter(filter_name(what));
     }
     ReadError::Other(describe(&e))
