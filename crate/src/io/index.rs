@@ -204,9 +204,20 @@ fn decode(bytes: &[u8], path: &Path, id: &Identity, group: Option<&str>) -> Opti
                         size: r.u64()?,
                     });
                 }
+                let expected: usize = shape
+                    .iter()
+                    .zip(&chunk)
+                    .map(|(s, c)| s.div_ceil((*c).max(1)))
+                    .product();
+                let mut starts: Vec<&Vec<usize>> = stored.iter().map(|c| &c.start).collect();
+                starts.sort();
+                starts.dedup();
+                // Every chunk once: a missing one would read as zeros.
                 let sound = elem_size == raw.size()
                     && chunk.len() == shape.len()
                     && !chunk.contains(&0)
+                    && starts.len() == expected
+                    && stored.len() == expected
                     && stored.iter().all(|c| {
                         c.start
                             .iter()
