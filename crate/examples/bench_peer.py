@@ -25,6 +25,10 @@ def timed(step, f):
 def main():
     pattern, which = sys.argv[1], sys.argv[2]
     ds = timed("open_mfdataset", lambda: xr.open_mfdataset(pattern, combine="by_coords"))
+    if which != "open":
+        # pandas' "1W" needs datetime64 labels; the files' Julian dates are converted
+        # (untimed) as a user would before resampling.
+        ds = ds.assign_coords(time=ds.indexes["time"].to_datetimeindex(unsafe=True))
     rain = ds["HQprecipitation"]
     if which == "open":
         timed("load HQprecipitation", lambda: rain.load())

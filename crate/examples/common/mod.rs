@@ -33,6 +33,7 @@ pub fn load_average() -> String {
 pub struct Step {
     pub name: String,
     pub wall: f64,
+    pub cpu: f64,
 }
 
 /// Runs a step and prints wall time, CPU time / wall time (2.0 = both cores busy on
@@ -45,14 +46,16 @@ pub fn timed<T>(
     let (t, cpu) = (Instant::now(), cpu_seconds());
     let out = f()?;
     let wall = t.elapsed().as_secs_f64();
+    let cpu = cpu_seconds() - cpu;
     println!(
         "{what:<44} {wall:>7.3} s   cpu/wall {:>4.2}   peak RSS {:>6.0} MiB",
-        (cpu_seconds() - cpu) / wall.max(1e-9),
+        cpu / wall.max(1e-9),
         peak_rss_mib()
     );
     steps.push(Step {
         name: what.to_owned(),
         wall,
+        cpu,
     });
     Ok(out)
 }
@@ -117,12 +120,14 @@ pub fn compare_with_peer(pattern: &str, which: &str, ours: &[Step], pairs: &[(&s
         );
     }
     for (theirs, mine) in pairs {
-        let t = peer.iter().find(|p| p.0 == *theirs).map(|p| p.1);
-        let m = ours.iter().find(|s| s.name == *mine).map(|s| s.wall);
-        if let (Some(t), Some(m)) = (t, m) {
+        let t = peer.iter().find(|p| p.0 == *theirs);
+        let m = ours.iter().find(|s| s.name == *mine);
+        if let (Some((_, tw, tc)), Some(m)) = (t, m) {
             println!(
-                "  speed-up {theirs:<33} {:>6.1}x  ({t:.3} s / {m:.3} s)",
-                t / m
+                "  speed-up {theirs:<33} {:>6.1}x wall ({tw:.3} s / {:.3} s), {:>5.1}x CPU time",
+                tw / m.wall,
+                m.wall,
+                tc / m.cpu.max(1e-9)
             );
         }
     }

@@ -4,6 +4,7 @@ mod cf;
 mod chunks;
 mod combine;
 mod files;
+mod index;
 mod libnetcdf;
 mod native;
 mod options;

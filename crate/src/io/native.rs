@@ -253,16 +253,10 @@ fn attrs(list: &[netcdf_reader::NcAttribute]) -> Attrs {
 /// `NativeFile::stored_steps`), never as whatever the HDF5 default fill is.
 pub(crate) fn read(
     file: &NativeFile,
-    path: &Path,
     var: &VarMeta,
     start: &[usize],
     count: &[usize],
 ) -> std::result::Result<ArrayData, ReadError> {
-    if let Some(map) = &var.chunks {
-        if let Some(values) = read_mapped(map, path, var, start, count) {
-            return values;
-        }
-    }
     let Some((stored, fill_off)) = file.stored_steps(var) else {
         return read_stored(&file.nc, var, start, count);
     };
@@ -291,10 +285,7 @@ pub(crate) fn read_mapped(
         return None;
     }
     Some(
-        map.read(path, start[0], count[0])
-            .and_then(|bytes| {
-                chunks::to_array(var.raw, &bytes, count).ok_or_else(|| "bad shape".to_owned())
-            })
+        map.read_array(path, var.raw, start[0], count)
             .map_err(ReadError::Other),
     )
 }
@@ -381,7 +372,10 @@ fn read_stored(
 }
 
 fn read_error(e: netcdf_reader::Error) -> ReadError {
-    if let netcdf_reader::Error::Hdf5(hdf5_reader::error::Error::UnsupportedFilter(what)) = &e {
+    // The reader may wrap the error in the dataset's name, so look at its words.
+    let text = e.to_string();
+    if let Some(at) = text.find("unsupported filter: ") {
+        let what = text[at + "unsupported filter: ".len()..].trim();
         return ReadError::Filter(filter_name(what));
     }
     ReadError::Other(describe(&e))

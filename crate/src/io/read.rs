@@ -11,7 +11,7 @@ use super::chunks::ChunkMap;
 use super::files::{checked_bytes, FilePool, Identity};
 use super::native::{guarded, ReadError};
 use super::options::{Engine, OpenOptions};
-use super::{libnetcdf, native};
+use super::{index, libnetcdf, native};
 use crate::error::{Error, Result};
 use crate::model::{
     ArrayData, Attrs, Chunk, ChunkSource, ChunkedArray, DType, Data, Dataset, Variable,
@@ -97,7 +97,7 @@ impl Files {
     }
 
     /// The metadata of a file (of the group asked for).
-    fn metadata(&self, path: &Path, group: Option<&str>) -> Result<FileMeta> {
+    pub(crate) fn metadata(&self, path: &Path, group: Option<&str>) -> Result<FileMeta> {
         let meta = match self.engine {
             Engine::Rust => {
                 let file = self.rust(path)?;
@@ -147,8 +147,19 @@ impl Files {
         match self.engine {
             Engine::Libnetcdf => through_libnetcdf(None),
             Engine::Rust => {
+                // Mapped variables need no parsed headers (the map may come from the
+                // chunk index, with the file never opened by the reader).
+                if let Some(map) = &var.chunks {
+                    if let Some(values) = guarded(path, || {
+                        Ok(native::read_mapped(map, path, var, start, count))
+                    })? {
+                        return values.map_err(|e| match e {
+                            ReadError::Filter(f) | ReadError::Other(f) => error(f),
+                        });
+                    }
+                }
                 let file = self.rust(path)?;
-                match guarded(path, || Ok(native::read(&file, path, var, start, count)))? {
+                match guarded(path, || Ok(native::read(&file, var, start, count)))? {
                     Ok(values) => Ok(values),
                     Err(ReadError::Filter(filter)) => through_libnetcdf(Some(filter)),
                     Err(ReadError::Other(reason)) => Err(error(reason)),
@@ -178,7 +189,18 @@ pub(crate) fn read_file(
     options: &OpenOptions,
 ) -> Result<FileDataset> {
     let identity = Identity::of(path)?;
-    let meta = files.metadata(path, options.get_group())?;
+    let group = options.get_group();
+    let meta = match options.get_engine() {
+        Engine::Rust => match index::load(path, &identity, group) {
+            Some(meta) => meta,
+            None => {
+                let meta = files.metadata(path, group)?;
+                index::store(path, &identity, group, &meta);
+                meta
+            }
+        },
+        Engine::Libnetcdf => files.metadata(path, group)?,
+    };
     let mut coords = Vec::new();
     let mut data_vars = Vec::new();
     for var in meta.vars {
