@@ -35,10 +35,10 @@ pub use base::text::html as escape;
 pub use cluster::{adjusted_rand_index, KMeans, KMeansModel, SpectralClustering, SpectralModel};
 pub use compute::{parse_bytes, Client, Computable, Reduction};
 pub use error::{Error, Result};
-pub use io::{open_dataset, open_mfdataset};
+pub use io::{open_dataset, open_mfdataset, Engine, OpenOptions};
 pub use model::{
     ArrayData, AttrValue, Attrs, Calendar, CfDateTime, ChunkSource, ChunkedArray, DType, Data,
-    DataArray, Dataset, Element, Sizes, TimeUnits, Variable,
+    DataArray, Dataset, Element, Sizes, TimeUnits, Variable, NAT,
 };
 pub use notebook::{cpu_count, peak_memory, virtual_memory, VirtualMemory};
 
@@ -54,7 +54,8 @@ pub mod prelude {
     pub use crate::time;
     pub use crate::{
         cpu_count, open_dataset, open_mfdataset, virtual_memory, Calendar, Client, DataArray,
-        Dataset, Error, KMeans, Pos, Reduction, Selector, SpectralClustering, Variable,
+        Dataset, Engine, Error, KMeans, OpenOptions, Pos, Reduction, Selector, SpectralClustering,
+        Variable,
     };
     pub use ndarray::{array, s, Array1, Array2, ArrayD};
 }

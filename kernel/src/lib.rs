@@ -6,6 +6,8 @@
 //! `cargo xtask tutorial` does.
 
 pub mod browser;
+pub mod child;
+pub mod fuzz;
 pub mod naturalearth;
 pub mod outputs;
 pub mod paths;

@@ -17,6 +17,10 @@ cargo xtask <command>
   lab        install what is missing, then open JupyterLab on notebooks/
              (bound to 127.0.0.1) with the Rust (geoxr) kernel
   setup      only install what is missing
+  fuzz [N] [SEED]
+             open N (default 5000) damaged copies of NetCDF files with every read
+             engine, each batch in a child process; report crashes, hangs and
+             unclear errors (fails on those of the default engine)
   naturalearth
              re-make data/naturalearth/*.bin from the npm package world-atlas
 ";
@@ -30,6 +34,7 @@ fn main() -> ExitCode {
         "lab" => lab(&paths),
         "setup" => setup::all(&paths),
         "naturalearth" => xtask::naturalearth::convert(&paths),
+        "fuzz" => fuzz(&paths),
         "help" | "--help" | "-h" => {
             print!("{HELP}");
             Ok(())
@@ -111,6 +116,19 @@ fn tutorial(paths: &Paths) -> Result<()> {
     } else {
         Err(format!("some cells failed:\n  {}", failures.join("\n  ")))
     }
+}
+
+fn fuzz(paths: &Paths) -> Result<()> {
+    let arg = |i: usize, default: u64| -> Result<u64> {
+        match std::env::args().nth(i) {
+            None => Ok(default),
+            Some(a) => a
+                .parse()
+                .map_err(|e| format!("fuzz: `{a}` is not a number: {e}")),
+        }
+    };
+    let count = usize::try_from(arg(2, 5000)?).map_err(|e| format!("fuzz: {e}"))?;
+    xtask::fuzz::xtask(paths, count, arg(3, 1)?)
 }
 
 fn test(paths: &Paths) -> Result<()> {

@@ -166,7 +166,7 @@ pub fn python_venv(paths: &Paths) -> Result<()> {
             .arg("venv")
             .arg(paths.venv()))?;
     }
-    say("installing JupyterLab, nbclient and nbconvert (pinned in kernel/requirements.txt) into the venv (about 1 minute)");
+    say("installing JupyterLab, nbclient, nbconvert, netCDF4 and h5py (pinned in kernel/requirements.txt) into the venv (about 1 minute)");
     run(Command::new(paths.venv_bin("python"))
         .args([
             "-m",

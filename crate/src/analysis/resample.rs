@@ -20,16 +20,20 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::analysis::Pos;
+use crate::base::budget::Budget;
 use crate::compute::engine;
 use crate::compute::reduce::{reduce_chunked, reduce_range, Reduction};
 use crate::compute::sources::ChunkFn;
 use crate::compute::Client;
 use crate::error::{Error, Result};
 use crate::model::{
-    ArrayData, Calendar, CfDateTime, ChunkedArray, DType, Data, DataArray, Variable,
+    ArrayData, Calendar, CfDateTime, ChunkedArray, DType, Data, DataArray, Variable, NAT,
 };
 
 const DAY: i64 = 86_400;
+/// The largest multiple a rule takes (`1000000000D`), far beyond any time span.
+const MAX_MULTIPLE: i64 = 1_000_000_000;
 
 /// A parsed resampling rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,10 +62,15 @@ fn parse_rule(text: &str) -> Result<Rule> {
     let n: i64 = if count.is_empty() {
         1
     } else {
-        count.parse().map_err(|_| bad("bad multiple"))?
+        count
+            .parse()
+            .map_err(|_| bad("the multiple is not a number below 10^9"))?
     };
     if n < 1 {
         return Err(bad("the multiple must be at least 1"));
+    }
+    if n > MAX_MULTIPLE {
+        return Err(bad("the multiple is too large (at most 10^9)"));
     }
     let (unit, anchor) = match rest.split_once('-') {
         Some((u, a)) => (u, Some(a)),
@@ -106,58 +115,67 @@ fn parse_rule(text: &str) -> Result<Rule> {
     }
 }
 
-/// Day of the week of a date by its year-month-day (0 = Monday).
-fn weekday(calendar: Calendar, day: i64) -> u32 {
-    let (y, m, d) = calendar.ymd_from_days(day);
-    let proleptic = Calendar::ProlepticGregorian.days_from_epoch(y, m, d);
-    (proleptic + 3).rem_euclid(7) as u32
+/// Day of the week (0 = Monday) of day numbers of one series. The first day gets the
+/// weekday of its own year-month-day in the proleptic Gregorian calendar (so a Julian
+/// 2018-02-04 is a Sunday, as its label says); every later day follows on by day count,
+/// so every week has seven days in every calendar, 360_day and all_leap included.
+#[derive(Debug, Clone, Copy)]
+struct Weekdays {
+    shift: i64,
 }
 
-fn month_index(y: i64, m: u32) -> i64 {
-    y * 12 + m as i64 - 1
-}
+impl Weekdays {
+    fn new(calendar: Calendar, first_day: i64) -> Weekdays {
+        let (y, m, d) = calendar.ymd_from_days(first_day);
+        let proleptic = Calendar::ProlepticGregorian.days_from_epoch(y, m, d);
+        Weekdays {
+            shift: (proleptic + 3).rem_euclid(7) - first_day.rem_euclid(7),
+        }
+    }
 
-fn from_month_index(i: i64) -> (i64, u32) {
-    (i.div_euclid(12), (i.rem_euclid(12) + 1) as u32)
+    fn of(self, day: i64) -> i64 {
+        (day + self.shift).rem_euclid(7)
+    }
 }
 
 impl Rule {
     /// The label (seconds) of the bin holding time `t`.
-    fn label(self, cal: Calendar, t: i64, origin_day: i64) -> i64 {
+    fn label(self, cal: Calendar, t: i64, origin_day: i64, weekdays: Weekdays) -> i64 {
         let day = t.div_euclid(DAY);
         let at_midnight = t.rem_euclid(DAY) == 0;
         let (y, m, d) = cal.ymd_from_days(day);
+        let month = cal.month_number(y, m);
+        let start_of = |number: i64| {
+            let (y, m) = cal.year_month_of(number);
+            cal.days_from_epoch(y, m, 1)
+        };
+        let end_of = |number: i64| {
+            let (y, m) = cal.year_month_of(number);
+            cal.days_from_epoch(y, m, cal.days_in_month(y, m))
+        };
         let label_day = match self {
             Rule::Days(n) => origin_day + (day - origin_day).div_euclid(n) * n,
             Rule::Week { anchor } => {
-                let ahead = (anchor as i64 - weekday(cal, day) as i64).rem_euclid(7);
+                let ahead = (i64::from(anchor) - weekdays.of(day)).rem_euclid(7);
                 day + if ahead == 0 && !at_midnight { 7 } else { ahead }
             }
-            Rule::MonthStart => cal.days_from_epoch(y, m, 1),
+            Rule::MonthStart => start_of(month),
             Rule::MonthEnd => {
-                let last = cal.days_in_month(y, m);
-                if d == last && !at_midnight {
-                    let (ny, nm) = from_month_index(month_index(y, m) + 1);
-                    cal.days_from_epoch(ny, nm, cal.days_in_month(ny, nm))
-                } else {
-                    cal.days_from_epoch(y, m, last)
-                }
+                let last = d == cal.days_in_month(y, m) && !at_midnight;
+                end_of(month + i64::from(last))
             }
-            Rule::QuarterStart { month } => {
-                let since = (month_index(y, m) - (month as i64 - 1)).rem_euclid(3);
-                let (qy, qm) = from_month_index(month_index(y, m) - since);
-                cal.days_from_epoch(qy, qm, 1)
+            Rule::QuarterStart { month: anchor } => {
+                let since = (month - (i64::from(anchor) - 1)).rem_euclid(3);
+                start_of(month - since)
             }
-            Rule::YearStart => cal.days_from_epoch(y, 1, 1),
+            Rule::YearStart => start_of(month - i64::from(m) + 1),
             Rule::YearEnd => {
-                if m == 12 && d == 31 && !at_midnight {
-                    cal.days_from_epoch(y + 1, 12, 31)
-                } else {
-                    cal.days_from_epoch(y, 12, cal.days_in_month(y, 12))
-                }
+                let december = month - i64::from(m) + 12;
+                let last = m == 12 && d == cal.days_in_month(y, 12) && !at_midnight;
+                end_of(december + 12 * i64::from(last))
             }
         };
-        label_day * DAY
+        label_day.saturating_mul(DAY)
     }
 
     /// The label after `label`.
@@ -165,13 +183,13 @@ impl Rule {
         let day = label.div_euclid(DAY);
         let (y, m, _) = cal.ymd_from_days(day);
         let month_step = |months: i64, end: bool| {
-            let (ny, nm) = from_month_index(month_index(y, m) + months);
+            let (ny, nm) = cal.year_month_of(cal.month_number(y, m) + months);
             let d = if end { cal.days_in_month(ny, nm) } else { 1 };
-            cal.days_from_epoch(ny, nm, d) * DAY
+            cal.days_from_epoch(ny, nm, d).saturating_mul(DAY)
         };
         match self {
-            Rule::Days(n) => label + n * DAY,
-            Rule::Week { .. } => label + 7 * DAY,
+            Rule::Days(n) => label.saturating_add(n.saturating_mul(DAY)),
+            Rule::Week { .. } => label.saturating_add(7 * DAY),
             Rule::MonthStart => month_step(1, false),
             Rule::MonthEnd => month_step(1, true),
             Rule::QuarterStart { .. } => month_step(3, false),
@@ -179,6 +197,71 @@ impl Rule {
             Rule::YearEnd => month_step(12, true),
         }
     }
+
+    /// How many bins the labels `first ..= last` span, empty ones included.
+    fn count(self, cal: Calendar, first: i64, last: i64) -> u64 {
+        let months = |t: i64| {
+            let (y, m, _) = cal.ymd_from_days(t.div_euclid(DAY));
+            cal.month_number(y, m)
+        };
+        let span = |step: i64| (i128::from(last) - i128::from(first)) / i128::from(step.max(1));
+        let steps = match self {
+            Rule::Days(n) => span(n.saturating_mul(DAY)),
+            Rule::Week { .. } => span(7 * DAY),
+            Rule::MonthStart | Rule::MonthEnd => i128::from(months(last) - months(first)),
+            Rule::QuarterStart { .. } => i128::from(months(last) - months(first)) / 3,
+            Rule::YearStart | Rule::YearEnd => i128::from(months(last) - months(first)) / 12,
+        };
+        u64::try_from(steps.max(0) + 1).unwrap_or(u64::MAX)
+    }
+}
+
+/// Bytes one bin costs: its label and range, and one reduced element per position of
+/// the other dimensions (8 bytes at most each).
+fn bytes_per_bin(shape: &[usize], axis: usize) -> u64 {
+    let others: u64 = shape
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != axis)
+        .map(|(_, n)| *n as u64)
+        .fold(1, u64::saturating_mul);
+    others.saturating_mul(8).saturating_add(32)
+}
+
+/// Bins of sorted times: each time in the bin of its label, empty bins between.
+fn make_bins(
+    rule: Rule,
+    calendar: Calendar,
+    times: &[i64],
+    max_bins: u64,
+) -> Vec<(i64, Range<usize>)> {
+    let (Some(first), Some(_)) = (times.first(), times.last()) else {
+        return Vec::new();
+    };
+    let origin_day = first.div_euclid(DAY);
+    let weekdays = Weekdays::new(calendar, origin_day);
+    let labels: Vec<i64> = times
+        .iter()
+        .map(|t| rule.label(calendar, *t, origin_day, weekdays))
+        .collect();
+    let mut bins: Vec<(i64, Range<usize>)> = Vec::new();
+    let mut at = 0;
+    while at < labels.len() {
+        let label = labels[at];
+        let start = at;
+        while at < labels.len() && labels[at] == label {
+            at += 1;
+        }
+        bins.push((label, start..at));
+        if let Some(&wanted) = labels.get(at) {
+            let mut next = rule.next(calendar, label);
+            while next > label && next < wanted && (bins.len() as u64) < max_bins {
+                bins.push((next, at..at));
+                next = rule.next(calendar, next);
+            }
+        }
+    }
+    bins
 }
 
 /// An array grouped into time bins, waiting for a reduction (`mean`, `std`, ...).
@@ -202,7 +285,8 @@ impl DataArray {
     /// ```
     pub fn resample(&self, dim: &str, rule: &str) -> Result<Resample> {
         self.variable().axis_of(dim)?;
-        let rule = parse_rule(rule)?;
+        let text = rule;
+        let rule = parse_rule(text)?;
         let coord = self.coord(dim).map_err(|_| {
             Error::invalid(
                 format!("resample along `{dim}`"),
@@ -221,42 +305,77 @@ impl DataArray {
                 ),
             ));
         };
-        let times: Vec<i64> = times.iter().copied().collect();
+        let calendar = *calendar;
+        let all: Vec<i64> = times.iter().copied().collect();
+        if all.contains(&NAT) {
+            // Missing times belong to no bin, as in pandas: drop their positions.
+            let kept: Vec<usize> = (0..all.len()).filter(|i| all[*i] != NAT).collect();
+            return self.isel((dim, Pos::List(kept)))?.resample(dim, text);
+        }
+        let times = all;
         if let Some(i) = times.windows(2).position(|w| w[1] < w[0]) {
             return Err(Error::invalid(
                 format!("resample along `{dim}`"),
                 format!(
                     "the times are not sorted: {} comes after {}; sort them first",
-                    CfDateTime::from_seconds(*calendar, times[i + 1]),
-                    CfDateTime::from_seconds(*calendar, times[i])
+                    CfDateTime::from_seconds(calendar, times[i + 1]),
+                    CfDateTime::from_seconds(calendar, times[i])
                 ),
             ));
         }
-        let mut bins: Vec<(i64, Range<usize>)> = Vec::new();
-        if let (Some(first), Some(last)) = (times.first(), times.last()) {
-            let origin_day = first.div_euclid(DAY);
-            let labels: Vec<i64> = times
-                .iter()
-                .map(|t| rule.label(*calendar, *t, origin_day))
-                .collect();
-            let last_label = rule.label(*calendar, *last, origin_day);
-            let mut label = labels[0];
-            let mut at = 0;
-            while label <= last_label {
-                let start = at;
-                while at < labels.len() && labels[at] == label {
-                    at += 1;
-                }
-                bins.push((label, start..at));
-                label = rule.next(*calendar, label);
+        let max_bins = match (times.first(), times.last()) {
+            (Some(&first), Some(&last)) => {
+                let origin_day = first.div_euclid(DAY);
+                let weekdays = Weekdays::new(calendar, origin_day);
+                let label = |t| rule.label(calendar, t, origin_day, weekdays);
+                let count = rule.count(calendar, label(first), label(last));
+                self.check_bin_memory(dim, text, count, first, last, calendar)?;
+                count
             }
-        }
+            _ => 0,
+        };
         Ok(Resample {
             array: self.clone(),
             dim: dim.to_owned(),
-            calendar: *calendar,
-            bins,
+            calendar,
+            bins: make_bins(rule, calendar, &times, max_bins),
         })
+    }
+
+    /// Fails when `count` bins would not fit in the memory limit of the running
+    /// client, or else in the memory available.
+    fn check_bin_memory(
+        &self,
+        dim: &str,
+        rule: &str,
+        count: u64,
+        first: i64,
+        last: i64,
+        calendar: Calendar,
+    ) -> Result<()> {
+        let axis = self.variable().axis_of(dim)?;
+        let need = count.saturating_mul(bytes_per_bin(self.variable().shape(), axis));
+        let (limit, what) = match crate::base::budget::budget() {
+            Some(Budget::Limit(limit)) => (limit, "the memory limit"),
+            Some(Budget::Available(available)) => (available, "the memory available"),
+            None => return Ok(()),
+        };
+        if need <= limit {
+            return Ok(());
+        }
+        Err(Error::invalid(
+            format!("resample along `{dim}` by `{rule}`"),
+            format!(
+                "{} .. {} makes {count} bins, about {} MB, more than {what} ({} MB); \
+                 the times may hold a fill value (such as netCDF's default, \
+                 -2147483647) decoded as a date: look at the first and last times, \
+                 or open the file with decode_times(false)",
+                CfDateTime::from_seconds(calendar, first),
+                CfDateTime::from_seconds(calendar, last),
+                need / 1_000_000,
+                limit / 1_000_000
+            ),
+        ))
     }
 }
 
@@ -472,5 +591,171 @@ mod tests {
         }
         let err = parse_rule("W-FUN").unwrap_err().to_string();
         assert!(err.contains("W-FUN"), "{err}");
+    }
+
+    fn series(cal: Calendar, times: Vec<i64>) -> DataArray {
+        let n = times.len();
+        let time = Variable::new(
+            ["time"],
+            ArrayData::Time(ArrayD::from_shape_vec(IxDyn(&[n]), times).unwrap(), cal),
+        )
+        .unwrap();
+        let values: Vec<f32> = (0..n).map(|i| i as f32).collect();
+        let data = Variable::new(
+            ["time"],
+            ArrayData::F32(ArrayD::from_shape_vec(IxDyn(&[n]), values).unwrap()),
+        )
+        .unwrap();
+        DataArray::new(Some("x"), data, vec![("time".into(), time)]).unwrap()
+    }
+
+    const RULES: [&str; 12] = [
+        "D", "3D", "W", "W-WED", "MS", "ME", "QS", "QS-MAR", "QS-NOV", "YS", "YE", "10D",
+    ];
+
+    /// Checks that bins partition the times in order, that each time lies inside its
+    /// bin's bounds, and that labels have the rule's shape.
+    fn check_bins(rule: &str, cal: Calendar, times: &[i64], bins: &[(i64, Range<usize>)]) {
+        let parsed = parse_rule(rule).unwrap();
+        let mut at = 0;
+        for (i, (label, range)) in bins.iter().enumerate() {
+            assert_eq!(range.start, at, "{rule} {cal}: bins must follow each other");
+            at = range.end;
+            let next = bins.get(i + 1).map_or(parsed.next(cal, *label), |b| b.0);
+            assert!(next > *label, "{rule} {cal}: labels must increase");
+            let right_closed = matches!(parsed, Rule::Week { .. } | Rule::MonthEnd | Rule::YearEnd);
+            let prev = if i > 0 { Some(bins[i - 1].0) } else { None };
+            for &t in &times[range.clone()] {
+                let inside = if right_closed {
+                    t <= *label && prev.is_none_or(|p| t > p)
+                } else {
+                    t >= *label && t < next
+                };
+                let shown = CfDateTime::from_seconds(cal, t);
+                assert!(inside, "{rule} {cal}: {shown} in the bin labelled {label}");
+            }
+            let (_, _, d) = cal.ymd_from_days(label.div_euclid(DAY));
+            let (y, m, _) = cal.ymd_from_days(label.div_euclid(DAY));
+            match parsed {
+                Rule::MonthStart | Rule::QuarterStart { .. } | Rule::YearStart => {
+                    assert_eq!(d, 1, "{rule} {cal}")
+                }
+                Rule::MonthEnd | Rule::YearEnd => {
+                    assert_eq!(d, cal.days_in_month(y, m), "{rule} {cal}")
+                }
+                Rule::Week { .. } => {
+                    if let Some(p) = prev {
+                        assert_eq!(*label - p, 7 * DAY, "{rule} {cal}")
+                    }
+                }
+                Rule::Days(n) => {
+                    assert_eq!((*label - bins[0].0).rem_euclid(n * DAY), 0, "{rule} {cal}")
+                }
+            }
+        }
+        assert_eq!(at, times.len(), "{rule} {cal}: every time in a bin");
+    }
+
+    /// Random sorted series (days to months apart, some at odd hours, from year -9000
+    /// to 9000) in every calendar, under every rule.
+    #[test]
+    fn every_time_in_exactly_one_bin_in_every_calendar() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(4);
+        for cal in Calendar::ALL {
+            for _ in 0..12 {
+                let year = rng.gen_range(-9000..9000);
+                let mut t = cal.days_from_epoch(year, 1, 1) * DAY;
+                let step_days = [1, 1, 2, 5, 31][rng.gen_range(0..5)];
+                let times: Vec<i64> = (0..rng.gen_range(1..400))
+                    .map(|_| {
+                        t += rng.gen_range(0..step_days) * DAY;
+                        t += [0, 0, 0, 3_600, 43_200][rng.gen_range(0..5)];
+                        t
+                    })
+                    .collect();
+                let da = series(cal, times.clone());
+                for rule in RULES {
+                    let r = da.resample("time", rule).unwrap();
+                    check_bins(rule, cal, &times, &r.bins);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn weekly_bins_keep_every_day_in_odd_calendars() {
+        // The cases that lost days: 360_day, noleap across 2020-02-29, all_leap, and
+        // julian across 2100-02-29 (not a Gregorian leap day).
+        for (cal, first, last) in [
+            (Calendar::Day360, (2018, 1, 1), (2018, 12, 30)),
+            (Calendar::NoLeap, (2020, 1, 1), (2020, 12, 31)),
+            (Calendar::AllLeap, (2021, 1, 1), (2021, 12, 31)),
+            (Calendar::Julian, (2100, 1, 1), (2100, 12, 31)),
+        ] {
+            let bins = labels("W", cal, first..last);
+            let days = cal.days_in_year(first.0) as usize;
+            assert_eq!(bins.iter().map(|b| b.1).sum::<usize>(), days, "{cal}");
+            assert!(
+                bins[1..bins.len() - 1].iter().all(|b| b.1 == 7),
+                "{cal} {bins:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn missing_times_are_left_out_of_every_bin() {
+        let day = |d: i64| d * DAY;
+        let da = series(Calendar::Standard, vec![day(0), NAT, day(1), day(2), NAT]);
+        let r = da.resample("time", "2D").unwrap();
+        let sizes: Vec<usize> = r.bins().iter().map(|b| b.1).collect();
+        assert_eq!(sizes, [2, 1]);
+        // Values are the positions: the bins hold 0 and 2, then 3.
+        assert_eq!(r.mean().unwrap().values().unwrap().to_f64_vec(), [1.0, 3.0]);
+    }
+
+    #[test]
+    fn huge_spans_and_multiples_fail_before_allocating() {
+        // int32 -2147483647 (netCDF's default fill) days before the epoch, then day 0.
+        let da = series(Calendar::Standard, vec![-2_147_483_647 * DAY, 0]);
+        let err = da.resample("time", "1D").unwrap_err().to_string();
+        for part in ["2147483648 bins", "fill value", "decode_times(false)"] {
+            assert!(err.contains(part), "`{part}` missing from: {err}");
+        }
+        let small = series(Calendar::Julian, (0..1000).map(|d| d * DAY).collect());
+        let limited = Client::new().memory_limit("1KiB").unwrap();
+        let err = limited
+            .run(|| small.resample("time", "D"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("1000 bins") && err.contains("memory limit"),
+            "{err}"
+        );
+        assert!(limited.run(|| small.resample("time", "YS")).is_ok());
+        for rule in [
+            "99999999999999999999D",
+            "1000000001D",
+            "9223372036854775807D",
+        ] {
+            let err = small.resample("time", rule).unwrap_err().to_string();
+            assert!(err.contains(rule) && err.contains("multiple"), "{err}");
+        }
+        let r = small.resample("time", "1000000000D").unwrap();
+        assert_eq!(r.bins().len(), 1);
+    }
+
+    #[test]
+    fn extreme_times_never_panic() {
+        for cal in Calendar::ALL {
+            for times in [vec![NAT + 1, -1, i64::MAX], vec![i64::MAX - 1, i64::MAX]] {
+                let da = series(cal, times);
+                for rule in RULES {
+                    if let Ok(r) = da.resample("time", rule) {
+                        assert!(r.bins().len() <= 3, "{rule} {cal}");
+                    }
+                }
+            }
+        }
     }
 }

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use super::engine;
 use super::progress::Progress;
 use crate::error::{Error, Result};
-use crate::model::{with_array, ArrayData, Chunk, ChunkSource, ChunkedArray, DType};
+use crate::model::{with_array, ArrayData, Chunk, ChunkSource, ChunkedArray, DType, NAT};
 
 /// Positions folded sequentially into one partial.
 pub(crate) const BLOCK: usize = 8;
@@ -132,6 +132,7 @@ impl Partial {
         let len = shape[axis];
         let inner: usize = shape[axis + 1..].iter().product();
         let outer: usize = shape[..axis].iter().product();
+        let is_time = matches!(part, ArrayData::Time(..));
         with_array!(part, a => {
             // Logical (C) order, copied only when the array is laid out otherwise.
             let copied: Vec<_>;
@@ -146,7 +147,11 @@ impl Partial {
                 for p in range.clone() {
                     let start = (o * len + p) * inner;
                     let run = &values[start..start + inner];
-                    self.push_run(o * inner, run.iter().map(|v| *v as f64));
+                    // A missing time (NaT) is skipped like NaN.
+                    self.push_run(o * inner, run.iter().map(|v| match *v as f64 {
+                        x if is_time && x == NAT as f64 => f64::NAN,
+                        x => x,
+                    }));
                 }
             }
         })
@@ -329,7 +334,7 @@ fn to_array(values: Vec<f64>, shape: &[usize], dtype: DType) -> Result<ArrayData
         DType::U32 => ArrayData::U32(a.mapv(|v| v as u32)),
         DType::I64 => ArrayData::I64(a.mapv(|v| v as i64)),
         DType::U64 => ArrayData::U64(a.mapv(|v| v as u64)),
-        DType::Time(c) => ArrayData::Time(a.mapv(|v| v as i64), c),
+        DType::Time(c) => ArrayData::Time(a.mapv(|v| if v.is_nan() { NAT } else { v as i64 }), c),
     })
 }
 

@@ -8,8 +8,11 @@ use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
 
-use super::files::{FilePool, DEFAULT_CAPACITY};
-use super::read::{read_file, FileDataset};
+use rayon::prelude::*;
+
+use super::files::{default_capacity, Identity};
+use super::options::OpenOptions;
+use super::read::{read_file, FileDataset, Files};
 use crate::error::{Error, Result};
 use crate::model::{ArrayData, CfDateTime, ChunkedArray, Data, Dataset, Variable};
 
@@ -26,11 +29,16 @@ use crate::model::{ArrayData, CfDateTime, ChunkedArray, Data, Dataset, Variable}
 /// # Ok::<(), geoxr::Error>(())
 /// ```
 pub fn open_mfdataset(pattern: &str) -> Result<Dataset> {
+    open_many(pattern, &OpenOptions::new())
+}
+
+/// `open_mfdataset` with options.
+pub(crate) fn open_many(pattern: &str, options: &OpenOptions) -> Result<Dataset> {
     let paths = glob_paths(pattern)?;
-    let pool = Arc::new(FilePool::new(DEFAULT_CAPACITY));
+    let handles = Arc::new(Files::new(options.get_engine(), default_capacity()));
     let files = paths
-        .iter()
-        .map(|p| read_file(p, &pool))
+        .par_iter()
+        .map(|p| read_file(p, &handles, options))
         .collect::<Result<Vec<_>>>()?;
     combine_by_coords(files)
 }
@@ -46,9 +54,8 @@ fn glob_paths(pattern: &str) -> Result<Vec<PathBuf>> {
             path: e.path().to_owned(),
             reason: e.error().to_string(),
         })?;
-        if path.is_file() {
-            paths.push(path);
-        }
+        Identity::of(&path)?;
+        paths.push(path);
     }
     if paths.is_empty() {
         return Err(Error::NoFilesMatch {

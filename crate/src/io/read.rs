@@ -1,18 +1,20 @@
-//! Reading NetCDF files through the `netcdf` crate: one file becomes a `Dataset`
-//! whose dimension coordinates are in memory and whose other variables are lazy.
+//! One file becomes a `Dataset` whose dimension coordinates are in memory and whose
+//! other variables are lazy. The engines (`native`, the default, and `libnetcdf`) give
+//! metadata and hyperslabs; this module is the same for both: it records the file's
+//! identity, builds variables, and decodes what the engines read.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use ndarray::{ArrayD, IxDyn};
-use netcdf::types::{FloatType, IntType, NcVariableType};
-use netcdf::AttributeValue;
-
 use super::cf::CfDecoding;
-use super::files::{self, FilePool};
+use super::chunks::ChunkMap;
+use super::files::{checked_bytes, FilePool, Identity};
+use super::native::{guarded, ReadError};
+use super::options::{Engine, OpenOptions};
+use super::{libnetcdf, native};
 use crate::error::{Error, Result};
 use crate::model::{
-    ArrayData, AttrValue, Attrs, Chunk, ChunkSource, ChunkedArray, DType, Data, Dataset, Variable,
+    ArrayData, Attrs, Chunk, ChunkSource, ChunkedArray, DType, Data, Dataset, Variable,
 };
 
 /// Opens one NetCDF file as a lazy `Dataset`: coordinates are read now, data
@@ -24,7 +26,143 @@ use crate::model::{
 /// # Ok::<(), geoxr::Error>(())
 /// ```
 pub fn open_dataset(path: impl AsRef<Path>) -> Result<Dataset> {
-    Ok(read_file(path.as_ref(), &Arc::new(FilePool::new(1)))?.dataset)
+    open_one(path.as_ref(), &OpenOptions::new())
+}
+
+/// `open_dataset` with options.
+pub(crate) fn open_one(path: &Path, options: &OpenOptions) -> Result<Dataset> {
+    let files = Arc::new(Files::new(options.get_engine(), 1));
+    Ok(read_file(path, &files, options)?.dataset)
+}
+
+/// A variable as an engine describes it.
+#[derive(Debug, Clone)]
+pub(crate) struct VarMeta {
+    pub name: String,
+    /// The name with its group, as the engines look it up.
+    pub path: String,
+    pub dims: Vec<String>,
+    pub shape: Vec<usize>,
+    /// Whether the first dimension is unlimited.
+    pub unlimited: bool,
+    pub raw: DType,
+    pub attrs: Attrs,
+    /// Where its bytes are, when the layout is one `io::chunks` reads itself.
+    pub chunks: Option<Arc<ChunkMap>>,
+}
+
+/// A group of a file as an engine describes it.
+#[derive(Debug, Clone)]
+pub(crate) struct FileMeta {
+    pub unlimited: Vec<String>,
+    pub attrs: Attrs,
+    pub vars: Vec<VarMeta>,
+}
+
+/// The open files of one dataset, through the engine it was opened with.
+pub(crate) struct Files {
+    engine: Engine,
+    rust: FilePool<native::NativeFile>,
+    libnetcdf: FilePool<netcdf::File>,
+}
+
+impl std::fmt::Debug for Files {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Files({})", self.engine)
+    }
+}
+
+impl Files {
+    pub(crate) fn new(engine: Engine, capacity: usize) -> Files {
+        Files {
+            engine,
+            rust: FilePool::new(capacity),
+            // An open NetCDF-4 file costs libnetcdf about 1 MB of HDF5 metadata cache.
+            libnetcdf: FilePool::new(capacity.min(32)),
+        }
+    }
+
+    fn rust(&self, path: &Path) -> Result<Arc<native::NativeFile>> {
+        self.rust.get(path, || {
+            guarded(path, || native::open(path).map_err(|r| file_error(path, r)))
+        })
+    }
+
+    fn libnetcdf(&self, path: &Path) -> Result<Arc<netcdf::File>> {
+        self.libnetcdf.get(path, || {
+            guarded(path, || {
+                libnetcdf::open(path).map_err(|r| file_error(path, r))
+            })
+        })
+    }
+
+    /// The metadata of a file (of the group asked for).
+    fn metadata(&self, path: &Path, group: Option<&str>) -> Result<FileMeta> {
+        let meta = match self.engine {
+            Engine::Rust => {
+                let file = self.rust(path)?;
+                guarded(path, || {
+                    native::metadata(&file, group).map_err(|r| file_error(path, r))
+                })
+            }
+            Engine::Libnetcdf => {
+                let file = self.libnetcdf(path)?;
+                guarded(path, || {
+                    libnetcdf::metadata(&file, group).map_err(|r| file_error(path, r))
+                })
+            }
+        }?;
+        Ok(meta)
+    }
+
+    /// Reads a hyperslab of a variable in its storage type. A filter the Rust engine
+    /// cannot decode is read through libnetcdf, or named in the error.
+    fn read(
+        &self,
+        path: &Path,
+        var: &VarMeta,
+        start: &[usize],
+        count: &[usize],
+    ) -> Result<ArrayData> {
+        let error = |reason: String| Error::FileVariable {
+            path: path.to_owned(),
+            variable: var.path.clone(),
+            reason,
+        };
+        checked_bytes(count, var.raw.size()).map_err(error)?;
+        let through_libnetcdf = |why: Option<String>| -> Result<ArrayData> {
+            let file = self.libnetcdf(path)?;
+            guarded(path, || {
+                libnetcdf::read(&file, var, start, count).map_err(|e| {
+                    error(match &why {
+                        Some(filter) => format!(
+                            "it is compressed with {filter}, which the Rust engine cannot \
+                             decode, and libnetcdf failed too: {e}"
+                        ),
+                        None => e,
+                    })
+                })
+            })
+        };
+        match self.engine {
+            Engine::Libnetcdf => through_libnetcdf(None),
+            Engine::Rust => {
+                let file = self.rust(path)?;
+                match guarded(path, || Ok(native::read(&file, path, var, start, count)))? {
+                    Ok(values) => Ok(values),
+                    Err(ReadError::Filter(filter)) => through_libnetcdf(Some(filter)),
+                    Err(ReadError::Other(reason)) => Err(error(reason)),
+                }
+            }
+        }
+    }
+}
+
+fn file_error(path: &Path, reason: String) -> Error {
+    Error::File {
+        path: path.to_owned(),
+        reason,
+    }
 }
 
 /// A file read for combining: the dataset plus what the combiner needs to know.
@@ -34,64 +172,36 @@ pub(crate) struct FileDataset {
     pub unlimited: Vec<String>,
 }
 
-pub(crate) fn read_file(path: &Path, pool: &Arc<FilePool>) -> Result<FileDataset> {
-    let file_error = |reason: String| Error::File {
-        path: path.to_owned(),
-        reason,
-    };
-    let file = Arc::new(files::open(path)?);
-    pool.insert(path, file.clone());
-    let unlimited = file
-        .dimensions()
-        .filter(|d| d.is_unlimited())
-        .map(|d| d.name())
-        .collect();
-    let mut attrs = Attrs::default();
-    for a in file.attributes() {
-        if let Ok(v) = a.value() {
-            if let Some(v) = attr_value(v) {
-                attrs.set(a.name(), v);
-            }
-        }
-    }
+pub(crate) fn read_file(
+    path: &Path,
+    files: &Arc<Files>,
+    options: &OpenOptions,
+) -> Result<FileDataset> {
+    let identity = Identity::of(path)?;
+    let meta = files.metadata(path, options.get_group())?;
     let mut coords = Vec::new();
     let mut data_vars = Vec::new();
-    for var in file.variables() {
-        let name = var.name();
+    for var in meta.vars {
         let var_error = |reason: String| Error::FileVariable {
             path: path.to_owned(),
-            variable: name.clone(),
+            variable: var.path.clone(),
             reason,
         };
-        let Some(raw) = dtype_of(&var.vartype()) else {
-            // Strings, compounds and other non-numeric types are not supported yet.
-            continue;
-        };
-        let dims: Vec<String> = var.dimensions().iter().map(|d| d.name()).collect();
-        let shape: Vec<usize> = var.dimensions().iter().map(|d| d.len()).collect();
-        let mut var_attrs = Attrs::default();
-        for a in var.attributes() {
-            let value = a
-                .value()
-                .map_err(|e| var_error(format!("attribute `{}`: {e}", a.name())))?;
-            if let Some(v) = attr_value(value) {
-                var_attrs.set(a.name(), v);
-            }
-        }
         let (decoding, kept, encoding) =
-            CfDecoding::from_attrs(raw, &var_attrs).map_err(var_error)?;
-        let slab = NetcdfSlab {
+            CfDecoding::from_attrs(var.raw, &var.attrs, options).map_err(var_error)?;
+        let name = var.name.clone();
+        let dims = var.dims.clone();
+        let shape = var.shape.clone();
+        let slab = Slab {
             path: path.to_owned(),
-            variable: name.clone(),
-            raw,
-            shape: shape.clone(),
+            identity,
+            var: Arc::new(var),
             decoding: Arc::new(decoding),
-            pool: pool.clone(),
+            files: files.clone(),
         };
         let is_dim_coord = dims.len() == 1 && dims[0] == name;
         let data = if is_dim_coord {
-            let start: Vec<usize> = shape.iter().map(|_| 0).collect();
-            Data::from(read_slab(&file, &slab, &start, &shape)?)
+            Data::from(Arc::unwrap_or_clone(slab.read()?))
         } else {
             let len = shape.first().copied().unwrap_or(1);
             let dtype = slab.decoding.output();
@@ -110,204 +220,67 @@ pub(crate) fn read_file(path: &Path, pool: &Arc<FilePool>) -> Result<FileDataset
             data_vars.push((name, variable));
         }
     }
-    let dataset = Dataset::new(coords, data_vars, attrs).map_err(|e| file_error(e.to_string()))?;
+    let dataset =
+        Dataset::new(coords, data_vars, meta.attrs).map_err(|e| file_error(path, e.to_string()))?;
     Ok(FileDataset {
         path: path.to_owned(),
         dataset,
-        unlimited,
-    })
-}
-
-fn dtype_of(t: &NcVariableType) -> Option<DType> {
-    Some(match t {
-        NcVariableType::Float(FloatType::F32) => DType::F32,
-        NcVariableType::Float(FloatType::F64) => DType::F64,
-        NcVariableType::Int(IntType::I8) => DType::I8,
-        NcVariableType::Int(IntType::U8) => DType::U8,
-        NcVariableType::Int(IntType::I16) => DType::I16,
-        NcVariableType::Int(IntType::U16) => DType::U16,
-        NcVariableType::Int(IntType::I32) => DType::I32,
-        NcVariableType::Int(IntType::U32) => DType::U32,
-        NcVariableType::Int(IntType::I64) => DType::I64,
-        NcVariableType::Int(IntType::U64) => DType::U64,
-        _ => return None,
-    })
-}
-
-fn attr_value(v: AttributeValue) -> Option<AttrValue> {
-    Some(match v {
-        AttributeValue::Uchar(x) => AttrValue::U8(vec![x]),
-        AttributeValue::Uchars(x) => AttrValue::U8(x),
-        AttributeValue::Schar(x) => AttrValue::I8(vec![x]),
-        AttributeValue::Schars(x) => AttrValue::I8(x),
-        AttributeValue::Ushort(x) => AttrValue::U16(vec![x]),
-        AttributeValue::Ushorts(x) => AttrValue::U16(x),
-        AttributeValue::Short(x) => AttrValue::I16(vec![x]),
-        AttributeValue::Shorts(x) => AttrValue::I16(x),
-        AttributeValue::Uint(x) => AttrValue::U32(vec![x]),
-        AttributeValue::Uints(x) => AttrValue::U32(x),
-        AttributeValue::Int(x) => AttrValue::I32(vec![x]),
-        AttributeValue::Ints(x) => AttrValue::I32(x),
-        AttributeValue::Ulonglong(x) => AttrValue::U64(vec![x]),
-        AttributeValue::Ulonglongs(x) => AttrValue::U64(x),
-        AttributeValue::Longlong(x) => AttrValue::I64(vec![x]),
-        AttributeValue::Longlongs(x) => AttrValue::I64(x),
-        AttributeValue::Float(x) => AttrValue::F32(vec![x]),
-        AttributeValue::Floats(x) => AttrValue::F32(x),
-        AttributeValue::Double(x) => AttrValue::F64(vec![x]),
-        AttributeValue::Doubles(x) => AttrValue::F64(x),
-        AttributeValue::Str(x) => AttrValue::Text(x),
-        AttributeValue::Strs(x) => AttrValue::Texts(x),
+        unlimited: meta.unlimited,
     })
 }
 
 /// The whole of one variable in one file, read and decoded on demand.
 #[derive(Debug)]
-struct NetcdfSlab {
+struct Slab {
     path: PathBuf,
-    variable: String,
-    raw: DType,
-    shape: Vec<usize>,
+    identity: Identity,
+    var: Arc<VarMeta>,
     decoding: Arc<CfDecoding>,
-    pool: Arc<FilePool>,
+    files: Arc<Files>,
 }
 
-impl ChunkSource for NetcdfSlab {
-    fn read(&self) -> Result<Arc<ArrayData>> {
-        if let Some(raw) = self.read_direct() {
-            let error = |reason: String| Error::FileVariable {
+impl Slab {
+    fn read_range(&self, start: &[usize], count: &[usize]) -> Result<Arc<ArrayData>> {
+        self.identity.check(&self.path)?;
+        let raw = self.files.read(&self.path, &self.var, start, count)?;
+        let decoded = self
+            .decoding
+            .decode(raw)
+            .map_err(|reason| Error::FileVariable {
                 path: self.path.clone(),
-                variable: self.variable.clone(),
+                variable: self.var.path.clone(),
                 reason,
-            };
-            return Ok(Arc::new(self.decoding.decode(raw).map_err(error)?));
-        }
-        files::quiet_hdf5_on_this_thread();
-        let file = self.pool.get(&self.path)?;
-        let full: Vec<usize> = self.shape.iter().map(|_| 0).collect();
-        Ok(Arc::new(read_slab(&file, self, &full, &self.shape)?))
+            })?;
+        Ok(Arc::new(decoded))
+    }
+}
+
+impl ChunkSource for Slab {
+    fn read(&self) -> Result<Arc<ArrayData>> {
+        let start = vec![0; self.var.shape.len()];
+        self.read_range(&start, &self.var.shape)
     }
 
     fn read_part(&self, axis: usize, range: std::ops::Range<usize>) -> Result<Arc<ArrayData>> {
-        if self.shape.is_empty() || (range.start == 0 && range.end == self.shape[axis]) {
+        let shape = &self.var.shape;
+        if shape.is_empty() || (range.start == 0 && Some(&range.end) == shape.get(axis)) {
             return self.read();
         }
-        files::quiet_hdf5_on_this_thread();
-        let file = self.pool.get(&self.path)?;
-        let mut start: Vec<usize> = self.shape.iter().map(|_| 0).collect();
-        let mut count = self.shape.clone();
+        let mut start = vec![0; shape.len()];
+        let mut count = shape.clone();
+        if axis >= shape.len() || range.end > shape[axis] || range.start > range.end {
+            return Err(Error::FileVariable {
+                path: self.path.clone(),
+                variable: self.var.path.clone(),
+                reason: format!("positions {range:?} along axis {axis} are outside {shape:?}"),
+            });
+        }
         start[axis] = range.start;
         count[axis] = range.len();
-        Ok(Arc::new(read_slab(&file, self, &start, &count)?))
+        self.read_range(&start, &count)
     }
 
     fn describe(&self) -> String {
-        format!("{}:{}", self.path.display(), self.variable)
+        format!("{}:{}", self.path.display(), self.var.path)
     }
-}
-
-/// Variables smaller than this are read through libnetcdf: the fast path's set-up
-/// costs more than it saves.
-const DIRECT_MIN_ELEMENTS: usize = 4096;
-
-impl NetcdfSlab {
-    /// The whole slab through the parallel fast path (`io::direct`), when its layout
-    /// allows.
-    fn read_direct(&self) -> Option<ArrayData> {
-        if self.shape.iter().product::<usize>() < DIRECT_MIN_ELEMENTS {
-            return None;
-        }
-        let bytes =
-            super::direct::read_whole_chunk(&self.path, &self.variable, &self.shape)?.decode()?;
-        bytes_to_array(self.raw, &bytes, &self.shape)
-    }
-}
-
-/// Little-endian bytes as an array of a storage type.
-fn bytes_to_array(dtype: DType, bytes: &[u8], shape: &[usize]) -> Option<ArrayData> {
-    macro_rules! typed {
-        ($t:ty, $variant:ident) => {{
-            const N: usize = std::mem::size_of::<$t>();
-            let values: Vec<$t> = bytes
-                .chunks_exact(N)
-                .map(|b| {
-                    let mut bytes = [0u8; N];
-                    bytes.copy_from_slice(b);
-                    <$t>::from_le_bytes(bytes)
-                })
-                .collect();
-            ArrayData::$variant(ArrayD::from_shape_vec(IxDyn(shape), values).ok()?)
-        }};
-    }
-    Some(match dtype {
-        DType::F32 => typed!(f32, F32),
-        DType::F64 => typed!(f64, F64),
-        DType::I8 => typed!(i8, I8),
-        DType::U8 => typed!(u8, U8),
-        DType::I16 => typed!(i16, I16),
-        DType::U16 => typed!(u16, U16),
-        DType::I32 => typed!(i32, I32),
-        DType::U32 => typed!(u32, U32),
-        DType::I64 => typed!(i64, I64),
-        DType::U64 => typed!(u64, U64),
-        DType::Time(_) => return None,
-    })
-}
-
-fn read_slab(
-    file: &netcdf::File,
-    slab: &NetcdfSlab,
-    start: &[usize],
-    count: &[usize],
-) -> Result<ArrayData> {
-    let error = |reason: String| Error::FileVariable {
-        path: slab.path.clone(),
-        variable: slab.variable.clone(),
-        reason,
-    };
-    let var = file
-        .variable(&slab.variable)
-        .ok_or_else(|| error("the variable is no longer in the file".into()))?;
-    let shape: Vec<usize> = var.dimensions().iter().map(|d| d.len()).collect();
-    if shape != slab.shape {
-        return Err(error(format!(
-            "shape changed from {:?} to {shape:?}",
-            slab.shape
-        )));
-    }
-    let whole = count == shape.as_slice();
-    let extents = || -> netcdf::Extents {
-        if whole || count.is_empty() {
-            netcdf::Extents::All
-        } else {
-            netcdf::Extents::try_from((start, count)).unwrap_or(netcdf::Extents::All)
-        }
-    };
-    fn get<T: netcdf::NcTypeDescriptor + Copy + Default>(
-        var: &netcdf::Variable<'_>,
-        count: &[usize],
-        extents: netcdf::Extents,
-    ) -> std::result::Result<ArrayD<T>, String> {
-        let n: usize = count.iter().product();
-        let mut buffer = vec![T::default(); n];
-        if n > 0 {
-            var.get_values_into(&mut buffer, extents)
-                .map_err(|e| e.to_string())?;
-        }
-        ArrayD::from_shape_vec(IxDyn(count), buffer).map_err(|e| e.to_string())
-    }
-    let raw = match slab.raw {
-        DType::F32 => ArrayData::F32(get(&var, count, extents()).map_err(error)?),
-        DType::F64 => ArrayData::F64(get(&var, count, extents()).map_err(error)?),
-        DType::I8 => ArrayData::I8(get(&var, count, extents()).map_err(error)?),
-        DType::U8 => ArrayData::U8(get(&var, count, extents()).map_err(error)?),
-        DType::I16 => ArrayData::I16(get(&var, count, extents()).map_err(error)?),
-        DType::U16 => ArrayData::U16(get(&var, count, extents()).map_err(error)?),
-        DType::I32 => ArrayData::I32(get(&var, count, extents()).map_err(error)?),
-        DType::U32 => ArrayData::U32(get(&var, count, extents()).map_err(error)?),
-        DType::I64 => ArrayData::I64(get(&var, count, extents()).map_err(error)?),
-        DType::U64 => ArrayData::U64(get(&var, count, extents()).map_err(error)?),
-        DType::Time(_) => return Err(error("time is not a storage type".into())),
-    };
-    slab.decoding.decode(raw).map_err(error)
 }

@@ -76,15 +76,26 @@ fn encoding_of(v: &Variable) -> Encoding {
     Encoding { fill, time_units }
 }
 
-/// Times as numbers in `units`; whole numbers when every time falls on a unit.
-fn encode_times(data: &ArrayData, units: &str, calendar: Calendar) -> Result<ArrayData> {
+/// Times as numbers in `units`: whole numbers when every time falls on a unit, and
+/// missing times (NaT) as the fill value (`_FillValue` from the file, or NaN).
+fn encode_times(
+    data: &ArrayData,
+    units: &str,
+    calendar: Calendar,
+    fill: Option<f64>,
+) -> Result<ArrayData> {
     let parsed = crate::TimeUnits::parse(units, calendar)
         .ok_or_else(|| Error::invalid("time units", format!("cannot encode with `{units}`")))?;
     let ArrayData::Time(a, _) = data else {
         return Ok(data.clone());
     };
-    let step = parsed.unit_seconds;
-    let offsets = a.mapv(|s| (s - parsed.epoch.seconds()) as f64 / step);
+    let missing = fill.unwrap_or(f64::NAN);
+    let offsets = a.mapv(
+        |s| match parsed.encode(crate::CfDateTime::from_seconds(calendar, s)) {
+            x if x.is_nan() => missing,
+            x => x,
+        },
+    );
     if offsets.iter().all(|x| x.fract() == 0.0) {
         Ok(ArrayData::I64(offsets.mapv(|x| x as i64)))
     } else {
@@ -154,7 +165,7 @@ fn write_variable(file: &mut netcdf::FileMut, name: &str, v: &Variable, path: &P
             let values = v
                 .values()
                 .ok_or_else(|| error("lazy times cannot be written".into()))?;
-            Some(encode_times(values, units, *calendar)?)
+            Some(encode_times(values, units, *calendar, enc.fill)?)
         }
         None => None,
     };
@@ -174,11 +185,13 @@ fn write_variable(file: &mut netcdf::FileMut, name: &str, v: &Variable, path: &P
     .map_err(|e| error(e.to_string()))?;
     let fill = match stored {
         crate::DType::F32 | crate::DType::F64 => Some(enc.fill.unwrap_or(f64::NAN)),
+        crate::DType::I64 if encoded_times.is_some() => enc.fill,
         _ => None,
     };
     match (stored, fill) {
         (crate::DType::F32, Some(f)) => var.set_fill_value(f as f32),
         (crate::DType::F64, Some(f)) => var.set_fill_value(f),
+        (crate::DType::I64, Some(f)) => var.set_fill_value(f as i64),
         _ => Ok(()),
     }
     .map_err(|e| error(e.to_string()))?;

@@ -20,10 +20,17 @@ pub enum AttrValue {
 }
 
 impl AttrValue {
-    /// The value as text, if it is text.
+    /// The value as text, if it is text: a `char` attribute, or a single NC_STRING
+    /// (what h5py and many tools write for `units` or `calendar`).
+    ///
+    /// ```
+    /// use geoxr::AttrValue;
+    /// assert_eq!(AttrValue::Texts(vec!["noleap".into()]).as_str(), Some("noleap"));
+    /// ```
     pub fn as_str(&self) -> Option<&str> {
         match self {
             AttrValue::Text(s) => Some(s),
+            AttrValue::Texts(v) if v.len() == 1 => Some(&v[0]),
             _ => None,
         }
     }

@@ -16,5 +16,5 @@ pub use data::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType, Data, Element
 pub use dataarray::DataArray;
 pub use dataset::Dataset;
 pub use sizes::Sizes;
-pub use time::{Calendar, CfDateTime, TimeUnits};
+pub use time::{Calendar, CfDateTime, TimeUnits, NAT};
 pub use variable::Variable;

@@ -101,7 +101,9 @@ pub(crate) fn preview(data: &ArrayData, width: usize) -> String {
         return "[]".into();
     }
     let dates_only = match data {
-        ArrayData::Time(a, _) => a.iter().all(|s| s.rem_euclid(86_400) == 0),
+        ArrayData::Time(a, _) => a
+            .iter()
+            .all(|s| *s == crate::NAT || s.rem_euclid(86_400) == 0),
         _ => false,
     };
     let mut front: Vec<String> = Vec::new();

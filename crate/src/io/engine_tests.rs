@@ -1,0 +1,566 @@
+//! The Rust engine against libnetcdf, value for value (bit patterns, NaN where the fill
+//! is), on a matrix of layouts the tests write themselves: with the `netcdf` crate, and
+//! with netCDF4-python / h5py where the `netcdf` crate cannot make the layout.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use netcdf::{Endianness, Options};
+
+use super::files::Identity;
+use crate::model::{ArrayData, Dataset};
+use crate::{Engine, OpenOptions};
+
+/// A folder under the system temp dir, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(tag: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("geoxr-engine-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn open(path: &Path, engine: Engine) -> Dataset {
+    OpenOptions::new()
+        .engine(engine)
+        .open_dataset(path)
+        .unwrap_or_else(|e| panic!("{engine} engine: {e}"))
+        .load()
+        .unwrap_or_else(|e| panic!("{engine} engine, load: {e}"))
+}
+
+/// Same bits, or NaN in both (NaN payloads may differ after decoding).
+fn same_values(a: &ArrayData, b: &ArrayData) -> Option<usize> {
+    let (x, y) = (a.to_f64_vec(), b.to_f64_vec());
+    if x.len() != y.len() {
+        return Some(0);
+    }
+    x.iter()
+        .zip(&y)
+        .position(|(p, q)| p.to_bits() != q.to_bits() && !(p.is_nan() && q.is_nan()))
+}
+
+/// Every variable of the file, read by both engines: same names, dims, types,
+/// attributes, encodings and values. Returns how many variables were compared.
+fn assert_engines_agree(path: &Path) -> usize {
+    assert_engines_agree_except(path, &[])
+}
+
+/// As `assert_engines_agree`, with the values of `differ` left to the caller.
+fn assert_engines_agree_except(path: &Path, differ: &[&str]) -> usize {
+    let rust = open(path, Engine::Rust);
+    let oracle = open(path, Engine::Libnetcdf);
+    assert_eq!(
+        rust.attrs(),
+        oracle.attrs(),
+        "{}: global attributes",
+        path.display()
+    );
+    let vars = |ds: &Dataset| -> Vec<(String, crate::Variable)> {
+        ds.coords().iter().chain(ds.data_vars()).cloned().collect()
+    };
+    let (a, b) = (vars(&rust), vars(&oracle));
+    let names =
+        |v: &[(String, crate::Variable)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b), "{}: variables", path.display());
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        let at = format!("{}: `{name}`", path.display());
+        assert_eq!(x.dims(), y.dims(), "{at}: dims");
+        assert_eq!(x.dtype(), y.dtype(), "{at}: dtype");
+        assert_eq!(x.attrs(), y.attrs(), "{at}: attributes");
+        assert_eq!(x.encoding(), y.encoding(), "{at}: encoding");
+        let (vx, vy) = (x.values().unwrap(), y.values().unwrap());
+        assert_eq!(vx.shape(), vy.shape(), "{at}: shape");
+        if differ.contains(&name.as_str()) {
+            continue;
+        }
+        if let Some(i) = same_values(vx, vy) {
+            panic!(
+                "{at}: value {i} is {:?} with the Rust engine, {:?} with libnetcdf",
+                vx.get_f64(i),
+                vy.get_f64(i)
+            );
+        }
+    }
+    a.len()
+}
+
+macro_rules! for_each_type {
+    ($m:ident) => {
+        $m!(i8, "i8");
+        $m!(u8, "u8");
+        $m!(i16, "i16");
+        $m!(u16, "u16");
+        $m!(i32, "i32");
+        $m!(u32, "u32");
+        $m!(i64, "i64");
+        $m!(u64, "u64");
+        $m!(f32, "f32");
+        $m!(f64, "f64");
+    };
+}
+
+/// Values with every byte busy and a few negative (wrapped for unsigned types).
+fn values<T: Sample>(n: usize) -> Vec<T> {
+    (0..n as i64).map(|i| T::sample(i * 37 - 100)).collect()
+}
+
+trait Sample: Copy {
+    fn sample(i: i64) -> Self;
+}
+
+macro_rules! int_sample {
+    ($($t:ty),*) => {$(
+        impl Sample for $t {
+            fn sample(i: i64) -> Self {
+                i as $t
+            }
+        }
+    )*};
+}
+int_sample!(i8, u8, i16, u16, i32, u32, i64, u64);
+
+impl Sample for f32 {
+    fn sample(i: i64) -> Self {
+        i as f32 * 0.37 + 0.001
+    }
+}
+
+impl Sample for f64 {
+    fn sample(i: i64) -> Self {
+        i as f64 * 0.37 + 1e-9
+    }
+}
+
+/// Every numeric type in every layout the `netcdf` crate can write, in one
+/// NetCDF-4 file: contiguous, chunked with edge chunks, chunks spanning several
+/// steps of an unlimited dimension, deflate 1-9 with and without shuffle, big endian,
+/// unwritten and half-written chunks.
+fn write_netcdf4_matrix(path: &Path) {
+    let mut f = netcdf::create(path).unwrap();
+    f.add_unlimited_dimension("time").unwrap();
+    f.add_dimension("y", 7).unwrap();
+    f.add_dimension("x", 10).unwrap();
+    f.add_attribute("title", "layout matrix").unwrap();
+    f.add_attribute("numbers", vec![1.5f64, -2.0]).unwrap();
+    let n = 5 * 7 * 10;
+    let all = (&[0usize, 0, 0][..], &[5usize, 7, 10][..]);
+    macro_rules! layouts {
+        ($t:ty, $name:expr) => {{
+            let data: Vec<$t> = values(n);
+            let plain: Vec<$t> = values(7 * 10);
+            let mut v = f
+                .add_variable::<$t>(&format!("contiguous_{}", $name), &["y", "x"])
+                .unwrap();
+            v.put_attribute("units", "1").unwrap();
+            v.put_values(&plain, ..).unwrap();
+            let mut v = f
+                .add_variable::<$t>(&format!("edges_{}", $name), &["time", "y", "x"])
+                .unwrap();
+            v.set_chunking(&[2, 3, 4]).unwrap();
+            v.put_values(&data, all).unwrap();
+            let mut v = f
+                .add_variable::<$t>(&format!("steps_{}", $name), &["time", "y", "x"])
+                .unwrap();
+            v.set_chunking(&[4, 7, 10]).unwrap();
+            v.set_compression(4, true).unwrap();
+            v.put_values(&data, all).unwrap();
+            let mut v = f
+                .add_variable::<$t>(&format!("big_{}", $name), &["time", "y", "x"])
+                .unwrap();
+            v.set_endianness(Endianness::Big).unwrap();
+            v.set_chunking(&[1, 7, 10]).unwrap();
+            v.set_compression(2, true).unwrap();
+            v.put_values(&data, all).unwrap();
+            let mut v = f
+                .add_variable::<$t>(&format!("bigplain_{}", $name), &["y", "x"])
+                .unwrap();
+            v.set_endianness(Endianness::Big).unwrap();
+            v.put_values(&plain, ..).unwrap();
+            // Chunks of 2 x 5 rows: only the first row is written, so one chunk is
+            // half written and the others never were.
+            let mut v = f
+                .add_variable::<$t>(&format!("unwritten_{}", $name), &["y", "x"])
+                .unwrap();
+            v.set_chunking(&[2, 5]).unwrap();
+            v.set_fill_value(plain[3]).unwrap();
+            v.put_values(&plain[..10], (&[0usize, 0][..], &[1usize, 10][..]))
+                .unwrap();
+        }};
+    }
+    for_each_type!(layouts);
+    for level in 1..=9 {
+        for shuffle in [false, true] {
+            let data: Vec<f32> = values(n);
+            let name = format!(
+                "deflate{level}_{}",
+                if shuffle { "shuffle" } else { "plain" }
+            );
+            let mut v = f.add_variable::<f32>(&name, &["time", "y", "x"]).unwrap();
+            v.set_chunking(&[1, 7, 10]).unwrap();
+            v.set_compression(level, shuffle).unwrap();
+            v.set_fill_value(data[5]).unwrap();
+            v.put_values(&data, all).unwrap();
+        }
+    }
+    let mut v = f.add_variable::<i32>("time", &["time"]).unwrap();
+    v.put_attribute("units", "days since 2000-01-01").unwrap();
+    v.put_values(&[0, 1, 2, 3, 4], ..).unwrap();
+    f.close().unwrap();
+}
+
+#[test]
+fn netcdf4_layouts_and_types_read_as_libnetcdf_reads_them() {
+    let dir = Scratch::new("nc4");
+    let path = dir.path("matrix.nc");
+    write_netcdf4_matrix(&path);
+    let compared = assert_engines_agree(&path);
+    assert_eq!(compared, 10 * 6 + 18 + 1);
+}
+
+#[test]
+fn netcdf3_formats_and_netcdf4_classic_read_as_libnetcdf_reads_them() {
+    let dir = Scratch::new("nc3");
+    for (name, options, wide) in [
+        ("classic.nc", Options::empty(), false),
+        ("offset64.nc", Options::_64BIT_OFFSET, false),
+        ("cdf5.nc", Options::_64BIT_DATA, true),
+        ("nc4classic.nc", Options::NETCDF4 | Options::CLASSIC, false),
+    ] {
+        let path = dir.path(name);
+        let mut f = netcdf::create_with(&path, options).unwrap();
+        f.add_unlimited_dimension("time").unwrap();
+        f.add_dimension("x", 5).unwrap();
+        f.add_attribute("history", "written by the engine tests")
+            .unwrap();
+        // NetCDF-3 files are defined first and written after.
+        let mut t = f.add_variable::<f64>("time", &["time"]).unwrap();
+        t.put_attribute("units", "hours since 2018-02-01").unwrap();
+        macro_rules! define {
+            ($t:ty, $n:expr) => {{
+                let data: Vec<$t> = values(15);
+                let mut v = f
+                    .add_variable::<$t>(&format!("rec_{}", $n), &["time", "x"])
+                    .unwrap();
+                v.set_fill_value(data[2]).unwrap();
+                f.add_variable::<$t>(&format!("fixed_{}", $n), &["x"])
+                    .unwrap();
+            }};
+        }
+        define!(i8, "i8");
+        define!(i16, "i16");
+        define!(i32, "i32");
+        define!(f32, "f32");
+        define!(f64, "f64");
+        if wide {
+            define!(u8, "u8");
+            define!(u16, "u16");
+            define!(u32, "u32");
+            define!(i64, "i64");
+            define!(u64, "u64");
+        }
+        // A record variable written for fewer records than the others.
+        f.add_variable::<f32>("short", &["time", "x"]).unwrap();
+        macro_rules! write {
+            ($t:ty, $n:expr) => {{
+                let data: Vec<$t> = values(15);
+                let mut v = f.variable_mut(&format!("rec_{}", $n)).unwrap();
+                v.put_values(&data, (&[0usize, 0][..], &[3usize, 5][..]))
+                    .unwrap();
+                let mut v = f.variable_mut(&format!("fixed_{}", $n)).unwrap();
+                v.put_values(&data[..5], ..).unwrap();
+            }};
+        }
+        f.enddef().unwrap();
+        f.variable_mut("time")
+            .unwrap()
+            .put_values(&[0.0, 6.0, 12.0], ..)
+            .unwrap();
+        write!(i8, "i8");
+        write!(i16, "i16");
+        write!(i32, "i32");
+        write!(f32, "f32");
+        write!(f64, "f64");
+        if wide {
+            write!(u8, "u8");
+            write!(u16, "u16");
+            write!(u32, "u32");
+            write!(i64, "i64");
+            write!(u64, "u64");
+        }
+        f.variable_mut("short")
+            .unwrap()
+            .put_values(&[1.0f32; 5], (&[0usize, 0][..], &[1usize, 5][..]))
+            .unwrap();
+        f.close().unwrap();
+        let compared = assert_engines_agree(&path);
+        assert_eq!(compared, if wide { 22 } else { 12 }, "{name}");
+    }
+}
+
+/// The project's Python (netCDF4-python, h5py): `GEOXR_PYTHON`, or the venv that
+/// `cargo xtask setup` makes. Fails, not skips, when there is none.
+fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("GEOXR_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/notebook/venv/bin/python");
+    assert!(
+        venv.exists(),
+        "no Python with netCDF4 and h5py at {} and GEOXR_PYTHON is not set: run \
+         `cargo xtask setup` (it installs them), or set GEOXR_PYTHON",
+        venv.display()
+    );
+    venv
+}
+
+/// Layouts only netCDF4-python and h5py write, into `dir`.
+const PYTHON_FIXTURES: &str = r#"
+import sys, numpy as np, netCDF4, h5py
+d = sys.argv[1]
+
+# A variable shorter than its unlimited dimension, fill mode off, one chunk the size
+# of the netCDF shape: libnetcdf gives the fill value beyond its own extent.
+with netCDF4.Dataset(f"{d}/short.nc", "w") as ds:
+    ds.set_fill_off()
+    ds.createDimension("time", None)
+    ds.createDimension("x", 6)
+    t = ds.createVariable("time", "i4", ("time",))
+    t.units = "days since 2018-02-01"
+    t[:] = np.arange(4)
+    full = ds.createVariable("full", "f4", ("time", "x"), chunksizes=(4, 6))
+    full[:] = np.arange(24, dtype="f4").reshape(4, 6)
+    filled = ds.createVariable("filled", "f4", ("time", "x"), chunksizes=(4, 6), fill_value=-9999.9)
+    filled[0:2] = np.arange(12, dtype="f4").reshape(2, 6) + 0.5
+    default = ds.createVariable("default", "f8", ("time", "x"), chunksizes=(4, 6))
+    default[0:1] = np.arange(6, dtype="f8") + 0.25
+    ints = ds.createVariable("ints", "i2", ("time", "x"), chunksizes=(4, 6), zlib=True)
+    ints[0:3] = np.arange(18, dtype="i2").reshape(3, 6)
+
+with netCDF4.Dataset(f"{d}/short_fill.nc", "w") as ds:
+    ds.createDimension("time", None)
+    ds.createDimension("x", 3)
+    t = ds.createVariable("time", "i4", ("time",))
+    t[:] = np.arange(4)
+    a = ds.createVariable("a", "f4", ("time", "x"), chunksizes=(4, 3), fill_value=-9999.9)
+    a[0:2] = 1
+    b = ds.createVariable("b", "i2", ("time", "x"), chunksizes=(4, 3))
+    b[0:1] = 1
+
+# fletcher32 with deflate and shuffle; NC_STRING and other attribute types.
+with netCDF4.Dataset(f"{d}/fletcher.nc", "w") as ds:
+    ds.createDimension("x", 1000)
+    v = ds.createVariable("checked", "f8", ("x",), zlib=True, shuffle=True, fletcher32=True, chunksizes=(300,))
+    v[:] = np.linspace(-1, 1, 1000)
+    v.setncattr_string("label", "a string attribute")
+    v.setncattr_string("labels", ["one", "two"])
+    v.valid_range = np.array([-1, 1], dtype="f8")
+    v.flags = np.array([1, 2, 4], dtype="u1")
+    ds.setncattr_string("source", "netCDF4-python")
+
+# Compact, shuffle without compression, with dimension scales so libnetcdf sees dims.
+with h5py.File(f"{d}/hdf5.nc", "w") as f:
+    x = f.create_dataset("x", data=np.arange(50, dtype="f4"))
+    x.make_scale("x")
+    space = h5py.h5s.create_simple((50,))
+    dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+    dcpl.set_layout(h5py.h5d.COMPACT)
+    c = h5py.h5d.create(f.id, b"compact", h5py.h5t.IEEE_F32BE, space, dcpl=dcpl)
+    c.write(h5py.h5s.ALL, h5py.h5s.ALL, np.linspace(0, 5, 50, dtype="f4"))
+    f["compact"].dims[0].attach_scale(x)
+    s = f.create_dataset("shuffled", data=np.arange(50, dtype="i4") * 1000003, chunks=(16,), shuffle=True)
+    s.dims[0].attach_scale(x)
+
+# Filters the Rust engine does not decode.
+for name in ["zstd", "bzip2"]:
+    with netCDF4.Dataset(f"{d}/{name}.nc", "w") as ds:
+        ds.createDimension("x", 100)
+        v = ds.createVariable("packed", "f4", ("x",), compression=name)
+        v[:] = np.arange(100, dtype="f4")
+"#;
+
+fn write_python_fixtures(dir: &Path) {
+    let python = python();
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg(PYTHON_FIXTURES)
+        .arg(dir)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {}: {e}; run `cargo xtask setup`",
+                python.display()
+            )
+        });
+    assert!(
+        out.status.success(),
+        "{} could not write the fixtures (needs netCDF4 and h5py; run `cargo xtask setup`):\n{}",
+        python.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn files_from_netcdf4_python_and_h5py_read_as_libnetcdf_reads_them() {
+    let dir = Scratch::new("py");
+    write_python_fixtures(&dir.0);
+    assert_eq!(assert_engines_agree_except(&dir.path("short.nc"), &[]), 5);
+    assert_eq!(assert_engines_agree(&dir.path("fletcher.nc")), 1);
+    assert_eq!(assert_engines_agree(&dir.path("hdf5.nc")), 3);
+
+    // Beyond its own extent, a variable written with fill mode off reads as netCDF's
+    // default fill (as libnetcdf 4.9 / 4.10 and xarray 2026.9 read it), never as 0.
+    let ds = open(&dir.path("short.nc"), Engine::Rust);
+    let filled = ds.get("filled").unwrap().values().unwrap().to_f64_vec();
+    assert_eq!(
+        filled[..12],
+        (0..12).map(|i| i as f64 + 0.5).collect::<Vec<_>>()[..]
+    );
+    assert!(
+        filled[12..].iter().all(|v| *v == 9.96921e36_f32 as f64),
+        "{filled:?}"
+    );
+    let ints = ds.get("ints").unwrap().values().unwrap().to_f64_vec();
+    assert!(ints[18..].iter().all(|v| *v == -32767.0), "{ints:?}");
+    // With fill mode on, the variable's _FillValue, so NaN once decoded.
+    assert_eq!(assert_engines_agree(&dir.path("short_fill.nc")), 3);
+    let ds = open(&dir.path("short_fill.nc"), Engine::Rust);
+    let a = ds.get("a").unwrap().values().unwrap().to_f64_vec();
+    assert_eq!(a[..6], [1.0; 6]);
+    assert!(a[6..].iter().all(|v| v.is_nan()), "{a:?}");
+
+    // A filter the Rust engine cannot decode: libnetcdf's values, or an error that
+    // names the filter; never other values.
+    for (file, filter) in [("zstd.nc", "zstd"), ("bzip2.nc", "bzip2")] {
+        let result = crate::open_dataset(dir.path(file)).and_then(|ds| ds.load());
+        match result {
+            Ok(ds) => {
+                let v = ds.get("packed").unwrap().values().unwrap().to_f64_vec();
+                assert_eq!(v, (0..100).map(f64::from).collect::<Vec<_>>(), "{file}");
+            }
+            Err(e) => {
+                let e = e.to_string();
+                assert!(e.contains(filter) && e.contains(file), "{e}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_file_replaced_after_open_is_an_error_naming_it() {
+    let dir = Scratch::new("changed");
+    let path = dir.path("day.nc");
+    let write = |path: &Path, float: bool, value: f64| {
+        let mut f = netcdf::create(path).unwrap();
+        f.add_dimension("x", 4).unwrap();
+        if float {
+            let mut v = f.add_variable::<f32>("rain", &["x"]).unwrap();
+            v.put_values(&[value as f32; 4], ..).unwrap();
+        } else {
+            let mut v = f.add_variable::<i32>("rain", &["x"]).unwrap();
+            v.put_values(&[value as i32; 4], ..).unwrap();
+        }
+        f.close().unwrap();
+    };
+    for engine in [Engine::Rust, Engine::Libnetcdf] {
+        for float in [true, false] {
+            write(&path, true, 1.0);
+            let ds = OpenOptions::new()
+                .engine(engine)
+                .open_dataset(&path)
+                .unwrap();
+            let before = Identity::of(&path).unwrap();
+            // Another file renamed over it: other values, or another dtype.
+            let other = dir.path("other.nc");
+            write(&other, float, 2.0);
+            std::fs::rename(&other, &path).unwrap();
+            assert_ne!(before, Identity::of(&path).unwrap());
+            let err = ds
+                .load()
+                .expect_err("a replaced file must not be read")
+                .to_string();
+            assert!(
+                err.contains("day.nc") && err.contains("open it again"),
+                "{engine}: {err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn glob_matches_that_are_not_files_are_named() {
+    let dir = Scratch::new("glob");
+    std::fs::create_dir(dir.path("a-folder.nc")).unwrap();
+    let pattern = dir.0.join("*.nc").to_string_lossy().into_owned();
+    let err = crate::open_mfdataset(&pattern).unwrap_err().to_string();
+    assert!(
+        err.contains("a-folder.nc") && err.contains("directory"),
+        "{err}"
+    );
+    std::fs::remove_dir(dir.path("a-folder.nc")).unwrap();
+    std::os::unix::fs::symlink(dir.path("gone.nc"), dir.path("dangling.nc")).unwrap();
+    let err = crate::open_mfdataset(&pattern).unwrap_err().to_string();
+    assert!(
+        err.contains("dangling.nc") && err.contains("dangling"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_group_opens_with_either_engine_and_a_missing_one_is_named() {
+    let dir = Scratch::new("group");
+    let path = dir.path("groups.nc");
+    {
+        let mut f = netcdf::create(&path).unwrap();
+        f.add_dimension("x", 3).unwrap();
+        let mut v = f.add_variable::<f32>("top", &["x"]).unwrap();
+        v.put_values(&[1.0f32, 2.0, 3.0], ..).unwrap();
+        let mut g = f.add_group("forecast").unwrap();
+        g.add_dimension("step", 2).unwrap();
+        g.add_attribute("kind", "ensemble").unwrap();
+        let mut v = g.add_variable::<f64>("t2m", &["step"]).unwrap();
+        v.put_attribute("units", "K").unwrap();
+        v.put_values(&[280.5f64, 281.25], ..).unwrap();
+    }
+    for engine in [Engine::Rust, Engine::Libnetcdf] {
+        let options = OpenOptions::new().engine(engine).group("/forecast/");
+        let ds = options.open_dataset(&path).unwrap().load().unwrap();
+        assert_eq!(
+            ds.attrs().get("kind").and_then(|v| v.as_str()),
+            Some("ensemble")
+        );
+        let t2m = ds.get("t2m").unwrap();
+        assert_eq!(
+            t2m.values().unwrap().to_f64_vec(),
+            [280.5, 281.25],
+            "{engine}"
+        );
+        assert!(
+            ds.get("top").is_err(),
+            "{engine}: the root's variables are not in the group"
+        );
+        let err = OpenOptions::new()
+            .engine(engine)
+            .group("hindcast")
+            .open_dataset(&path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("hindcast") && err.contains("groups.nc"),
+            "{engine}: {err}"
+        );
+    }
+}
