@@ -70,7 +70,10 @@ fn run_case(case: &str) {
     let peak = status_bytes("VmHWM:");
     let outcome = match outcome {
         Ok(()) => "ok".to_owned(),
-        Err(Error::MemoryLimit { .. }) => "refused".to_owned(),
+        Err(e @ Error::MemoryLimit { .. }) => {
+            eprintln!("refusal: {e}");
+            "refused".to_owned()
+        }
         Err(e) => format!("error: {e}"),
     };
     println!("GEOXR-RSS start={start} peak={peak} outcome={outcome}");

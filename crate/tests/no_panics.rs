@@ -77,7 +77,7 @@ fn grid() -> impl Strategy<Value = DataArray> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(192))]
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(192) })]
 
     #[test]
     fn isel_takes_any_position(da in grid(), p in pos(), q in pos()) {
@@ -114,6 +114,24 @@ proptest! {
     }
 
     #[test]
+    fn reshaping_and_arithmetic_take_any_array(da in grid(), x in edge_f64(), other in grid(), name in ".{0,12}") {
+        use geoxr::analysis::BinaryOp;
+        let _ = da.transpose().and_then(|t| t.transpose_to(["lat", "time", "lon"]));
+        if let Ok(z) = da.stack(&name, ["lat", "lon"]) {
+            let _ = z.unstack(&name);
+            let _ = z.to_string();
+        }
+        prop_assert!(da.stack("z", ["lat", "lat"]).is_err());
+        prop_assert!(da.transpose_to(["lat", "lat", "lon"]).is_err());
+        for op in [BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div] {
+            let _ = da.apply_scalar(op, x);
+            let _ = da.apply_array(op, &other);
+        }
+        let _ = da.to_string();
+        let _ = da.sel(("lon", Selector::Between(None, Some(x.into()))));
+    }
+
+    #[test]
     fn memory_sizes_parse_or_fail(text in ".{0,40}", digits in "[0-9]{1,400}", unit in "(|k|M|G|T|KiB|MiB|GiB|TiB|B|kB|MB|GB|TB)") {
         let _ = geoxr::parse_bytes(&text);
         let _ = geoxr::parse_bytes(&format!("{digits}{unit}"));
@@ -126,7 +144,7 @@ proptest! {
 
 proptest! {
     // Drawing is the slow part: fewer, small maps.
-    #![proptest_config(ProptestConfig::with_cases(40))]
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(40) })]
 
     #[test]
     fn maps_draw_or_refuse_any_settings(

@@ -356,7 +356,7 @@ impl DataArray {
         let axis = self.variable().axis_of(dim)?;
         let need = count.saturating_mul(bytes_per_bin(self.variable().shape(), axis));
         let (limit, what) = match crate::base::budget::budget() {
-            Some(Budget::Limit(limit)) => (limit, "the memory limit"),
+            Some(Budget::Limit { room, .. }) => (room, "the memory limit"),
             Some(Budget::Available(available)) => (available, "the memory available"),
             None => return Ok(()),
         };

@@ -17,6 +17,21 @@ impl Variable {
             .iter()
             .map(|d| self.axis_of(d))
             .collect::<Result<_>>()?;
+        let mut seen = vec![false; self.dims().len()];
+        for (d, &a) in dims.iter().zip(&order) {
+            if std::mem::replace(&mut seen[a], true) {
+                return Err(Error::invalid(
+                    format!("dimension `{d}`"),
+                    format!("named twice in ({})", dims.join(", ")),
+                ));
+            }
+        }
+        if order.len() != self.dims().len() {
+            return Err(Error::invalid(
+                format!("reordering to ({})", dims.join(", ")),
+                format!("name every dimension of ({}) once", self.dims().join(", ")),
+            ));
+        }
         if order.iter().enumerate().all(|(i, a)| i == *a) {
             return Ok(self.clone());
         }

@@ -11,7 +11,6 @@
 
 use std::fmt;
 
-use super::engine;
 use crate::error::{Error, Result};
 
 /// Most threads a client starts, and most workers or threads per worker it takes.
@@ -89,12 +88,16 @@ impl Client {
     /// Runs a computation on a pool of this client's size, within its memory
     /// limit. The pool lives for this call only (see the module notes).
     pub(crate) fn run<R: Send>(&self, f: impl FnOnce() -> Result<R> + Send) -> Result<R> {
-        let limit = self.memory_limit_total();
-        // Every worker knows the limit, so chunks read on any thread check it.
+        // One ledger for the whole computation, known to every worker: whatever a
+        // part holds on one thread leaves less for the others.
+        let ledger = self
+            .memory_limit_total()
+            .map(crate::base::budget::Ledger::new);
+        let installed = ledger.clone();
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(self.threads())
             .thread_name(|i| format!("geoxr-{i}"))
-            .start_handler(move |_| crate::base::budget::set_thread_limit(limit))
+            .start_handler(move |_| crate::base::budget::set_thread_ledger(ledger.clone()))
             .build()
             .map_err(|e| {
                 Error::invalid(
@@ -102,7 +105,7 @@ impl Client {
                     format!("cannot start {} threads: {e}", self.threads()),
                 )
             })?;
-        pool.install(|| engine::with_memory_limit(limit, f))
+        pool.install(|| crate::base::budget::with_ledger(installed, f))
     }
 
     /// Lets the client go, as dask's `client.shutdown()`. No threads outlive a

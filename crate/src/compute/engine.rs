@@ -1,11 +1,10 @@
 //! How a computation runs: on a client's thread pool, within its memory budget
-//! (`base::budget`), as wide as the budget allows. Settings travel in thread-locals
-//! of the thread that starts the computation, so lazy chunk sources deep inside a
-//! plan can read them without every call passing them along.
+//! (`base::budget`: one ledger shared by the pool's threads), as wide as the budget
+//! allows; tasks inside a parallel step run their own work sequentially.
 
 use std::cell::Cell;
 
-pub(crate) use crate::base::budget::{budget, check_fits, with_memory_limit};
+pub(crate) use crate::base::budget::{budget, reserve, Reservation};
 use crate::error::Result;
 
 thread_local! {
@@ -26,17 +25,18 @@ pub(crate) fn is_nested() -> bool {
     NESTED.with(Cell::get)
 }
 
-/// How many tasks may run at once: the pool's threads, fewer when each task needs
-/// `per_task` bytes and only part of the budget is left after `fixed` bytes. An
-/// error naming `what` when not even one task fits.
-pub(crate) fn width(what: &str, per_task: u64, fixed: u64) -> Result<usize> {
+/// How many tasks may run at once, with their memory held: the pool's threads,
+/// fewer when each task needs `per_task` bytes and only part of the budget is left
+/// after `fixed` bytes. An error naming `what` when not even one task fits.
+pub(crate) fn width(what: &str, per_task: u64, fixed: u64) -> Result<(usize, Reservation)> {
     let needed = per_task.saturating_add(fixed);
+    let threads = if is_nested() {
+        1
+    } else {
+        rayon::current_num_threads().max(1)
+    };
     let Some(budget) = budget() else {
-        return Ok(if is_nested() {
-            1
-        } else {
-            rayon::current_num_threads().max(1)
-        });
+        return Ok((threads, reserve(what, 0)?));
     };
     let room = budget
         .bytes()
@@ -46,8 +46,10 @@ pub(crate) fn width(what: &str, per_task: u64, fixed: u64) -> Result<usize> {
     if fit == 0 {
         return Err(budget.refuse(what, needed));
     }
-    if is_nested() {
-        return Ok(1);
-    }
-    Ok((fit.min(usize::MAX as u64) as usize).min(rayon::current_num_threads().max(1)))
+    let width = (fit.min(usize::MAX as u64) as usize).min(threads);
+    let held = reserve(
+        what,
+        fixed.saturating_add(per_task.saturating_mul(width as u64)),
+    )?;
+    Ok((width, held))
 }

@@ -13,15 +13,13 @@ use super::sources::MemoryChunk;
 use crate::error::{Error, Result};
 use crate::model::{ArrayData, Chunk, ChunkedArray, Data, DataArray, Dataset, Element, Variable};
 
-use engine::check_fits;
-
 fn nbytes(lazy: &ChunkedArray) -> u64 {
     crate::base::bytes::of_shape(lazy.shape(), lazy.dtype().size())
 }
 
 /// Reads every chunk of a lazy array into one in-memory array.
 pub(crate) fn materialize(lazy: &ChunkedArray, what: &str) -> Result<ArrayData> {
-    check_fits(&format!("loading {what}"), nbytes(lazy))?;
+    let _held = engine::reserve(&format!("loading {what}"), nbytes(lazy))?;
     if let [only] = lazy.chunks() {
         return Ok(Arc::unwrap_or_clone(only.source.read()?));
     }
@@ -73,35 +71,50 @@ fn fill<T: Copy + Send + Sync>(
         slots.push(head);
         rest = tail;
     }
-    slots
+    let put = |slot: &mut ndarray::ArrayViewMutD<'_, T>, chunk: &Chunk| -> Result<()> {
+        engine::nested(|| {
+            let data = chunk.source.read()?;
+            let values = view(&data).ok_or_else(|| {
+                Error::invalid(
+                    chunk.source.describe(),
+                    "chunk has another element type than the array",
+                )
+            })?;
+            if values.shape() != slot.shape() {
+                return Err(Error::Shape {
+                    what: chunk.source.describe(),
+                    expected: slot.shape().to_vec(),
+                    found: values.shape().to_vec(),
+                });
+            }
+            slot.assign(&values);
+            progress.tick(1);
+            Ok(())
+        })
+    };
+    // Chunks refused for memory while others were being computed beside them are
+    // computed again one at a time, once the others are done.
+    let refused: Vec<_> = slots
         .into_par_iter()
         .zip(chunks.par_iter())
-        .try_for_each(|(mut slot, chunk)| {
-            engine::nested(|| {
-                let data = chunk.source.read()?;
-                let values = view(&data).ok_or_else(|| {
-                    Error::invalid(
-                        chunk.source.describe(),
-                        "chunk has another element type than the array",
-                    )
-                })?;
-                if values.shape() != slot.shape() {
-                    return Err(Error::Shape {
-                        what: chunk.source.describe(),
-                        expected: slot.shape().to_vec(),
-                        found: values.shape().to_vec(),
-                    });
-                }
-                slot.assign(&values);
-                progress.tick(1);
-                Ok(())
-            })
+        .filter_map(|(mut slot, chunk)| match put(&mut slot, chunk) {
+            Ok(()) => None,
+            Err(e @ Error::MemoryLimit { .. }) => Some(Err((slot, chunk, e))),
+            Err(e) => Some(Ok(e)),
         })
+        .collect();
+    for failure in refused {
+        match failure {
+            Ok(other) => return Err(other),
+            Err((mut slot, chunk, _)) => put(&mut slot, chunk)?,
+        }
+    }
+    Ok(())
 }
 
 /// Reads every chunk into memory, keeping the chunks.
 fn persist_chunks(lazy: &ChunkedArray, what: &str) -> Result<ChunkedArray> {
-    check_fits(&format!("persisting {what}"), nbytes(lazy))?;
+    let _held = engine::reserve(&format!("persisting {what}"), nbytes(lazy))?;
     let progress = Progress::new(format!("persisting {what}"), lazy.chunks().len());
     let chunks = lazy
         .chunks()

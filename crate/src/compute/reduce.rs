@@ -278,7 +278,7 @@ fn reduce_blocks(
     } = *plan;
     let per_block = Partial::bytes(cells, op).saturating_add(block_bytes);
     let fixed = fixed_bytes.saturating_add(Partial::bytes(cells, op));
-    let width = engine::width(
+    let (width, _held) = engine::width(
         &format!("{} over {len} positions", op.name()),
         per_block,
         fixed,
@@ -306,7 +306,13 @@ fn reduce_blocks(
         } else {
             wave.par_iter().map(fold_block).collect()
         };
-        for p in partials {
+        for (p, range) in partials.into_iter().zip(wave) {
+            // A block refused for memory while its siblings held theirs runs again
+            // alone, now that they are done (once: a second refusal is final).
+            let p = match p {
+                Err(Error::MemoryLimit { .. }) if width > 1 => fold_block(range),
+                other => other,
+            };
             total.merge(&p?);
         }
     }

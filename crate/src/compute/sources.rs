@@ -79,7 +79,7 @@ impl fmt::Debug for Mapped {
 
 impl ChunkSource for Mapped {
     fn read(&self) -> Result<Arc<ArrayData>> {
-        super::engine::check_fits(
+        let _held = super::engine::reserve(
             &format!("a chunk of {}", self.source.describe()),
             self.bytes,
         )?;

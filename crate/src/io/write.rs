@@ -28,6 +28,30 @@ fn attr_value(v: &AttrValue) -> AttributeValue {
     }
 }
 
+/// Bytes the attributes take in a file, at least: names and values.
+fn attrs_bytes(attrs: &Attrs) -> u64 {
+    let value = |v: &AttrValue| -> usize {
+        match v {
+            AttrValue::Text(s) => s.len(),
+            AttrValue::Texts(s) => s.iter().map(String::len).sum(),
+            AttrValue::I8(x) => x.len(),
+            AttrValue::U8(x) => x.len(),
+            AttrValue::I16(x) => 2 * x.len(),
+            AttrValue::U16(x) => 2 * x.len(),
+            AttrValue::I32(x) => 4 * x.len(),
+            AttrValue::U32(x) => 4 * x.len(),
+            AttrValue::F32(x) => 4 * x.len(),
+            AttrValue::I64(x) => 8 * x.len(),
+            AttrValue::U64(x) => 8 * x.len(),
+            AttrValue::F64(x) => 8 * x.len(),
+        }
+    };
+    attrs
+        .iter()
+        .map(|(k, v)| (k.len() + value(v)) as u64)
+        .fold(0, u64::saturating_add)
+}
+
 /// How a variable's values are stored: the element type and, for times, the units.
 struct Encoding {
     fill: Option<f64>,
@@ -291,13 +315,14 @@ fn write_dataset(
         }
     }
     // Refuse up front what cannot fit: a write that fails half-way inside HDF5
-    // leaves the library holding the file. The estimate is the values' own bytes
-    // (nothing is compressed) plus a little metadata, so it never exceeds the file.
+    // leaves the library holding the file. The estimate is the values' and the
+    // attributes' own bytes (nothing is compressed) plus a little metadata, so it
+    // stays below the file's size.
     let values: u64 = coords
         .iter()
         .chain(data_vars)
-        .map(|(_, v)| v.nbytes() as u64 + 4096)
-        .sum();
+        .map(|(_, v)| (v.nbytes() as u64 + 4096).saturating_add(attrs_bytes(v.attrs())))
+        .fold(attrs_bytes(attrs), u64::saturating_add);
     crate::base::fsx::check_room(path, "the file", values.saturating_add(16 * 1024))?;
     // A fresh temporary beside the target, synced and renamed over it: a failure
     // never leaves half a file, and no other file is touched.
@@ -372,6 +397,20 @@ mod tests {
             let err = dataset(1 << 20).to_netcdf(&target).unwrap_err();
             println!("refused as expected: {err}");
             assert!(err.to_string().contains("result.nc"), "{err}");
+            // Small values with large attributes: the attributes count too.
+            let mut attrs = Attrs::default();
+            for i in 0..100 {
+                attrs.set(&format!("note{i}"), "x".repeat(1000).as_str());
+            }
+            let v = Variable::new(
+                ["x"],
+                ArrayData::F32(ndarray::Array1::<f32>::zeros(10).into_dyn()),
+            )
+            .unwrap()
+            .with_attrs(attrs);
+            let wordy = Dataset::new(vec![], vec![("rain".into(), v)], Attrs::default()).unwrap();
+            let err = wordy.to_netcdf(&target).unwrap_err();
+            assert!(err.to_string().contains("nothing was written"), "{err}");
             return;
         }
         let dir = scratch("full");
