@@ -1,27 +1,17 @@
 //! Benchmark of the tutorial's computations on the sample IMERG files: the weekly
 //! standard deviation lazily and eagerly, the time mean, the subset + stack + load,
-//! and the lazy weekly std under a 256 MB memory limit. Wall time and peak memory.
+//! and the lazy weekly std under a 256 MB memory limit; then the same steps with
+//! xarray + dask in the same session (`bench_peer.py`; set `GEOXR_BENCH_PYTHON` to a
+//! Python with xarray and dask). Wall time, CPU time / wall time, peak memory and the
+//! load average.
 //!
 //! `cargo run --release -p geoxr --example bench_compute [-- PATTERN] [-- only-limited]`
+//! (`only-lazy` runs the lazy weekly std alone, so its peak memory is its own.)
 
-use std::time::Instant;
+mod common;
 
+use common::{compare_with_peer, load_average, timed};
 use geoxr::{Client, DataArray};
-
-fn peak_rss_mib() -> f64 {
-    geoxr::peak_memory().map_or(f64::NAN, |b| b as f64 / (1024.0 * 1024.0))
-}
-
-fn timed<T>(what: &str, f: impl FnOnce() -> geoxr::Result<T>) -> geoxr::Result<T> {
-    let t = Instant::now();
-    let out = f()?;
-    println!(
-        "{what:<44} {:>7.3} s   peak RSS {:>6.0} MiB",
-        t.elapsed().as_secs_f64(),
-        peak_rss_mib()
-    );
-    Ok(out)
-}
 
 fn weekly_std(rain: &DataArray) -> geoxr::Result<DataArray> {
     rain.resample("time", "1W")?.mean()?.std("time")
@@ -34,29 +24,32 @@ fn main() -> geoxr::Result<()> {
         .find(|a| a.contains('*'))
         .cloned()
         .unwrap_or_else(|| "data/IMERG/3B-DAY.MS.MRG.3IMERG.2018*.nc4".into());
-    let imerg = timed("open_mfdataset", || geoxr::open_mfdataset(&pattern))?;
+    println!("load average at start: {}", load_average());
+    let mut steps = Vec::new();
+    let imerg = timed(&mut steps, "open_mfdataset", || {
+        geoxr::open_mfdataset(&pattern)
+    })?;
     let rain = imerg.get("HQprecipitation")?;
     if args.iter().any(|a| a == "only-limited") {
         // Run alone so the peak is this computation's own.
         let client = Client::new().memory_limit("256MB")?;
-        timed("weekly std, lazy, memory_limit 256MB", || {
+        timed(&mut steps, "weekly std, lazy, memory_limit 256MB", || {
             client.load(&weekly_std(&rain)?)
         })?;
         return Ok(());
     }
-    let lazy = timed("weekly std, lazy (resample.mean.std.load)", || {
-        weekly_std(&rain)?.load()
+    let lazy = timed(
+        &mut steps,
+        "weekly std, lazy (resample.mean.std.load)",
+        || weekly_std(&rain)?.load(),
+    )?;
+    if args.iter().any(|a| a == "only-lazy") {
+        return Ok(());
+    }
+    timed(&mut steps, "mean over time, lazy", || {
+        rain.mean("time")?.load()
     })?;
-    let loaded = timed("load HQprecipitation", || rain.load())?;
-    let eager = timed("weekly std, eager (on loaded data)", || weekly_std(&loaded))?;
-    let same = lazy
-        .to_ndarray::<f32>()?
-        .iter()
-        .zip(eager.to_ndarray::<f32>()?.iter())
-        .all(|(a, b)| a.to_bits() == b.to_bits());
-    println!("lazy and eager weekly std identical: {same}");
-    timed("mean over time, lazy", || rain.mean("time")?.load())?;
-    timed("subset + stack + load (z = 6157)", || {
+    timed(&mut steps, "subset + stack + load (z = 6157)", || {
         let subset = imerg.sel([
             ("lon", -74.13671875..=-60.984375),
             ("lat", -15.3724475816178..=-10.685765151760275),
@@ -68,5 +61,30 @@ fn main() -> geoxr::Result<()> {
         assert_eq!(x.sizes().get("z"), Some(6157));
         Ok(x)
     })?;
+    let loaded = timed(&mut steps, "load HQprecipitation", || rain.load())?;
+    let eager = timed(&mut steps, "weekly std, eager (on loaded data)", || {
+        weekly_std(&loaded)
+    })?;
+    let same = lazy
+        .to_ndarray::<f32>()?
+        .iter()
+        .zip(eager.to_ndarray::<f32>()?.iter())
+        .all(|(a, b)| a.to_bits() == b.to_bits());
+    println!("lazy and eager weekly std identical: {same}");
+    compare_with_peer(
+        &pattern,
+        "compute",
+        &steps,
+        &[
+            ("open_mfdataset", "open_mfdataset"),
+            (
+                "weekly std, lazy",
+                "weekly std, lazy (resample.mean.std.load)",
+            ),
+            ("mean over time, lazy", "mean over time, lazy"),
+            ("subset + stack + load", "subset + stack + load (z = 6157)"),
+            ("load HQprecipitation", "load HQprecipitation"),
+        ],
+    );
     Ok(())
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::files::{Identity, DEFAULT_CAPACITY};
+use super::files::{default_capacity, Identity};
 use super::options::OpenOptions;
 use super::read::{read_file, FileDataset, Files};
 use crate::error::{Error, Result};
@@ -35,7 +35,7 @@ pub fn open_mfdataset(pattern: &str) -> Result<Dataset> {
 /// `open_mfdataset` with options.
 pub(crate) fn open_many(pattern: &str, options: &OpenOptions) -> Result<Dataset> {
     let paths = glob_paths(pattern)?;
-    let handles = Arc::new(Files::new(options.get_engine(), DEFAULT_CAPACITY));
+    let handles = Arc::new(Files::new(options.get_engine(), default_capacity()));
     let files = paths
         .par_iter()
         .map(|p| read_file(p, &handles, options))

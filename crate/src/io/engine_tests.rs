@@ -518,3 +518,49 @@ fn glob_matches_that_are_not_files_are_named() {
         "{err}"
     );
 }
+
+#[test]
+fn a_group_opens_with_either_engine_and_a_missing_one_is_named() {
+    let dir = Scratch::new("group");
+    let path = dir.path("groups.nc");
+    {
+        let mut f = netcdf::create(&path).unwrap();
+        f.add_dimension("x", 3).unwrap();
+        let mut v = f.add_variable::<f32>("top", &["x"]).unwrap();
+        v.put_values(&[1.0f32, 2.0, 3.0], ..).unwrap();
+        let mut g = f.add_group("forecast").unwrap();
+        g.add_dimension("step", 2).unwrap();
+        g.add_attribute("kind", "ensemble").unwrap();
+        let mut v = g.add_variable::<f64>("t2m", &["step"]).unwrap();
+        v.put_attribute("units", "K").unwrap();
+        v.put_values(&[280.5f64, 281.25], ..).unwrap();
+    }
+    for engine in [Engine::Rust, Engine::Libnetcdf] {
+        let options = OpenOptions::new().engine(engine).group("/forecast/");
+        let ds = options.open_dataset(&path).unwrap().load().unwrap();
+        assert_eq!(
+            ds.attrs().get("kind").and_then(|v| v.as_str()),
+            Some("ensemble")
+        );
+        let t2m = ds.get("t2m").unwrap();
+        assert_eq!(
+            t2m.values().unwrap().to_f64_vec(),
+            [280.5, 281.25],
+            "{engine}"
+        );
+        assert!(
+            ds.get("top").is_err(),
+            "{engine}: the root's variables are not in the group"
+        );
+        let err = OpenOptions::new()
+            .engine(engine)
+            .group("hindcast")
+            .open_dataset(&path)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("hindcast") && err.contains("groups.nc"),
+            "{engine}: {err}"
+        );
+    }
+}

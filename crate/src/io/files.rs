@@ -14,8 +14,21 @@ use std::sync::{Arc, Mutex};
 
 use crate::error::{Error, Result};
 
-/// Files kept open at once by one dataset.
-pub(crate) const DEFAULT_CAPACITY: usize = 32;
+/// Files kept open at once by one dataset: half of this process's file-descriptor
+/// limit, between 32 and 4096, so the files of a usual dataset are opened (and their
+/// headers parsed) once, and a dataset of very many files does not run out of file
+/// descriptors. An open file costs one descriptor and its parsed metadata (tens of KB).
+pub(crate) fn default_capacity() -> usize {
+    // SAFETY: getrlimit fills the struct it is given.
+    let soft = unsafe {
+        let mut limit: libc::rlimit = std::mem::zeroed();
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+            return 32;
+        }
+        limit.rlim_cur
+    };
+    usize::try_from(soft / 2).unwrap_or(4096).clamp(32, 4096)
+}
 
 /// What makes a file the same file: its size, modification time and inode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -58,6 +58,7 @@ pub(crate) fn metadata(file: &netcdf::File, group: Option<&str>) -> Result<FileM
             name,
             raw,
             attrs: var_attrs,
+            chunks: None,
         });
         Ok(())
     };
@@ -204,7 +205,9 @@ pub(crate) fn read(
 /// costs a copy and memory (one decompressed chunk per variable per open file).
 /// Files opened after this call get no cache.
 fn no_chunk_cache() {
-    // SAFETY: sets three process-wide defaults of libnetcdf; no pointer is involved.
+    let _guard = netcdf_sys::libnetcdf_lock.lock();
+    // SAFETY: sets three process-wide defaults of libnetcdf; no pointer is involved;
+    // under the lock every libnetcdf call takes.
     unsafe {
         netcdf_sys::nc_set_chunk_cache(0, 0, 0.75);
     }
@@ -228,8 +231,10 @@ pub(crate) fn quiet_hdf5_on_this_thread() {
     if symbol.is_null() {
         return;
     }
+    let _guard = netcdf_sys::libnetcdf_lock.lock();
     // SAFETY: `H5Eset_auto2(hid_t estack_id, H5E_auto2_t func, void *client_data)`;
     // hid_t is int64_t in HDF5 >= 1.10 and H5E_DEFAULT is 0. Null turns printing off.
+    // Under the lock every libnetcdf call takes, since HDF5 is not thread-safe.
     unsafe {
         let set_auto: SetAuto = std::mem::transmute::<*mut libc::c_void, SetAuto>(symbol);
         set_auto(0, std::ptr::null(), std::ptr::null_mut());

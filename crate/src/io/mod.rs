@@ -1,8 +1,10 @@
 //! NetCDF input and output, with CF decoding in one place (`cf`).
 
 mod cf;
+mod chunks;
 mod combine;
 mod files;
+mod index;
 mod libnetcdf;
 mod native;
 mod options;

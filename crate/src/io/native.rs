@@ -21,6 +21,7 @@ use ndarray::{ArrayD, IxDyn};
 use netcdf_reader::{NcAttrValue, NcFile, NcGroup, NcOpenOptions, NcSliceInfo, NcSliceInfoElem};
 use netcdf_reader::{NcFormat, NcType, NcVariable};
 
+use super::chunks::{self, ChunkMap};
 use super::files::memory_cap;
 use super::read::{FileMeta, VarMeta};
 use crate::error::{Error, Result};
@@ -69,6 +70,23 @@ fn nc_options() -> NcOpenOptions {
 }
 
 impl NativeFile {
+    /// The HDF5 view of a NetCDF-4 file, opened on first use.
+    fn hdf5(&self) -> Option<&hdf5_reader::Hdf5File> {
+        if !matches!(self.nc.format(), NcFormat::Nc4 | NcFormat::Nc4Classic) {
+            return None;
+        }
+        self.hdf5
+            .get_or_init(|| {
+                let options = hdf5_reader::OpenOptions {
+                    chunk_cache_bytes: 0,
+                    max_read_bytes: max_read_bytes(),
+                    ..hdf5_reader::OpenOptions::default()
+                };
+                hdf5_reader::Hdf5File::from_storage_with_options(self.storage.clone(), options).ok()
+            })
+            .as_ref()
+    }
+
     /// How many steps along its first (unlimited) axis a NetCDF-4 variable holds in
     /// the file, when fewer than the dimension's length, and the fill that libnetcdf
     /// reads beyond them: the `_FillValue` when the variable was written with fill
@@ -114,10 +132,10 @@ fn describe(e: &netcdf_reader::Error) -> String {
 
 /// The metadata of the root group or of the group at `group`.
 pub(crate) fn metadata(
-    file: &NativeFile,
+    native: &NativeFile,
     group: Option<&str>,
 ) -> std::result::Result<FileMeta, String> {
-    let file = &file.nc;
+    let file = &native.nc;
     let root = file.root_group().map_err(|e| describe(&e))?;
     let (g, prefix) = match group {
         None => (root, String::new()),
@@ -142,7 +160,13 @@ pub(crate) fn metadata(
         let Some(raw) = dtype_of(&v.dtype) else {
             continue; // strings, chars and user-defined types are not read yet
         };
-        vars.push(var_meta(v, raw, &prefix)?);
+        let mut meta = var_meta(v, raw, &prefix)?;
+        meta.chunks = native
+            .hdf5()
+            .and_then(|h| chunks::map(h, &meta.path, &meta.shape))
+            .filter(|m| m.elem_size == raw.size())
+            .map(Arc::new);
+        vars.push(meta);
     }
     Ok(FileMeta {
         unlimited: g
@@ -180,6 +204,7 @@ fn var_meta(v: &NcVariable, raw: DType, prefix: &str) -> std::result::Result<Var
         unlimited: v.dimensions.first().is_some_and(|d| d.is_unlimited),
         raw,
         attrs: attrs(&v.attributes),
+        chunks: None,
     })
 }
 
@@ -245,6 +270,27 @@ pub(crate) fn read(
     rest_shape[0] = n - held;
     let rest = fill_array(var.raw, &rest_shape, fill);
     ArrayData::concat(&[&held_part, &rest], 0).map_err(|e| ReadError::Other(e.to_string()))
+}
+
+/// Reads through the variable's chunk map, when the selection is whole along every
+/// axis but the first (the only reads lazy chunks make).
+pub(crate) fn read_mapped(
+    map: &ChunkMap,
+    path: &Path,
+    var: &VarMeta,
+    start: &[usize],
+    count: &[usize],
+) -> Option<std::result::Result<ArrayData, ReadError>> {
+    if start.is_empty() || start[1..].iter().any(|s| *s != 0) || count[1..] != var.shape[1..] {
+        return None;
+    }
+    Some(
+        map.read(path, start[0], count[0])
+            .and_then(|bytes| {
+                chunks::to_array(var.raw, &bytes, count).ok_or_else(|| "bad shape".to_owned())
+            })
+            .map_err(ReadError::Other),
+    )
 }
 
 /// An array of the variable's `_FillValue`, or of netCDF's default fill for the type

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::cf::CfDecoding;
+use super::chunks::ChunkMap;
 use super::files::{checked_bytes, FilePool, Identity};
 use super::native::{guarded, ReadError};
 use super::options::{Engine, OpenOptions};
-use super::{libnetcdf, native};
+use super::{index, libnetcdf, native};
 use crate::error::{Error, Result};
 use crate::model::{
     ArrayData, Attrs, Chunk, ChunkSource, ChunkedArray, DType, Data, Dataset, Variable,
@@ -46,6 +47,8 @@ pub(crate) struct VarMeta {
     pub unlimited: bool,
     pub raw: DType,
     pub attrs: Attrs,
+    /// Where its bytes are, when the layout is one `io::chunks` reads itself.
+    pub chunks: Option<Arc<ChunkMap>>,
 }
 
 /// A group of a file as an engine describes it.
@@ -74,7 +77,8 @@ impl Files {
         Files {
             engine,
             rust: FilePool::new(capacity),
-            libnetcdf: FilePool::new(capacity),
+            // An open NetCDF-4 file costs libnetcdf about 1 MB of HDF5 metadata cache.
+            libnetcdf: FilePool::new(capacity.min(32)),
         }
     }
 
@@ -143,6 +147,17 @@ impl Files {
         match self.engine {
             Engine::Libnetcdf => through_libnetcdf(None),
             Engine::Rust => {
+                // Mapped variables need no parsed headers (the map may come from the
+                // chunk index, with the file never opened by the reader).
+                if let Some(map) = &var.chunks {
+                    if let Some(values) = guarded(path, || {
+                        Ok(native::read_mapped(map, path, var, start, count))
+                    })? {
+                        return values.map_err(|e| match e {
+                            ReadError::Filter(f) | ReadError::Other(f) => error(f),
+                        });
+                    }
+                }
                 let file = self.rust(path)?;
                 match guarded(path, || Ok(native::read(&file, var, start, count)))? {
                     Ok(values) => Ok(values),
@@ -174,7 +189,18 @@ pub(crate) fn read_file(
     options: &OpenOptions,
 ) -> Result<FileDataset> {
     let identity = Identity::of(path)?;
-    let meta = files.metadata(path, options.get_group())?;
+    let group = options.get_group();
+    let meta = match options.get_engine() {
+        Engine::Rust => match index::load(path, &identity, group) {
+            Some(meta) => meta,
+            None => {
+                let meta = files.metadata(path, group)?;
+                index::store(path, &identity, group, &meta);
+                meta
+            }
+        },
+        Engine::Libnetcdf => files.metadata(path, group)?,
+    };
     let mut coords = Vec::new();
     let mut data_vars = Vec::new();
     for var in meta.vars {

@@ -1,0 +1,413 @@
+//! Where a NetCDF-4 variable's bytes lie in its file, and how to decode them: a
+//! chunk map built once from the HDF5 headers (by `hdf5-reader`), then read with
+//! plain positional reads, inflated, unshuffled and checked here. This is the fast
+//! path of the Rust engine for the common layouts (contiguous, or chunked with a v1
+//! B-tree index, every chunk written, filters among shuffle, deflate and
+//! fletcher32), and what the chunk index cache (`io::index`) stores, so a re-opened
+//! file needs no HDF5 header at all. Any other layout has no map and is read by
+//! `hdf5-reader` itself.
+
+use std::io::Read;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+
+use hdf5_reader::messages::HdfMessage;
+
+use super::files::memory_cap;
+
+/// A filter of the pipeline, in the order it was applied when writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Filter {
+    Shuffle,
+    Deflate,
+    Fletcher32,
+}
+
+/// One stored chunk: where it starts (in elements, per dimension), its file offset
+/// and stored size.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StoredChunk {
+    pub start: Vec<usize>,
+    pub address: u64,
+    pub size: u64,
+}
+
+/// How a variable is stored: element size and order, chunk shape, filters, chunks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ChunkMap {
+    pub elem_size: usize,
+    pub big_endian: bool,
+    pub shape: Vec<usize>,
+    pub chunk: Vec<usize>,
+    pub filters: Vec<Filter>,
+    pub chunks: Vec<StoredChunk>,
+}
+
+/// The map of a variable, when its layout is one this module reads; `None` sends the
+/// reads to `hdf5-reader`.
+pub(crate) fn map(hdf5: &hdf5_reader::Hdf5File, path: &str, shape: &[usize]) -> Option<ChunkMap> {
+    if hdf5.superblock().base_address != 0 {
+        return None;
+    }
+    let dataset = hdf5.dataset(path).ok()?;
+    let extent: Vec<usize> = dataset
+        .shape()
+        .iter()
+        .map(|d| usize::try_from(*d).ok())
+        .collect::<Option<_>>()?;
+    if extent != shape || shape.is_empty() || shape.contains(&0) {
+        return None; // shorter than its dimension, or nothing to read
+    }
+    let header = hdf5.get_or_parse_header(dataset.address()).ok()?;
+    let (mut layout, mut dtype, mut filters) = (None, None, Vec::new());
+    for m in &header.messages {
+        match m {
+            HdfMessage::DataLayout(l) => layout = Some(l.layout.clone()),
+            HdfMessage::Datatype(t) => dtype = Some(t.datatype.clone()),
+            HdfMessage::FilterPipeline(p) => {
+                for f in &p.filters {
+                    filters.push(match f.id {
+                        1 => Filter::Deflate,
+                        2 => Filter::Shuffle,
+                        3 => Filter::Fletcher32,
+                        _ => return None,
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    use hdf5_reader::messages::datatype::Datatype;
+    let (elem_size, order) = match dtype? {
+        Datatype::FixedPoint {
+            size, byte_order, ..
+        }
+        | Datatype::FloatingPoint { size, byte_order } => (usize::from(size), byte_order),
+        _ => return None,
+    };
+    let big_endian = matches!(order, hdf5_reader::ByteOrder::BigEndian);
+    let file_len = hdf5.storage().len();
+    let in_file =
+        |address: u64, size: u64| address.checked_add(size).is_some_and(|e| e <= file_len);
+    use hdf5_reader::messages::layout::DataLayout;
+    match layout? {
+        DataLayout::Contiguous { address, size } => {
+            let want = shape.iter().product::<usize>().checked_mul(elem_size)?;
+            if !filters.is_empty() || size != want as u64 || !in_file(address, size) {
+                return None;
+            }
+            Some(ChunkMap {
+                elem_size,
+                big_endian,
+                shape: shape.to_vec(),
+                chunk: shape.to_vec(),
+                filters,
+                chunks: vec![StoredChunk {
+                    start: vec![0; shape.len()],
+                    address,
+                    size,
+                }],
+            })
+        }
+        DataLayout::Chunked {
+            address,
+            dims,
+            chunk_indexing: None,
+            ..
+        } => {
+            let chunk: Vec<usize> = dims.iter().take(shape.len()).map(|d| *d as usize).collect();
+            if chunk.len() != shape.len() || chunk.contains(&0) {
+                return None;
+            }
+            let sb = hdf5.superblock();
+            let leaves = hdf5_reader::btree_v1::collect_btree_v1_leaves_storage(
+                hdf5.storage(),
+                address,
+                sb.offset_size,
+                sb.length_size,
+                Some(dims.len() as u32),
+                &dims,
+                None,
+            )
+            .ok()?;
+            let expected: usize = shape
+                .iter()
+                .zip(&chunk)
+                .map(|(s, c)| s.div_ceil(*c))
+                .product();
+            if leaves.len() != expected {
+                return None; // unwritten chunks: their fill value is hdf5-reader's job
+            }
+            let mut chunks = Vec::with_capacity(leaves.len());
+            for (key, child) in leaves {
+                let hdf5_reader::btree_v1::BTreeV1Key::RawData {
+                    chunk_size,
+                    filter_mask,
+                    offsets,
+                } = key
+                else {
+                    return None;
+                };
+                let start: Vec<usize> = offsets
+                    .iter()
+                    .take(shape.len())
+                    .map(|o| usize::try_from(*o).ok())
+                    .collect::<Option<_>>()?;
+                let aligned = start
+                    .iter()
+                    .zip(&chunk)
+                    .zip(shape)
+                    .all(|((s, c), n)| s % c == 0 && s < n);
+                if filter_mask != 0 || !aligned || !in_file(child, u64::from(chunk_size)) {
+                    return None;
+                }
+                chunks.push(StoredChunk {
+                    start,
+                    address: child,
+                    size: u64::from(chunk_size),
+                });
+            }
+            chunks.sort_by(|a, b| a.start.cmp(&b.start));
+            chunks.dedup_by(|a, b| a.start == b.start);
+            (chunks.len() == expected).then_some(ChunkMap {
+                elem_size,
+                big_endian,
+                shape: shape.to_vec(),
+                chunk,
+                filters,
+                chunks,
+            })
+        }
+        _ => None,
+    }
+}
+
+impl ChunkMap {
+    /// Reads positions `first .. first + n` along axis 0, as little-endian bytes in C
+    /// order. Fails with a message when the file's bytes do not decode as the map says
+    /// (a damaged file).
+    pub(crate) fn read(&self, path: &Path, first: usize, n: usize) -> Result<Vec<u8>, String> {
+        let row: usize = self.shape[1..].iter().product::<usize>() * self.elem_size;
+        let want = n.checked_mul(row).ok_or("size overflow")?;
+        if want as u64 > memory_cap() || first + n > self.shape[0] {
+            return Err(format!(
+                "cannot read steps {first}..{} of {:?}",
+                first + n,
+                self.shape
+            ));
+        }
+        let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
+        let chunk_elems: usize = self.chunk.iter().product();
+        let covering: Vec<&StoredChunk> = self
+            .chunks
+            .iter()
+            .filter(|c| c.start[0] < first + n && c.start[0] + self.chunk[0] > first)
+            .collect();
+        // The common case: one chunk that is exactly the selection.
+        if let [one] = covering.as_slice() {
+            if one.start[0] == first && self.chunk[0] == n && self.chunk[1..] == self.shape[1..] {
+                return self.decode(&file, one, chunk_elems);
+            }
+        }
+        let mut out = vec![0u8; want];
+        for c in covering {
+            let bytes = self.decode(&file, c, chunk_elems)?;
+            self.place(&bytes, c, first, n, &mut out);
+        }
+        Ok(out)
+    }
+
+    /// Copies the part of a decoded chunk that lies in steps `first .. first + n`.
+    fn place(&self, bytes: &[u8], c: &StoredChunk, first: usize, n: usize, out: &mut [u8]) {
+        let rank = self.shape.len();
+        let e = self.elem_size;
+        // Extent of this chunk inside the variable, clipped to the selection.
+        let lo: Vec<usize> = (0..rank)
+            .map(|d| {
+                if d == 0 {
+                    c.start[0].max(first)
+                } else {
+                    c.start[d]
+                }
+            })
+            .collect();
+        let hi: Vec<usize> = (0..rank)
+            .map(|d| {
+                let end = (c.start[d] + self.chunk[d]).min(self.shape[d]);
+                if d == 0 {
+                    end.min(first + n)
+                } else {
+                    end
+                }
+            })
+            .collect();
+        let run = (hi[rank - 1] - lo[rank - 1]) * e;
+        let mut index = lo.clone();
+        loop {
+            let src = (0..rank).fold(0, |acc, d| acc * self.chunk[d] + (index[d] - c.start[d])) * e;
+            let dst = (0..rank).fold(0, |acc, d| {
+                let (i, len) = if d == 0 {
+                    (index[0] - first, n)
+                } else {
+                    (index[d], self.shape[d])
+                };
+                acc * len + i
+            }) * e;
+            out[dst..dst + run].copy_from_slice(&bytes[src..src + run]);
+            // Next row: advance the index over all but the last dimension.
+            let mut d = rank - 1;
+            loop {
+                if d == 0 {
+                    return;
+                }
+                d -= 1;
+                index[d] += 1;
+                if index[d] < hi[d] {
+                    break;
+                }
+                index[d] = lo[d];
+                if d == 0 {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// One chunk's bytes, decoded: little-endian elements in the chunk's C order.
+    fn decode(
+        &self,
+        file: &std::fs::File,
+        c: &StoredChunk,
+        elems: usize,
+    ) -> Result<Vec<u8>, String> {
+        let want = elems * self.elem_size;
+        let stored = usize::try_from(c.size).map_err(|_| "chunk too large")?;
+        if stored as u64 > memory_cap() {
+            return Err("chunk larger than memory".into());
+        }
+        let mut bytes = vec![0u8; stored];
+        file.read_exact_at(&mut bytes, c.address).map_err(|e| {
+            format!(
+                "truncated or damaged file: chunk at byte {}: {e}",
+                c.address
+            )
+        })?;
+        for f in self.filters.iter().rev() {
+            bytes = match f {
+                Filter::Fletcher32 => hdf5_reader::filters::fletcher32::verify_and_strip(&bytes)
+                    .map_err(|e| format!("damaged file: chunk at byte {}: {e}", c.address))?,
+                Filter::Deflate => {
+                    // A checksum applied before deflate adds its 4 bytes.
+                    let mut out = Vec::with_capacity(want + 4);
+                    flate2::read::ZlibDecoder::new(bytes.as_slice())
+                        .take(want as u64 + 64)
+                        .read_to_end(&mut out)
+                        .map_err(|e| format!("damaged file: chunk at byte {}: {e}", c.address))?;
+                    out
+                }
+                Filter::Shuffle => unshuffle(&bytes, self.elem_size),
+            };
+        }
+        if bytes.len() != want {
+            return Err(format!(
+                "damaged file: chunk at byte {} holds {} bytes, not {want}",
+                c.address,
+                bytes.len()
+            ));
+        }
+        if self.big_endian && self.elem_size > 1 {
+            for element in bytes.chunks_exact_mut(self.elem_size) {
+                element.reverse();
+            }
+        }
+        Ok(bytes)
+    }
+}
+
+/// Undoes HDF5's shuffle filter: byte `b` of every element was stored together in
+/// plane `b`. A trailing remainder (when the length is not a multiple of the element
+/// size) was left as it was.
+fn unshuffle(planes: &[u8], size: usize) -> Vec<u8> {
+    if size <= 1 {
+        return planes.to_vec();
+    }
+    let n = planes.len() / size;
+    let mut out = vec![0u8; planes.len()];
+    fn fixed<const S: usize>(planes: &[u8], n: usize, out: &mut [u8]) {
+        let planes: Vec<&[u8]> = planes.chunks_exact(n).take(S).collect();
+        for (i, element) in out.chunks_exact_mut(S).take(n).enumerate() {
+            for b in 0..S {
+                element[b] = planes[b][i];
+            }
+        }
+    }
+    if n > 0 {
+        match size {
+            2 => fixed::<2>(planes, n, &mut out),
+            4 => fixed::<4>(planes, n, &mut out),
+            8 => fixed::<8>(planes, n, &mut out),
+            _ => {
+                for (b, plane) in planes.chunks_exact(n).take(size).enumerate() {
+                    for (i, byte) in plane.iter().enumerate() {
+                        out[i * size + b] = *byte;
+                    }
+                }
+            }
+        }
+    }
+    let tail = n * size;
+    out[tail..].copy_from_slice(&planes[tail..]);
+    out
+}
+
+/// Little-endian bytes as an array of a storage type.
+pub(crate) fn to_array(
+    dtype: crate::model::DType,
+    bytes: &[u8],
+    shape: &[usize],
+) -> Option<crate::model::ArrayData> {
+    use crate::model::{ArrayData, DType};
+    use ndarray::{ArrayD, IxDyn};
+    macro_rules! typed {
+        ($t:ty, $variant:ident) => {{
+            const N: usize = std::mem::size_of::<$t>();
+            let values: Vec<$t> = bytes
+                .chunks_exact(N)
+                .map(|b| {
+                    let mut e = [0u8; N];
+                    e.copy_from_slice(b);
+                    <$t>::from_le_bytes(e)
+                })
+                .collect();
+            ArrayData::$variant(ArrayD::from_shape_vec(IxDyn(shape), values).ok()?)
+        }};
+    }
+    Some(match dtype {
+        DType::F32 => typed!(f32, F32),
+        DType::F64 => typed!(f64, F64),
+        DType::I8 => typed!(i8, I8),
+        DType::U8 => typed!(u8, U8),
+        DType::I16 => typed!(i16, I16),
+        DType::U16 => typed!(u16, U16),
+        DType::I32 => typed!(i32, I32),
+        DType::U32 => typed!(u32, U32),
+        DType::I64 => typed!(i64, I64),
+        DType::U64 => typed!(u64, U64),
+        DType::Time(_) => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unshuffle_restores_element_bytes() {
+        assert_eq!(
+            unshuffle(&[1, 5, 2, 6, 3, 7, 4, 8], 4),
+            [1, 2, 3, 4, 5, 6, 7, 8]
+        );
+        assert_eq!(unshuffle(&[1, 4, 2, 5, 3, 6], 3), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(unshuffle(&[1, 3, 2, 4, 9], 2), [1, 2, 3, 4, 9]);
+    }
+}
