@@ -183,13 +183,64 @@ pub(crate) fn map(hdf5: &hdf5_reader::Hdf5File, path: &str, shape: &[usize]) -> 
 }
 
 impl ChunkMap {
-    /// Reads positions `first .. first + n` along axis 0, as little-endian bytes in C
-    /// order. Fails with a message when the file's bytes do not decode as the map says
-    /// (a damaged file).
-    pub(crate) fn read(&self, path: &Path, first: usize, n: usize) -> Result<Vec<u8>, String> {
+    /// Reads the steps `first .. first + count[0]` along axis 0 (whole along the
+    /// others) as an array of the storage type `dtype`. Fails with a message when the
+    /// file's bytes do not decode as the map says (a damaged file).
+    pub(crate) fn read_array(
+        &self,
+        path: &Path,
+        dtype: crate::model::DType,
+        first: usize,
+        count: &[usize],
+    ) -> Result<crate::model::ArrayData, String> {
+        use crate::model::{ArrayData, DType};
+        use ndarray::{ArrayD, IxDyn};
+        if count.len() != self.shape.len() || count[1..] != self.shape[1..] {
+            return Err(format!(
+                "cannot read {count:?} of {:?} by chunks",
+                self.shape
+            ));
+        }
+        if dtype.size() != self.elem_size {
+            return Err(format!("{dtype} is not {} bytes wide", self.elem_size));
+        }
+        let n: usize = count.iter().product();
+        // Chunks decode straight into the array's memory (the last filter writes it),
+        // as little-endian bytes; big-endian machines reorder them after.
+        macro_rules! typed {
+            ($t:ty, $variant:ident) => {{
+                let mut values: Vec<$t> = vec![<$t>::default(); n];
+                self.read_into(path, first, count[0], bytemuck::cast_slice_mut(&mut values))?;
+                if cfg!(target_endian = "big") {
+                    for v in &mut values {
+                        *v = <$t>::from_le_bytes(v.to_ne_bytes());
+                    }
+                }
+                ArrayData::$variant(
+                    ArrayD::from_shape_vec(IxDyn(count), values).map_err(|e| e.to_string())?,
+                )
+            }};
+        }
+        Ok(match dtype {
+            DType::F32 => typed!(f32, F32),
+            DType::F64 => typed!(f64, F64),
+            DType::I8 => typed!(i8, I8),
+            DType::U8 => typed!(u8, U8),
+            DType::I16 => typed!(i16, I16),
+            DType::U16 => typed!(u16, U16),
+            DType::I32 => typed!(i32, I32),
+            DType::U32 => typed!(u32, U32),
+            DType::I64 => typed!(i64, I64),
+            DType::U64 => typed!(u64, U64),
+            DType::Time(_) => return Err("time is not a storage type".into()),
+        })
+    }
+
+    /// Decodes steps `first .. first + n` into `out` (little-endian, C order).
+    fn read_into(&self, path: &Path, first: usize, n: usize, out: &mut [u8]) -> Result<(), String> {
         let row: usize = self.shape[1..].iter().product::<usize>() * self.elem_size;
         let want = n.checked_mul(row).ok_or("size overflow")?;
-        if want as u64 > memory_cap() || first + n > self.shape[0] {
+        if want != out.len() || want as u64 > memory_cap() || first + n > self.shape[0] {
             return Err(format!(
                 "cannot read steps {first}..{} of {:?}",
                 first + n,
@@ -197,7 +248,7 @@ impl ChunkMap {
             ));
         }
         let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
-        let chunk_elems: usize = self.chunk.iter().product();
+        let chunk_bytes = self.chunk.iter().product::<usize>() * self.elem_size;
         let covering: Vec<&StoredChunk> = self
             .chunks
             .iter()
@@ -206,15 +257,15 @@ impl ChunkMap {
         // The common case: one chunk that is exactly the selection.
         if let [one] = covering.as_slice() {
             if one.start[0] == first && self.chunk[0] == n && self.chunk[1..] == self.shape[1..] {
-                return self.decode(&file, one, chunk_elems);
+                return self.decode(&file, one, out);
             }
         }
-        let mut out = vec![0u8; want];
+        let mut bytes = vec![0u8; chunk_bytes];
         for c in covering {
-            let bytes = self.decode(&file, c, chunk_elems)?;
-            self.place(&bytes, c, first, n, &mut out);
+            self.decode(&file, c, &mut bytes)?;
+            self.place(&bytes, c, first, n, out);
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Copies the part of a decoded chunk that lies in steps `first .. first + n`.
@@ -273,14 +324,10 @@ impl ChunkMap {
         }
     }
 
-    /// One chunk's bytes, decoded: little-endian elements in the chunk's C order.
-    fn decode(
-        &self,
-        file: &std::fs::File,
-        c: &StoredChunk,
-        elems: usize,
-    ) -> Result<Vec<u8>, String> {
-        let want = elems * self.elem_size;
+    /// Decodes one chunk into `out` (its full size): little-endian elements in the
+    /// chunk's C order. The last filter to undo writes `out` directly.
+    fn decode(&self, file: &std::fs::File, c: &StoredChunk, out: &mut [u8]) -> Result<(), String> {
+        let damaged = |what: String| format!("damaged file: chunk at byte {}: {what}", c.address);
         let stored = usize::try_from(c.size).map_err(|_| "chunk too large")?;
         if stored as u64 > memory_cap() {
             return Err("chunk larger than memory".into());
@@ -292,47 +339,78 @@ impl ChunkMap {
                 c.address
             )
         })?;
-        for f in self.filters.iter().rev() {
-            bytes = match f {
-                Filter::Fletcher32 => hdf5_reader::filters::fletcher32::verify_and_strip(&bytes)
-                    .map_err(|e| format!("damaged file: chunk at byte {}: {e}", c.address))?,
+        let stages = self.filters.len();
+        let mut wrote = false;
+        for (i, f) in self.filters.iter().rev().enumerate() {
+            let last = i + 1 == stages;
+            match f {
+                Filter::Fletcher32 => {
+                    bytes = hdf5_reader::filters::fletcher32::verify_and_strip(&bytes)
+                        .map_err(|e| damaged(e.to_string()))?;
+                }
+                Filter::Deflate if last => {
+                    let mut z = flate2::read::ZlibDecoder::new(bytes.as_slice());
+                    z.read_exact(out)
+                        .map_err(|e| damaged(format!("{e} (too short?)")))?;
+                    let mut extra = [0u8; 1];
+                    if z.read(&mut extra).map_err(|e| damaged(e.to_string()))? != 0 {
+                        return Err(damaged(
+                            "inflates to more bytes than the chunk holds".into(),
+                        ));
+                    }
+                    wrote = true;
+                }
                 Filter::Deflate => {
                     // A checksum applied before deflate adds its 4 bytes.
-                    let mut out = Vec::with_capacity(want + 4);
+                    let mut inflated = Vec::with_capacity(out.len() + 4);
                     flate2::read::ZlibDecoder::new(bytes.as_slice())
-                        .take(want as u64 + 64)
-                        .read_to_end(&mut out)
-                        .map_err(|e| format!("damaged file: chunk at byte {}: {e}", c.address))?;
-                    out
+                        .take(out.len() as u64 + 64)
+                        .read_to_end(&mut inflated)
+                        .map_err(|e| damaged(e.to_string()))?;
+                    bytes = inflated;
                 }
-                Filter::Shuffle => unshuffle(&bytes, self.elem_size),
-            };
+                Filter::Shuffle if last => {
+                    if bytes.len() != out.len() {
+                        return Err(damaged(format!(
+                            "holds {} bytes, not {}",
+                            bytes.len(),
+                            out.len()
+                        )));
+                    }
+                    unshuffle_into(&bytes, self.elem_size, out);
+                    wrote = true;
+                }
+                Filter::Shuffle => {
+                    let mut plain = vec![0u8; bytes.len()];
+                    unshuffle_into(&bytes, self.elem_size, &mut plain);
+                    bytes = plain;
+                }
+            }
         }
-        if bytes.len() != want {
-            return Err(format!(
-                "damaged file: chunk at byte {} holds {} bytes, not {want}",
-                c.address,
-                bytes.len()
-            ));
+        if !wrote {
+            if bytes.len() != out.len() {
+                return Err(damaged(format!(
+                    "holds {} bytes, not {}",
+                    bytes.len(),
+                    out.len()
+                )));
+            }
+            out.copy_from_slice(&bytes);
         }
         if self.big_endian && self.elem_size > 1 {
-            for element in bytes.chunks_exact_mut(self.elem_size) {
+            for element in out.chunks_exact_mut(self.elem_size) {
                 element.reverse();
             }
         }
-        Ok(bytes)
+        Ok(())
     }
 }
 
-/// Undoes HDF5's shuffle filter: byte `b` of every element was stored together in
-/// plane `b`. A trailing remainder (when the length is not a multiple of the element
-/// size) was left as it was.
-fn unshuffle(planes: &[u8], size: usize) -> Vec<u8> {
-    if size <= 1 {
-        return planes.to_vec();
-    }
-    let n = planes.len() / size;
-    let mut out = vec![0u8; planes.len()];
+/// Undoes HDF5's shuffle filter into `out` (as long as `planes`): byte `b` of every
+/// element was stored together in plane `b`. A trailing remainder (when the length is
+/// not a multiple of the element size) was left as it was.
+fn unshuffle_into(planes: &[u8], size: usize, out: &mut [u8]) {
+    let n = if size <= 1 { 0 } else { planes.len() / size };
     fn fixed<const S: usize>(planes: &[u8], n: usize, out: &mut [u8]) {
         let planes: Vec<&[u8]> = planes.chunks_exact(n).take(S).collect();
         for (i, element) in out.chunks_exact_mut(S).take(n).enumerate() {
@@ -343,9 +421,9 @@ fn unshuffle(planes: &[u8], size: usize) -> Vec<u8> {
     }
     if n > 0 {
         match size {
-            2 => fixed::<2>(planes, n, &mut out),
-            4 => fixed::<4>(planes, n, &mut out),
-            8 => fixed::<8>(planes, n, &mut out),
+            2 => fixed::<2>(planes, n, out),
+            4 => fixed::<4>(planes, n, out),
+            8 => fixed::<8>(planes, n, out),
             _ => {
                 for (b, plane) in planes.chunks_exact(n).take(size).enumerate() {
                     for (i, byte) in plane.iter().enumerate() {
@@ -357,44 +435,6 @@ fn unshuffle(planes: &[u8], size: usize) -> Vec<u8> {
     }
     let tail = n * size;
     out[tail..].copy_from_slice(&planes[tail..]);
-    out
-}
-
-/// Little-endian bytes as an array of a storage type.
-pub(crate) fn to_array(
-    dtype: crate::model::DType,
-    bytes: &[u8],
-    shape: &[usize],
-) -> Option<crate::model::ArrayData> {
-    use crate::model::{ArrayData, DType};
-    use ndarray::{ArrayD, IxDyn};
-    macro_rules! typed {
-        ($t:ty, $variant:ident) => {{
-            const N: usize = std::mem::size_of::<$t>();
-            let values: Vec<$t> = bytes
-                .chunks_exact(N)
-                .map(|b| {
-                    let mut e = [0u8; N];
-                    e.copy_from_slice(b);
-                    <$t>::from_le_bytes(e)
-                })
-                .collect();
-            ArrayData::$variant(ArrayD::from_shape_vec(IxDyn(shape), values).ok()?)
-        }};
-    }
-    Some(match dtype {
-        DType::F32 => typed!(f32, F32),
-        DType::F64 => typed!(f64, F64),
-        DType::I8 => typed!(i8, I8),
-        DType::U8 => typed!(u8, U8),
-        DType::I16 => typed!(i16, I16),
-        DType::U16 => typed!(u16, U16),
-        DType::I32 => typed!(i32, I32),
-        DType::U32 => typed!(u32, U32),
-        DType::I64 => typed!(i64, I64),
-        DType::U64 => typed!(u64, U64),
-        DType::Time(_) => return None,
-    })
 }
 
 #[cfg(test)]
@@ -403,6 +443,11 @@ mod tests {
 
     #[test]
     fn unshuffle_restores_element_bytes() {
+        let unshuffle = |planes: &[u8], size: usize| {
+            let mut out = vec![0u8; planes.len()];
+            unshuffle_into(planes, size, &mut out);
+            out
+        };
         assert_eq!(
             unshuffle(&[1, 5, 2, 6, 3, 7, 4, 8], 4),
             [1, 2, 3, 4, 5, 6, 7, 8]

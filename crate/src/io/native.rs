@@ -285,10 +285,7 @@ pub(crate) fn read_mapped(
         return None;
     }
     Some(
-        map.read(path, start[0], count[0])
-            .and_then(|bytes| {
-                chunks::to_array(var.raw, &bytes, count).ok_or_else(|| "bad shape".to_owned())
-            })
+        map.read_array(path, var.raw, start[0], count)
             .map_err(ReadError::Other),
     )
 }
@@ -375,7 +372,10 @@ fn read_stored(
 }
 
 fn read_error(e: netcdf_reader::Error) -> ReadError {
-    if let netcdf_reader::Error::Hdf5(hdf5_reader::error::Error::UnsupportedFilter(what)) = &e {
+    // The reader may wrap the error in the dataset's name, so look at its words.
+    let text = e.to_string();
+    if let Some(at) = text.find("unsupported filter: ") {
+        let what = text[at + "unsupported filter: ".len()..].trim();
         return ReadError::Filter(filter_name(what));
     }
     ReadError::Other(describe(&e))

@@ -97,7 +97,7 @@ impl Files {
     }
 
     /// The metadata of a file (of the group asked for).
-    fn metadata(&self, path: &Path, group: Option<&str>) -> Result<FileMeta> {
+    pub(crate) fn metadata(&self, path: &Path, group: Option<&str>) -> Result<FileMeta> {
         let meta = match self.engine {
             Engine::Rust => {
                 let file = self.rust(path)?;
