@@ -536,6 +536,20 @@ impl Campaign {
                     answers.insert(path.clone(), verdict);
                 }
                 if !named {
+                    // It may have died after its last answer (closing a file, at
+                    // exit): try the answered files alone too.
+                    for path in paths.iter().filter(|p| !unanswered.contains(p)) {
+                        let (alone, _) = self.probe(std::slice::from_ref(path))?;
+                        if let Some(trouble) = alone.trouble() {
+                            named = true;
+                            let gist = alone.stderr_gist();
+                            let verdict =
+                                Verdict::Crashed(format!("{trouble} after answering: {gist}"));
+                            answers.insert(path.clone(), verdict);
+                        }
+                    }
+                }
+                if !named {
                     unexplained = true;
                     batch_crashes.push(BatchCrash {
                         paths: paths.clone(),
@@ -790,10 +804,17 @@ pub fn xtask(paths: &crate::Paths, count: usize, plan_seed: u64) -> Result<()> {
             .iter()
             .filter(|o| o.verdict.failed())
             .count();
+        let crashed = report.crashed();
+        let hung = crashed
+            .iter()
+            .filter(|o| matches!(&o.verdict, Verdict::Crashed(t) if t.contains("(hang)")))
+            .count();
         crate::say(format!(
-            "engine {engine}{}: {} crashed or hung, {} unclear errors, {} batches died without a single culprit",
+            "engine {engine}{}: {} of {} crashed the probe ({hung} of them hung), {} unclear errors, \
+             {} batches died without a single culprit",
             if i == 0 { " (default)" } else { "" },
-            report.crashed().len(),
+            crashed.len(),
+            report.outcomes.len(),
             report.unclear().len(),
             report.batch_crashes.len()
         ));
@@ -911,46 +932,73 @@ mod tests {
         ));
     }
 
-    /// A fake probe that crashes on one file and hangs on another: the campaign must
-    /// name both culprits, keep their files, and judge the rest of their batch.
+    /// A fake probe that crashes on one file, hangs on another, dies at exit after
+    /// answering for a third, and crashes on a fourth only after a fifth was read in
+    /// the same process: the campaign must name the first three culprits, keep their
+    /// files, judge the rest of their batches, and keep the whole fourth batch.
     #[test]
     fn campaigns_name_and_keep_the_mutants_that_crash() {
         let dir = std::env::temp_dir().join(format!("xtask-fuzz-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let probe = dir.join("probe.sh");
-        std::fs::write(
-            &probe,
-            "#!/bin/sh\nfor f in \"$@\"; do\n  case \"$f\" in\n    *-00003-*) kill -SEGV $$ ;;\n    *-00005-*) sleep 60 ;;\n    *-00001-*) printf 'err\\t%s\\t%s: variable x: HDF error\\n' \"$f\" \"$f\" ;;\n    *-00002-*) printf 'err\\t%s\\t%s: truncated file\\n' \"$f\" \"$f\" ;;\n    *) printf 'ok\\t%s\\t1 variables\\n' \"$f\" ;;\n  esac\ndone\n",
-        )
-        .expect("probe written");
+        let script = r#"#!/bin/sh
+for f in "$@"; do
+  case "$f" in
+    *-00001-*) printf 'err\t%s\t%s: variable x: HDF error\n' "$f" "$f" ;;
+    *-00002-*) printf 'err\t%s\t%s: truncated file\n' "$f" "$f" ;;
+    *-00003-*) kill -SEGV $$ ;;
+    *-00005-*) sleep 60 ;;
+    *-00009-*) at_exit=1; printf 'ok\t%s\t1 variables\n' "$f" ;;
+    *-00012-*) seen=1; printf 'ok\t%s\t1 variables\n' "$f" ;;
+    *-00013-*) [ -n "$seen" ] && kill -SEGV $$; printf 'ok\t%s\t1 variables\n' "$f" ;;
+    *) printf 'ok\t%s\t1 variables\n' "$f" ;;
+  esac
+done
+[ -n "$at_exit" ] && kill -ABRT $$
+exit 0
+"#;
+        std::fs::write(&probe, script).expect("probe written");
         let mut perms = std::fs::metadata(&probe).expect("probe").permissions();
         std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
         std::fs::set_permissions(&probe, perms).expect("chmod");
         let seeds = [seed(5000, vec![1000..5000])];
-        let mutants = plan(&seeds, 8, 1);
+        let mutants = plan(&seeds, 16, 1);
         let mut campaign = Campaign::new(&probe, dir.join("mutants"));
         campaign.batch = 4;
         campaign.base_timeout = Duration::from_millis(1500);
         campaign.per_file = Duration::ZERO;
         let report = campaign.run(&seeds, &mutants).expect("campaign runs");
         let verdicts: Vec<&Verdict> = report.outcomes.iter().map(|o| &o.verdict).collect();
+        let crashed = |i: usize, what: &str| {
+            assert!(
+                matches!(verdicts[i], Verdict::Crashed(t) if t.contains(what)),
+                "mutant {i}: {:?}",
+                verdicts[i]
+            )
+        };
         assert!(matches!(verdicts[0], Verdict::Opened(_)));
         assert!(matches!(verdicts[1], Verdict::Unclear(_)));
         assert!(matches!(verdicts[2], Verdict::Refused(_)));
-        assert!(
-            matches!(verdicts[3], Verdict::Crashed(t) if t.contains("SIGSEGV")),
-            "{verdicts:?}"
-        );
-        assert!(matches!(verdicts[4], Verdict::Opened(_)));
-        assert!(
-            matches!(verdicts[5], Verdict::Crashed(t) if t.contains("hang")),
-            "{verdicts:?}"
-        );
-        assert!(matches!(verdicts[6], Verdict::Opened(_)));
+        crashed(3, "SIGSEGV");
+        crashed(5, "hang");
+        crashed(9, "SIGABRT");
+        crashed(9, "after answering");
+        for i in [0, 4, 6, 7, 8, 10, 11, 12, 13, 14, 15] {
+            assert!(
+                matches!(verdicts[i], Verdict::Opened(_)),
+                "mutant {i}: {:?}",
+                verdicts[i]
+            );
+        }
         assert!(!report.passed());
-        assert_eq!((report.crashed().len(), report.unclear().len()), (2, 1));
-        let kept: Vec<bool> = report.outcomes.iter().map(|o| o.path.exists()).collect();
-        assert_eq!(kept, [false, true, false, true, false, true, false, false]);
+        assert_eq!((report.crashed().len(), report.unclear().len()), (3, 1));
+        assert_eq!(report.batch_crashes.len(), 1);
+        assert_eq!(report.batch_crashes[0].paths.len(), 4);
+        assert!(report.batch_crashes[0].trouble.contains("SIGSEGV"));
+        let kept: Vec<usize> = (0..16)
+            .filter(|&i| report.outcomes[i].path.exists())
+            .collect();
+        assert_eq!(kept, [1, 3, 5, 9, 12, 13, 14, 15]);
         assert!(report.failures().contains("reproduce:"));
         let _ = std::fs::remove_dir_all(&dir);
     }
