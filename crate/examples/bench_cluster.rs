@@ -1,69 +1,301 @@
-//! Benchmark of the tutorial's clustering: the 6157 pixel series × 303 days of the
-//! study box, spectral clustering exact and Nyström, wall time, peak memory and the
-//! k-means inertia on each embedding.
+//! Benchmark of spectral clustering on a family of matrices, against scikit-learn in
+//! the same run: the tutorial's box of the sample, three other boxes of similar size,
+//! the tutorial's box of samples made with two other seeds, each with gamma =
+//! 1/n_features and gamma = 1/median(d²), and eight Gaussian blobs at n = 6000.
 //!
-//! `cargo run --release -p geoxr --example bench_cluster`
+//! For each matrix: our exact fit (time, solver iterations, peak RSS during the fit,
+//! largest residual of the wanted eigenpairs), our Nyström fit, and scikit-learn
+//! 1.9's `SpectralClustering(8)` on the same matrix (written to a `.npy` file, timed
+//! inside Python around `fit` only), with the load average at that moment.
+//!
+//! ```sh
+//! cargo run --release -p geoxr --example bench_cluster             # the family
+//! cargo run --release -p geoxr --example bench_cluster -- large    # n = 20 000 only
+//! cargo run --release -p geoxr --example bench_cluster -- quick    # no scikit-learn
+//! ```
+//! Sample files: `data/IMERG/` (or `GEOXR_IMERG=dir`) for the tutorial's seed; the
+//! other seeds are generated once into `target/bench-samples/`. Python:
+//! `/work/scratch-venv/bin/python` or `GEOXR_BENCH_PYTHON`.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use geoxr::{Client, SpectralClustering};
+use geoxr::ndarray::{Array2, ArrayD, IxDyn};
+use geoxr::sample::SampleSpec;
+use geoxr::{adjusted_rand_index, ArrayData, DataArray, SpectralClustering, Variable};
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256Plus;
 
-fn peak_rss_mib() -> f64 {
-    geoxr::peak_memory().map_or(f64::NAN, |b| b as f64 / (1024.0 * 1024.0))
+type R<T> = Result<T, Box<dyn std::error::Error>>;
+
+/// A study box: name, lon range, lat range.
+type Region = (&'static str, (f64, f64), (f64, f64));
+
+const TUTORIAL: Region = (
+    "tutorial",
+    (-74.13671875, -60.984375),
+    (-15.3724475816178, -10.685765151760275),
+);
+const OTHER_BOXES: [Region; 3] = [
+    ("amazon", (-70.0, -60.0), (-10.0, -4.0)),
+    ("north-east", (-45.0, -35.0), (-12.0, -6.0)),
+    ("south", (-64.0, -54.0), (-34.0, -28.0)),
+];
+/// 200 × 100 pixels: n = 20 000.
+const LARGE: Region = ("large", (-75.0, -55.0), (-15.0, -5.0));
+
+const SKLEARN: &str = r#"
+import sys, time, numpy as np
+from sklearn.cluster import SpectralClustering
+x = np.load(sys.argv[1]); gamma = float(sys.argv[2])
+t = time.perf_counter()
+m = SpectralClustering(n_clusters=8, gamma=gamma, random_state=0).fit(x)
+print("seconds", time.perf_counter() - t)
+print("labels", ",".join(str(int(v)) for v in m.labels_))
+"#;
+
+fn mib(bytes: Option<u64>) -> f64 {
+    bytes.map_or(f64::NAN, |b| b as f64 / (1024.0 * 1024.0))
 }
 
-fn main() -> geoxr::Result<()> {
-    let imerg = geoxr::open_mfdataset("data/IMERG/3B-DAY.MS.MRG.3IMERG.2018*.nc4")?;
-    let subset = imerg.sel([
-        ("lon", -74.13671875..=-60.984375),
-        ("lat", -15.3724475816178..=-10.685765151760275),
-    ])?;
-    let rainfall = subset.get("HQprecipitation")?.stack("z", ["lat", "lon"])?;
-    let x = Client::new().persist(&rainfall)?.transpose()?.load()?;
-    println!(
-        "X: {} (peak RSS so far {:.0} MiB)",
-        x.sizes(),
-        peak_rss_mib()
-    );
-    // The tutorial's gamma (1/n_features) leaves the graph nearly empty; the exact
-    // method then needs about 100 s here, so it runs only with `-- all`.
-    let all = std::env::args().any(|a| a == "all");
-    let median_gamma = 7.9e-5;
-    let mut runs = vec![
-        (
-            "Nyström, gamma = 1/n_features",
-            SpectralClustering::approximate(8).random_state(0),
-        ),
-        (
-            "exact, gamma = 1/median(d²)",
-            SpectralClustering::exact(8)
-                .gamma(median_gamma)
-                .random_state(0),
-        ),
-        (
-            "Nyström, gamma = 1/median(d²)",
-            SpectralClustering::approximate(8)
-                .gamma(median_gamma)
-                .random_state(0),
-        ),
-    ];
-    if all {
-        runs.insert(
-            0,
-            (
-                "exact, gamma = 1/n_features",
-                SpectralClustering::exact(8).random_state(0),
-            ),
-        );
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "?".into())
+}
+
+/// The resident set now (Linux `VmRSS`).
+fn resident() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+/// Resets the peak-RSS counter (Linux: `VmHWM` restarts from the current RSS).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// The matrix of pixel series (pixels × days) of one box of one sample set.
+fn rainfall(dir: &Path, region: Region) -> R<DataArray> {
+    let (_, lon, lat) = region;
+    let pattern = dir.join("3B-DAY.MS.MRG.3IMERG.2018*.nc4");
+    let ds = geoxr::open_mfdataset(pattern.to_string_lossy().as_ref())?;
+    let subset = ds.sel([("lon", lon.0..=lon.1), ("lat", lat.0..=lat.1)])?;
+    let stacked = subset.get("HQprecipitation")?.stack("z", ["lat", "lon"])?;
+    Ok(stacked.transpose()?.load()?)
+}
+
+/// The sample files for a seed, generated once.
+fn sample_dir(seed: u64) -> R<PathBuf> {
+    if seed == 2018 {
+        return Ok(std::env::var("GEOXR_IMERG")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| PathBuf::from("data/IMERG")));
     }
-    for (name, estimator) in runs {
+    let dir = PathBuf::from(format!("target/bench-samples/seed-{seed}"));
+    let done = dir.join("complete");
+    if !done.exists() {
         let t = Instant::now();
-        let model = estimator.fit(&x)?;
+        SampleSpec::tutorial().seed(seed).write_to(&dir)?;
+        std::fs::write(&done, "303 days\n")?;
         println!(
-            "\n{name}: {:.3} s, peak RSS {:.0} MiB\n{model}",
-            t.elapsed().as_secs_f64(),
-            peak_rss_mib()
+            "generated seed {seed} in {:.0} s",
+            t.elapsed().as_secs_f64()
         );
     }
+    Ok(dir)
+}
+
+/// Eight Gaussian blobs in 10 dimensions, 750 points each.
+fn blobs() -> R<DataArray> {
+    let mut rng = Xoshiro256Plus::seed_from_u64(8);
+    let (k, per, f) = (8, 750, 10);
+    let centres = Array2::from_shape_fn((k, f), |_| 20.0 * (rng.gen::<f64>() - 0.5));
+    let mut values = Vec::with_capacity(k * per * f);
+    for c in 0..k {
+        for _ in 0..per {
+            for d in 0..f {
+                // Box-Muller normal, standard deviation 1.
+                let (u, v): (f64, f64) = (rng.gen::<f64>().max(1e-300), rng.gen());
+                let z = (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos();
+                values.push(centres[[c, d]] + z);
+            }
+        }
+    }
+    let data = ArrayData::F64(ArrayD::from_shape_vec(IxDyn(&[k * per, f]), values)?);
+    Ok(DataArray::new(
+        Some("blobs"),
+        Variable::new(["z", "feature"], data)?,
+        vec![],
+    )?)
+}
+
+/// Writes a float64 matrix as a NumPy `.npy` file.
+fn write_npy(path: &Path, x: &Array2<f64>) -> std::io::Result<()> {
+    let mut header = format!(
+        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({}, {}), }}",
+        x.nrows(),
+        x.ncols()
+    );
+    while (10 + header.len() + 1) % 64 != 0 {
+        header.push(' ');
+    }
+    header.push('\n');
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    out.write_all(b"\x93NUMPY\x01\x00")?;
+    out.write_all(&(header.len() as u16).to_le_bytes())?;
+    out.write_all(header.as_bytes())?;
+    for v in x.iter() {
+        out.write_all(&v.to_le_bytes())?;
+    }
+    out.flush()
+}
+
+/// scikit-learn's time and labels on the same matrix.
+fn sklearn(x: &Array2<f64>, gamma: f64, name: &str) -> Option<(f64, Vec<i64>)> {
+    let python = std::env::var("GEOXR_BENCH_PYTHON")
+        .unwrap_or_else(|_| "/work/scratch-venv/bin/python".into());
+    std::fs::create_dir_all("target/bench-matrices").ok()?;
+    let path = PathBuf::from(format!("target/bench-matrices/{name}.npy"));
+    write_npy(&path, x).ok()?;
+    let out = std::process::Command::new(&python)
+        .args(["-c", SKLEARN])
+        .arg(&path)
+        .arg(format!("{gamma:e}"))
+        .output()
+        .ok()?;
+    let _ = std::fs::remove_file(&path);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let seconds = text
+        .lines()
+        .find_map(|l| l.strip_prefix("seconds "))?
+        .trim()
+        .parse()
+        .ok()?;
+    let labels = text
+        .lines()
+        .find_map(|l| l.strip_prefix("labels "))?
+        .split(',')
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    Some((seconds, labels))
+}
+
+fn labels_of(model: &geoxr::SpectralModel) -> R<Vec<i64>> {
+    Ok(model
+        .labels()
+        .to_ndarray::<i64>()?
+        .iter()
+        .copied()
+        .collect())
+}
+
+/// Runs ours (exact and Nyström) and scikit-learn on one matrix and prints a row.
+fn run(name: &str, x: &DataArray, gamma: f64, with_sklearn: bool) -> R<f64> {
+    let matrix: Array2<f64> = match x.to_ndarray::<f32>() {
+        Ok(m) => m.mapv(f64::from),
+        Err(_) => x.to_ndarray::<f64>()?,
+    }
+    .into_dimensionality()?;
+    let before = mib(resident());
+    reset_peak();
+    let t = Instant::now();
+    let model = SpectralClustering::exact(8)
+        .gamma(gamma)
+        .random_state(0)
+        .fit(x)?;
+    let exact_s = t.elapsed().as_secs_f64();
+    let peak = mib(geoxr::peak_memory());
+    let s = model.spectrum();
+    let worst = s.residuals.iter().take(8).copied().fold(0.0, f64::max);
+    let t = Instant::now();
+    let nystrom = SpectralClustering::approximate(8)
+        .gamma(gamma)
+        .random_state(0)
+        .fit(x)?;
+    let nystrom_s = t.elapsed().as_secs_f64();
+    let ours = labels_of(&model)?;
+    let (sk, ari) = match with_sklearn
+        .then(|| sklearn(&matrix, gamma, name))
+        .flatten()
+    {
+        Some((secs, labels)) => (
+            format!("{secs:7.2}  {:5.1}×", secs / exact_s),
+            format!("{:.2}", adjusted_rand_index(&ours, &labels)),
+        ),
+        None => ("      –       –".into(), "–".into()),
+    };
+    println!(
+        "{name:<22} {:>6} {gamma:9.3e} {exact_s:7.2} {:>5} {:>3} {before:5.0}/{peak:5.0} {worst:8.1e} {:>4} {:<9} | {sk} {ari:>5} | {nystrom_s:6.3} {:>5} | load {}",
+        matrix.nrows(),
+        s.iterations,
+        s.restarts,
+        if s.converged { "yes" } else { "NO" },
+        format!(
+            "{}/{}",
+            if s.solver.contains("shift") { "SI" } else { "Kr" },
+            if s.solver.contains("sparse") { "sparse" } else { "dense" }
+        ),
+        labels_of(&nystrom).map(|l| format!("{:.2}", adjusted_rand_index(&ours, &l)))?,
+        load_average(),
+    );
+    Ok(s.median_sq_distance.unwrap_or(f64::NAN))
+}
+
+fn header() {
+    println!(
+        "{:<22} {:>6} {:>9} {:>7} {:>5} {:>3} {:>11} {:>8} {:>4} {:<9} | {:>7}  {:>6} {:>5} | {:>6} {:>5} |",
+        "matrix", "n", "gamma", "ours s", "iter", "rst", "MiB bef/pk", "resid", "conv", "solver", "sklearn", "speed", "ARI", "Nyst s", "ARI"
+    );
+}
+
+/// Both gammas on one matrix: 1/n_features, then 1/median(d²) as the first fit saw it.
+fn both_gammas(name: &str, x: &DataArray, with_sklearn: bool) -> R<()> {
+    let f = x.shape()[1] as f64;
+    let median = run(&format!("{name} 1/nf"), x, 1.0 / f, with_sklearn)?;
+    run(&format!("{name} 1/med"), x, 1.0 / median, with_sklearn)?;
+    Ok(())
+}
+
+fn main() -> R<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let with_sklearn = !args.iter().any(|a| a == "quick");
+    println!(
+        "geoxr spectral clustering, 8 clusters, random_state 0, {} threads; load average at start {}",
+        rayon::current_num_threads(),
+        load_average()
+    );
+    println!("(ARI columns: agreement of scikit-learn's and of our Nyström labels with our exact labels; informative only)\n");
+    header();
+    if args.iter().any(|a| a == "large") {
+        let x = rainfall(&sample_dir(2018)?, LARGE)?;
+        return both_gammas("large box (seed 2018)", &x, with_sklearn);
+    }
+    let tutorial_dir = sample_dir(2018)?;
+    both_gammas(
+        "tutorial box",
+        &rainfall(&tutorial_dir, TUTORIAL)?,
+        with_sklearn,
+    )?;
+    for region in OTHER_BOXES {
+        both_gammas(
+            &format!("{} box", region.0),
+            &rainfall(&tutorial_dir, region)?,
+            with_sklearn,
+        )?;
+    }
+    for seed in [1, 2] {
+        let x = rainfall(&sample_dir(seed)?, TUTORIAL)?;
+        both_gammas(&format!("tutorial, seed {seed}"), &x, with_sklearn)?;
+    }
+    both_gammas("8 blobs", &blobs()?, with_sklearn)?;
     Ok(())
 }

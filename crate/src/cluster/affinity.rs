@@ -1,258 +1,266 @@
-//! The normalised RBF affinity `D^-1/2 A D^-1/2` of scikit-learn's spectral
-//! clustering, built without ever holding the dense n × n matrix.
+//! The normalised RBF affinity `M = D^-1/2 A D^-1/2` of scikit-learn's spectral
+//! clustering, and its product with a block of vectors.
 //!
 //! `A_ij = exp(-gamma |x_i - x_j|^2)` off the diagonal (scipy's Laplacian ignores
-//! self-loops); `d_i = sum_j A_ij`. Pass one computes the degrees exactly; pass two
-//! keeps the normalised entries of at least [`KEEP`]. Every dropped entry is below
-//! `KEEP`, so each row loses less than `n * KEEP` and the eigenvalues move by less
-//! than that (for n = 6157: under 1e-8, against eigenvalue gaps of 1e-6 and more).
+//! self-loops); `d_i = sum_j A_ij`. The kernel is computed once, for the upper
+//! triangle in tiles (half the distance products), mirrored, normalised in place.
+//! When most normalised entries are below [`KEEP`] (a nearly empty graph, as gamma =
+//! 1/n_features gives on rainfall) the matrix is kept in compressed rows without
+//! them: every dropped entry is below `KEEP`, so each row loses less than `n * KEEP`
+//! and no eigenvalue moves by more than that (for n = 6157: under 1e-8). Otherwise
+//! it stays dense and nothing is dropped.
 
 use ndarray::{s, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 
-/// Normalised entries below this are dropped.
+use crate::error::{Error, Result};
+
+/// Normalised entries below this are dropped from a sparse matrix.
 pub(crate) const KEEP: f64 = 1e-12;
+/// Rows per tile of the kernel and per task of a product.
 const ROWS_PER_BLOCK: usize = 128;
+/// Above this fraction of entries kept, the dense form is faster to multiply.
+const SPARSE_BELOW: f64 = 0.15;
 
 /// A symmetric sparse matrix in compressed rows.
 #[derive(Debug, Clone)]
 pub(crate) struct Sparse {
-    pub n: usize,
     indptr: Vec<usize>,
     indices: Vec<u32>,
     values: Vec<f64>,
 }
 
 impl Sparse {
-    /// `self · x` for a block of column vectors.
+    /// Each row's `(column, value)` pairs.
+    pub(crate) fn rows(&self) -> Vec<Vec<(usize, f64)>> {
+        (0..self.indptr.len() - 1)
+            .map(|i| {
+                (self.indptr[i]..self.indptr[i + 1])
+                    .map(|k| (self.indices[k] as usize, self.values[k]))
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// The normalised affinity, dense or sparse.
+#[derive(Debug, Clone)]
+pub(crate) enum Matrix {
+    Dense(Array2<f64>),
+    Sparse(Sparse),
+}
+
+impl Matrix {
+    /// `self · x` for a block of column vectors, rows in parallel; each entry is
+    /// summed in the same order whatever the number of threads.
     pub(crate) fn matmul(&self, x: ArrayView2<f64>) -> Array2<f64> {
-        let mut out = Array2::zeros((self.n, x.ncols()));
-        out.axis_iter_mut(Axis(0))
-            .into_par_iter()
-            .enumerate()
-            .for_each(|(i, mut row)| {
-                for k in self.indptr[i]..self.indptr[i + 1] {
-                    let (j, v) = (self.indices[k] as usize, self.values[k]);
-                    row.scaled_add(v, &x.row(j));
-                }
-            });
+        let n = x.nrows();
+        let mut out = Array2::zeros((n, x.ncols()));
+        match self {
+            Matrix::Dense(m) => out
+                .axis_chunks_iter_mut(Axis(0), ROWS_PER_BLOCK)
+                .into_par_iter()
+                .zip(m.axis_chunks_iter(Axis(0), ROWS_PER_BLOCK))
+                .for_each(|(mut o, rows)| {
+                    ndarray::linalg::general_mat_mul(1.0, &rows, &x, 0.0, &mut o)
+                }),
+            Matrix::Sparse(sp) => out
+                .axis_iter_mut(Axis(0))
+                .into_par_iter()
+                .enumerate()
+                .for_each(|(i, mut row)| {
+                    for k in sp.indptr[i]..sp.indptr[i + 1] {
+                        row.scaled_add(sp.values[k], &x.row(sp.indices[k] as usize));
+                    }
+                }),
+        }
         out
     }
 
-    /// Stored entries.
-    pub(crate) fn nnz(&self) -> usize {
-        self.values.len()
-    }
-
-    /// Number of connected components of the graph (isolated nodes count as one
-    /// each).
-    pub(crate) fn components(&self) -> usize {
-        count_components(self.n, |i, visit| {
-            for k in self.indptr[i]..self.indptr[i + 1] {
-                visit(self.indices[k] as usize);
-            }
-        })
-    }
-
-    /// The dense form (tests and small problems only).
-    #[cfg(test)]
-    pub(crate) fn to_dense(&self) -> Array2<f64> {
-        let mut d = Array2::zeros((self.n, self.n));
-        for i in 0..self.n {
-            for k in self.indptr[i]..self.indptr[i + 1] {
-                d[[i, self.indices[k] as usize]] = self.values[k];
-            }
+    /// How the matrix is held, for the fitted model's report.
+    pub(crate) fn describe(&self) -> &'static str {
+        match self {
+            Matrix::Dense(_) => "dense",
+            Matrix::Sparse(_) => "sparse",
         }
-        d
     }
 }
 
 /// The normalised affinity and what it says about the graph.
 pub(crate) struct Affinity {
-    pub matrix: Sparse,
+    pub matrix: Matrix,
     /// `sqrt(d_i)`, with 1 for isolated samples (scipy's convention).
     pub sqrt_degree: Vec<f64>,
     pub min_degree: f64,
     pub median_sq_distance: f64,
+    /// Connected pieces of the graph of entries of at least [`KEEP`].
+    pub components: usize,
+    /// Entries of at least [`KEEP`] (off the diagonal).
+    pub stored: usize,
 }
 
-/// Squared distances between the rows `rows` of `x` and every row.
-fn sq_distances(x: &Array2<f64>, norms: &[f64], rows: std::ops::Range<usize>) -> Array2<f64> {
-    let block = x.slice(s![rows.clone(), ..]);
-    let mut d = block.dot(&x.t());
-    for (bi, mut row) in d.axis_iter_mut(Axis(0)).enumerate() {
-        let ni = norms[rows.start + bi];
-        for (j, v) in row.iter_mut().enumerate() {
-            *v = (ni + norms[j] - 2.0 * *v).max(0.0);
-        }
-    }
-    d
-}
-
-/// Builds the normalised RBF affinity of the rows of `x`.
-pub(crate) fn normalised_affinity(x: &Array2<f64>, gamma: f64) -> Affinity {
-    let n = x.nrows();
-    let norms: Vec<f64> = x.outer_iter().map(|r| r.dot(&r)).collect();
-    let blocks: Vec<std::ops::Range<usize>> = (0..n)
-        .step_by(ROWS_PER_BLOCK)
-        .map(|s| s..(s + ROWS_PER_BLOCK).min(n))
-        .collect();
-    // Pass one: exact degrees, and a sample of squared distances for diagnostics.
-    let per_block: Vec<(Vec<f64>, Vec<f64>)> = blocks
-        .par_iter()
-        .map(|rows| {
-            let d = sq_distances(x, &norms, rows.clone());
-            let mut degrees = Vec::with_capacity(rows.len());
-            let mut sample = Vec::new();
-            for (bi, row) in d.outer_iter().enumerate() {
-                let i = rows.start + bi;
-                let mut sum = 0.0;
-                for (j, v) in row.iter().enumerate() {
-                    if j != i {
-                        sum += (-gamma * v).exp();
-                    }
-                }
-                degrees.push(sum);
-                sample.extend(
-                    row.iter()
-                        .enumerate()
-                        .filter(|(j, _)| *j > i && (i * 31 + j) % 97 == 0)
-                        .map(|(_, v)| *v),
-                );
-            }
-            (degrees, sample)
-        })
-        .collect();
-    let degrees: Vec<f64> = per_block
-        .iter()
-        .flat_map(|(d, _)| d.iter().copied())
-        .collect();
-    let mut sample: Vec<f64> = per_block.into_iter().flat_map(|(_, s)| s).collect();
-    sample.sort_by(f64::total_cmp);
-    let median_sq_distance = sample.get(sample.len() / 2).copied().unwrap_or(f64::NAN);
-    let sqrt_degree: Vec<f64> = degrees
-        .iter()
-        .map(|d| if *d > 0.0 { d.sqrt() } else { 1.0 })
-        .collect();
-    let min_degree = degrees.iter().copied().fold(f64::INFINITY, f64::min);
-    // Pass two: the normalised entries worth keeping.
-    let rows: Vec<Vec<(u32, f64)>> = blocks
-        .par_iter()
-        .flat_map_iter(|rows| {
-            let d = sq_distances(x, &norms, rows.clone());
-            let sqrt_degree = &sqrt_degree;
-            (0..rows.len())
-                .map(move |bi| {
-                    let i = rows.start + bi;
-                    d.row(bi)
-                        .iter()
-                        .enumerate()
-                        .filter(|(j, _)| *j != i)
-                        .filter_map(|(j, v)| {
-                            let m = (-gamma * v).exp() / (sqrt_degree[i] * sqrt_degree[j]);
-                            (m >= KEEP).then_some((j as u32, m))
-                        })
-                        .collect::<Vec<_>>()
-                })
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let mut indptr = Vec::with_capacity(n + 1);
-    let (mut indices, mut values) = (Vec::new(), Vec::new());
-    indptr.push(0);
-    for row in rows {
-        for (j, v) in row {
-            indices.push(j);
-            values.push(v);
-        }
-        indptr.push(indices.len());
-    }
-    Affinity {
-        matrix: Sparse {
-            n,
-            indptr,
-            indices,
-            values,
-        },
-        sqrt_degree,
-        min_degree,
-        median_sq_distance,
-    }
-}
-
-/// The normalised affinity as a dense matrix (for shift-and-invert), with the same
-/// degrees and diagnostics as [`normalised_affinity`].
-pub(crate) struct DenseAffinity {
-    pub matrix: Array2<f64>,
-    pub sqrt_degree: Vec<f64>,
-    pub min_degree: f64,
-    pub median_sq_distance: f64,
-}
-
-/// Builds `D^-1/2 A D^-1/2` densely (no entry dropped).
-pub(crate) fn dense_normalised_affinity(x: &Array2<f64>, gamma: f64) -> DenseAffinity {
-    let n = x.nrows();
-    let norms: Vec<f64> = x.outer_iter().map(|r| r.dot(&r)).collect();
-    let mut matrix = Array2::<f64>::zeros((n, n));
-    let mut sample = Vec::new();
-    // Affinities first (rows in parallel), then degrees, then normalisation.
-    matrix
-        .axis_chunks_iter_mut(Axis(0), ROWS_PER_BLOCK)
-        .into_par_iter()
-        .enumerate()
-        .for_each(|(b, mut rows)| {
-            let start = b * ROWS_PER_BLOCK;
-            let d = sq_distances(x, &norms, start..start + rows.nrows());
-            for (bi, (mut out, dist)) in rows.outer_iter_mut().zip(d.outer_iter()).enumerate() {
-                let i = start + bi;
-                for (j, (o, v)) in out.iter_mut().zip(dist.iter()).enumerate() {
-                    *o = if j == i { 0.0 } else { (-gamma * v).exp() };
-                }
-            }
-        });
-    for i in (0..n).step_by(97) {
-        for j in (i + 1..n).step_by(31) {
-            let a = matrix[[i, j]];
-            sample.push(if a > 0.0 {
-                -a.ln() / gamma
-            } else {
-                f64::INFINITY
+/// Bytes of the dense n × n matrix, checked against the memory the machine has
+/// free (with a margin for the rest of the fit).
+fn dense_bytes(n: usize) -> Result<usize> {
+    let what = format!("the {n} × {n} affinity matrix of spectral clustering");
+    let bytes = n
+        .checked_mul(n)
+        .and_then(|e| e.checked_mul(8))
+        .ok_or_else(|| Error::invalid(&what, "its size overflows"))?;
+    if let Ok(mem) = crate::virtual_memory() {
+        let limit = mem.available / 10 * 8;
+        if bytes as u64 > limit {
+            return Err(Error::MemoryLimit {
+                what: format!(
+                    "{what}; use SpectralClustering::approximate (Nyström) for this many samples"
+                ),
+                needed: bytes as u64,
+                limit,
             });
         }
     }
+    Ok(bytes)
+}
+
+/// Builds the normalised RBF affinity of the rows of `x`.
+pub(crate) fn normalised_affinity(x: &Array2<f64>, gamma: f64) -> Result<Affinity> {
+    let n = x.nrows();
+    dense_bytes(n)?;
+    let norms: Vec<f64> = x.outer_iter().map(|r| r.dot(&r)).collect();
+    let mut a = Array2::<f64>::zeros((n, n));
+    // Upper triangle by row tiles: tile `b` holds rows `b*R..` against columns from
+    // its own first row on. A sample of the squared distances for diagnostics.
+    let samples: Vec<Vec<f64>> = a
+        .axis_chunks_iter_mut(Axis(0), ROWS_PER_BLOCK)
+        .into_par_iter()
+        .enumerate()
+        .map(|(b, mut rows)| {
+            let start = b * ROWS_PER_BLOCK;
+            let block = x.slice(s![start..start + rows.nrows(), ..]);
+            let rest = x.slice(s![start.., ..]);
+            let mut tile = rows.slice_mut(s![.., start..]);
+            ndarray::linalg::general_mat_mul(1.0, &block, &rest.t(), 0.0, &mut tile);
+            let mut sample = Vec::new();
+            for (bi, mut row) in tile.outer_iter_mut().enumerate() {
+                let i = start + bi;
+                for (c, v) in row.iter_mut().enumerate() {
+                    let j = start + c;
+                    let d2 = (norms[i] + norms[j] - 2.0 * *v).max(0.0);
+                    if j > i && (i * 31 + j) % 97 == 0 {
+                        sample.push(d2);
+                    }
+                    *v = if j > i { (-gamma * d2).exp() } else { 0.0 };
+                }
+            }
+            sample
+        })
+        .collect();
+    mirror_upper(&mut a);
+    let mut sample: Vec<f64> = samples.into_iter().flatten().collect();
     sample.sort_by(f64::total_cmp);
-    let degrees: Vec<f64> = matrix.outer_iter().map(|r| r.sum()).collect();
+    let median_sq_distance = sample.get(sample.len() / 2).copied().unwrap_or(f64::NAN);
+    let degrees: Vec<f64> = a
+        .axis_iter(Axis(0))
+        .into_par_iter()
+        .map(|r| r.sum())
+        .collect();
     let sqrt_degree: Vec<f64> = degrees
         .iter()
         .map(|d| if *d > 0.0 { d.sqrt() } else { 1.0 })
         .collect();
     let min_degree = degrees.iter().copied().fold(f64::INFINITY, f64::min);
-    matrix
-        .outer_iter_mut()
+    let stored: usize = a
+        .axis_iter_mut(Axis(0))
         .into_par_iter()
         .enumerate()
-        .for_each(|(i, mut row)| {
-            for (j, v) in row.iter_mut().enumerate() {
-                *v /= sqrt_degree[i] * sqrt_degree[j];
+        .map(|(i, mut row)| {
+            let mut kept = 0;
+            for (v, sj) in row.iter_mut().zip(&sqrt_degree) {
+                *v /= sqrt_degree[i] * sj;
+                kept += usize::from(*v >= KEEP);
             }
-        });
-    DenseAffinity {
+            kept
+        })
+        .sum();
+    let sparse = (stored as f64) < SPARSE_BELOW * (n as f64) * (n as f64);
+    let matrix = if sparse {
+        Matrix::Sparse(compress(&a))
+    } else {
+        Matrix::Dense(a)
+    };
+    let components = components(&matrix);
+    Ok(Affinity {
         matrix,
         sqrt_degree,
         min_degree,
-        median_sq_distance: sample.get(sample.len() / 2).copied().unwrap_or(f64::NAN),
+        median_sq_distance,
+        components,
+        stored,
+    })
+}
+
+/// Copies the strict upper triangle onto the lower, tile by tile.
+fn mirror_upper(a: &mut Array2<f64>) {
+    const T: usize = 64;
+    let n = a.nrows();
+    for i0 in (0..n).step_by(T) {
+        for j0 in (0..=i0).step_by(T) {
+            for i in i0..(i0 + T).min(n) {
+                for j in j0..(j0 + T).min(i) {
+                    a[[i, j]] = a[[j, i]];
+                }
+            }
+        }
     }
 }
 
-/// Connected components of the graph of entries at least [`KEEP`].
-pub(crate) fn dense_components(m: &Array2<f64>) -> usize {
-    count_components(m.nrows(), |i, visit| {
-        for (j, v) in m.row(i).iter().enumerate() {
-            if *v >= KEEP {
-                visit(j);
-            }
+/// The entries of at least [`KEEP`], in compressed rows.
+fn compress(a: &Array2<f64>) -> Sparse {
+    let rows: Vec<Vec<(u32, f64)>> = a
+        .axis_iter(Axis(0))
+        .into_par_iter()
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .filter(|(_, v)| **v >= KEEP)
+                .map(|(j, v)| (j as u32, *v))
+                .collect()
+        })
+        .collect();
+    let total = rows.iter().map(Vec::len).sum();
+    let mut sp = Sparse {
+        indptr: Vec::with_capacity(a.nrows() + 1),
+        indices: Vec::with_capacity(total),
+        values: Vec::with_capacity(total),
+    };
+    sp.indptr.push(0);
+    for row in rows {
+        for (j, v) in row {
+            sp.indices.push(j);
+            sp.values.push(v);
         }
-    })
+        sp.indptr.push(sp.indices.len());
+    }
+    sp
+}
+
+/// Connected components of the graph of entries of at least [`KEEP`] (isolated
+/// nodes count as one each).
+fn components(m: &Matrix) -> usize {
+    match m {
+        Matrix::Dense(d) => count_components(d.nrows(), |i, visit| {
+            for (j, v) in d.row(i).iter().enumerate() {
+                if *v >= KEEP {
+                    visit(j);
+                }
+            }
+        }),
+        Matrix::Sparse(sp) => count_components(sp.indptr.len() - 1, |i, visit| {
+            for k in sp.indptr[i]..sp.indptr[i + 1] {
+                visit(sp.indices[k] as usize);
+            }
+        }),
+    }
 }
 
 /// Connected components of a graph on `n` nodes given each node's neighbours

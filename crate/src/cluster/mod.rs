@@ -4,9 +4,10 @@
 //! coordinates, so `unstack` turns them into a map.
 
 mod affinity;
+mod envelope;
 mod kmeans;
+mod krylov;
 mod matrix;
-mod shift_invert;
 mod spectral;
 
 pub use kmeans::{KMeans, KMeansModel, KMeansStart};

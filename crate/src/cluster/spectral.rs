@@ -16,28 +16,70 @@
 use std::fmt;
 
 use linfa_linalg::eigh::EighInto;
-use linfa_linalg::lobpcg::{lobpcg, Order};
 use ndarray::{Array1, Array2, Axis};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 
-use super::affinity::{dense_components, dense_normalised_affinity, normalised_affinity};
-use super::shift_invert::{leading_eigenpairs, Eigenpairs, DENSE_LIMIT};
+use super::affinity::{normalised_affinity, Matrix, Sparse};
+use super::envelope::EnvelopeCholesky;
+use super::krylov::{leading_eigenpairs, Eigenpairs, Settings};
 
-/// How far above 1 the shift sits: below the smallest eigenvalue gaps seen on
-/// rainfall (1e-6), so the leading eigenvalues map far apart.
-const SHIFT: f64 = 1e-8;
-/// Shift-and-invert steps before handing over to LOBPCG.
-const SHIFT_INVERT_STEPS: usize = 15;
+/// Smallest block of the eigen-solver.
+const BLOCK: usize = 16;
+/// Blocks in the solver's basis before a restart.
+const BASIS_BLOCKS: usize = 6;
+/// Shift-and-invert works on `(1 + SHIFT) I − M`: far below the eigenvalue gaps
+/// seen on rainfall (1e-6), so the leading eigenvalues map far apart.
+const SHIFT: f64 = 1e-7;
+/// Largest envelope factorisation tried (flops); beyond it the Krylov method runs on
+/// the matrix itself.
+const MAX_FACTOR_FLOPS: f64 = 2e10;
 
-/// Facts about the affinity graph gathered while building it.
-struct Graph {
-    sqrt_degree: Vec<f64>,
-    min_degree: f64,
-    median: f64,
-    components: usize,
-    stored: usize,
+/// The leading eigenpairs of a sparse `M` by block Krylov on `SHIFT · (σI − M)^-1`,
+/// `σ = 1 + SHIFT`, when its envelope factor is cheap enough (`None` otherwise).
+/// Eigenvalues are the Rayleigh quotients of `M` and residuals `|M u − λ u|`.
+fn shift_invert(
+    sparse: &Sparse,
+    matrix: &Matrix,
+    start: Array2<f64>,
+    settings: Settings,
+) -> Result<Option<Eigenpairs>> {
+    let rows = sparse.rows();
+    let n = rows.len();
+    let (order, entries, flops) = EnvelopeCholesky::cost(&rows);
+    if flops > MAX_FACTOR_FLOPS || entries > n * n / 4 {
+        return Ok(None);
+    }
+    let sigma = 1.0 + SHIFT;
+    let negated: Vec<Vec<(usize, f64)>> = rows
+        .into_iter()
+        .map(|r| r.into_iter().map(|(j, v)| (j, -v)).collect())
+        .collect();
+    let Ok(factor) = EnvelopeCholesky::factor(&vec![sigma; n], &negated, order) else {
+        return Ok(None);
+    };
+    drop(negated);
+    let rayleigh = |u: ndarray::ArrayView2<f64>| {
+        let mu = matrix.matmul(u);
+        (0..u.ncols())
+            .map(|c| {
+                let lambda = u.column(c).dot(&mu.column(c));
+                let r = &mu.column(c) - &(&u.column(c) * lambda);
+                (lambda, r.dot(&r).sqrt())
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut found = leading_eigenpairs(
+        |v| factor.solve(v) * SHIFT,
+        start,
+        settings,
+        |_, u, _| rayleigh(u).into_iter().map(|(_, r)| r).collect(),
+    )?;
+    let exact = rayleigh(found.vectors.view());
+    found.values = exact.iter().map(|(l, _)| *l).collect();
+    found.residuals = exact.iter().map(|(_, r)| *r).collect();
+    Ok(Some(found))
 }
 use super::kmeans::{kmeans_matrix, sizes, KMeansStart};
 use super::matrix::samples;
@@ -71,7 +113,7 @@ pub struct SpectralClustering {
     n_init: usize,
     n_components: usize,
     max_iter: usize,
-    tol: f32,
+    tol: f64,
     persist_embedding: bool,
     drop_nonfinite: bool,
 }
@@ -86,7 +128,7 @@ impl SpectralClustering {
             n_init: 10,
             n_components: 100,
             max_iter: 1000,
-            tol: 1e-7,
+            tol: 1e-9,
             persist_embedding: false,
             drop_nonfinite: false,
         }
@@ -123,9 +165,15 @@ impl SpectralClustering {
         self.n_components = n;
         self
     }
-    /// Iterations of the eigen-solver (exact method).
+    /// Most iterations (block products) of the eigen-solver (exact method).
     pub fn max_iter(mut self, n: usize) -> SpectralClustering {
         self.max_iter = n.max(1);
+        self
+    }
+    /// Largest eigen-residual `|M v − λ v|` accepted (exact method; default 1e-9,
+    /// `M` has norm 1).
+    pub fn tol(mut self, tol: f64) -> SpectralClustering {
+        self.tol = tol;
         self
     }
     /// Keep the embedding in the fitted model.
@@ -150,7 +198,33 @@ impl SpectralClustering {
                 format!("needs at least {k} samples (and 1 cluster); got {n}"),
             ));
         }
-        let gamma = self.gamma.unwrap_or(1.0 / f.max(1) as f64);
+        if f == 0 {
+            return Err(Error::invalid(
+                format!("spectral clustering into {k} clusters"),
+                "the samples have no features (the second dimension is empty)",
+            ));
+        }
+        let gamma = self.gamma.unwrap_or(1.0 / f as f64);
+        if !(gamma > 0.0 && gamma.is_finite()) {
+            return Err(Error::invalid(
+                format!("spectral clustering with gamma = {gamma}"),
+                "gamma must be positive and finite",
+            ));
+        }
+        if let Some(i) = s.matrix.outer_iter().position(|r| !r.dot(&r).is_finite()) {
+            return Err(Error::invalid(
+                format!("spectral clustering of `{}`", x.name().unwrap_or("array")),
+                format!(
+                    "sample {i} is so large that its squared norm overflows; scale the features"
+                ),
+            ));
+        }
+        if self.tol.is_nan() || self.tol <= 0.0 {
+            return Err(Error::invalid(
+                format!("spectral clustering with tol = {}", self.tol),
+                "the tolerance must be positive",
+            ));
+        }
         let (embedding, spectrum) = match self.method {
             SpectralMethod::Exact => self.exact_embedding(&s.matrix, gamma)?,
             SpectralMethod::Nystrom => self.nystrom_embedding(&s.matrix, gamma)?,
@@ -175,45 +249,35 @@ impl SpectralClustering {
     fn exact_embedding(&self, x: &Array2<f64>, gamma: f64) -> Result<(Array2<f64>, Spectrum)> {
         let n = x.nrows();
         let k = self.n_clusters;
-        // A few more vectors than wanted: clustered eigenvalues converge better in a
-        // wider block, and the next eigenvalue tells whether there is a gap.
-        let block = (k + 4).min(n);
+        let aff = normalised_affinity(x, gamma)?;
+        // A block wider than the clusters wanted: clustered eigenvalues converge in a
+        // wide block, and the next eigenvalues tell whether there is a gap.
+        let block = BLOCK.max(k + 4).min(n);
         let mut rng = Xoshiro256Plus::seed_from_u64(self.random_state);
-        let x0 = Array2::from_shape_fn((n, block), |_| rng.gen::<f64>() - 0.5);
-        // Shift-and-invert around 1 converges in a few steps when the leading
-        // eigenvalues crowd against 1 (a nearly empty graph, as gamma = 1/n_features
-        // gives on rainfall); when they spread out it gains little, and LOBPCG on the
-        // sparse operator is the better tool.
-        let dense = if n <= DENSE_LIMIT {
-            let aff = dense_normalised_affinity(x, gamma);
-            let components = dense_components(&aff.matrix);
-            let stored = aff
-                .matrix
-                .iter()
-                .filter(|v| **v >= super::affinity::KEEP)
-                .count();
-            let tol = f64::from(self.tol).max(1e-9) * 10.0;
-            let pairs =
-                leading_eigenpairs(aff.matrix, x0.clone(), SHIFT, k, tol, SHIFT_INVERT_STEPS)?;
-            let graph = Graph {
-                sqrt_degree: aff.sqrt_degree,
-                min_degree: aff.min_degree,
-                median: aff.median_sq_distance,
-                components,
-                stored,
-            };
-            pairs.converged.then_some((pairs, graph))
-        } else {
-            None
+        let start = Array2::from_shape_fn((n, block), |_| rng.gen::<f64>() - 0.5);
+        let settings = Settings {
+            wanted: k,
+            returned: (k + 3).min(n),
+            basis: block * BASIS_BLOCKS,
+            tol: self.tol,
+            max_products: self.max_iter.saturating_mul(block),
         };
-        let (leading, graph) = match dense {
-            Some(found) => found,
-            None => self.lobpcg_pairs(x, gamma, x0)?,
+        let matrix = &aff.matrix;
+        let inverted = match matrix {
+            Matrix::Sparse(sp) => shift_invert(sp, matrix, start.clone(), settings)?,
+            Matrix::Dense(_) => None,
+        };
+        let (leading, solver) = match inverted {
+            Some(found) => (found, "shift-and-invert block Krylov (envelope Cholesky)"),
+            None => (
+                leading_eigenpairs(|v| matrix.matmul(v), start, settings, |_, _, r| r)?,
+                "block Krylov with thick restart",
+            ),
         };
         let mut embedding = Array2::zeros((n, k));
         for c in 0..k {
             let mut v: Array1<f64> = leading.vectors.column(c).to_owned();
-            for (value, d) in v.iter_mut().zip(&graph.sqrt_degree) {
+            for (value, d) in v.iter_mut().zip(&aff.sqrt_degree) {
                 *value /= d;
             }
             // Deterministic sign: the entry of largest magnitude is positive.
@@ -227,77 +291,19 @@ impl SpectralClustering {
             embedding.column_mut(c).assign(&v);
         }
         let spectrum = Spectrum {
+            solver: format!("{solver} on the {} normalised affinity", matrix.describe()),
+            iterations: leading.products.div_ceil(block),
+            restarts: leading.cycles - 1,
             eigenvalues: leading.values,
             residuals: leading.residuals,
             converged: leading.converged,
-            min_degree: Some(graph.min_degree),
-            median_sq_distance: Some(graph.median),
-            components: Some(graph.components),
-            stored: Some(graph.stored),
+            min_degree: Some(aff.min_degree),
+            median_sq_distance: Some(aff.median_sq_distance),
+            components: Some(aff.components),
+            stored: Some(aff.stored),
             n,
         };
         Ok((embedding, spectrum))
-    }
-
-    /// Leading eigenpairs by LOBPCG on the sparse normalised affinity.
-    fn lobpcg_pairs(
-        &self,
-        x: &Array2<f64>,
-        gamma: f64,
-        x0: Array2<f64>,
-    ) -> Result<(Eigenpairs, Graph)> {
-        let aff = normalised_affinity(x, gamma);
-        let matrix = &aff.matrix;
-        let result = lobpcg(
-            |v| matrix.matmul(v),
-            x0,
-            |_| {},
-            None,
-            self.tol,
-            self.max_iter,
-            Order::Largest,
-        );
-        let (found, converged) = match result {
-            Ok(r) => (r, true),
-            Err((_, Some(r))) => (r, false),
-            Err((e, None)) => {
-                return Err(Error::invalid(
-                    "spectral embedding",
-                    format!("the eigen-solver failed: {e}"),
-                ))
-            }
-        };
-        let mut order: Vec<usize> = (0..found.eigvals.len()).collect();
-        order.sort_by(|a, b| found.eigvals[*b].total_cmp(&found.eigvals[*a]));
-        let vectors = found.eigvecs.select(Axis(1), &order);
-        let values: Vec<f64> = order.iter().map(|i| found.eigvals[*i]).collect();
-        let residuals: Vec<f64> = (0..order.len())
-            .map(|c| {
-                let v = vectors.column(c).to_owned().insert_axis(Axis(1));
-                let mv = matrix.matmul(v.view());
-                (&mv - &(&v * values[c]))
-                    .iter()
-                    .map(|r| r * r)
-                    .sum::<f64>()
-                    .sqrt()
-            })
-            .collect();
-        let graph = Graph {
-            components: aff.matrix.components(),
-            stored: aff.matrix.nnz(),
-            sqrt_degree: aff.sqrt_degree,
-            min_degree: aff.min_degree,
-            median: aff.median_sq_distance,
-        };
-        Ok((
-            Eigenpairs {
-                values,
-                vectors,
-                residuals,
-                converged,
-            },
-            graph,
-        ))
     }
 
     fn nystrom_embedding(&self, x: &Array2<f64>, gamma: f64) -> Result<(Array2<f64>, Spectrum)> {
@@ -385,6 +391,9 @@ impl SpectralClustering {
             .collect();
         sq.sort_by(f64::total_cmp);
         let spectrum = Spectrum {
+            solver: "Nyström: eigen-decomposition of the sampled block".to_string(),
+            iterations: 0,
+            restarts: 0,
             residuals: Vec::new(),
             eigenvalues,
             converged: true,
@@ -431,6 +440,12 @@ fn pinv(a: &Array2<f64>) -> Result<Array2<f64>> {
 /// What the eigen-solver found.
 #[derive(Debug, Clone)]
 pub struct Spectrum {
+    /// The eigen-solver that ran.
+    pub solver: String,
+    /// Its iterations (block products with the operator; 0 for Nyström).
+    pub iterations: usize,
+    /// Its restarts.
+    pub restarts: usize,
     /// Leading eigenvalues of the normalised affinity, largest first (Nyström: of
     /// the sampled block).
     pub eigenvalues: Vec<f64>,
@@ -559,22 +574,23 @@ impl fmt::Display for SpectralModel {
         writeln!(f, "cluster sizes: {:?}", self.sizes)?;
         let ev: Vec<String> = s.eigenvalues.iter().map(|e| format!("{:.6}", e)).collect();
         writeln!(f, "eigenvalues: [{}]", ev.join(", "))?;
-        if !s.residuals.is_empty() {
-            let worst = s
-                .residuals
-                .iter()
-                .take(self.params.n_clusters)
-                .copied()
-                .fold(0.0, f64::max);
+        if s.residuals.is_empty() {
+            writeln!(f, "solver: {}", s.solver)?;
+        } else {
+            let r: Vec<String> = s.residuals.iter().map(|r| format!("{r:.1e}")).collect();
             writeln!(
                 f,
-                "solver: {} (largest residual {worst:.1e})",
+                "solver: {}, {} iterations, {} restarts, {}",
+                s.solver,
+                s.iterations,
+                s.restarts,
                 if s.converged {
                     "converged"
                 } else {
                     "NOT converged"
                 }
             )?;
+            writeln!(f, "residuals: [{}]", r.join(", "))?;
         }
         if let (Some(c), Some(nnz)) = (s.components, s.stored) {
             writeln!(f, "graph: {nnz} stored affinities, {c} connected piece(s)")?;

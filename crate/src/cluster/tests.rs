@@ -4,7 +4,6 @@ use ndarray::{Array2, ArrayD, IxDyn};
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 
-use super::affinity::normalised_affinity;
 use super::*;
 use crate::model::{ArrayData, DataArray, Variable};
 
@@ -112,85 +111,6 @@ fn rings_need_the_graph() {
 }
 
 #[test]
-fn eigenvalues_and_vectors_match_a_dense_solve() {
-    use linfa_linalg::eigh::EighInto;
-    // Overlapping blobs so that the spectrum has no trivial structure.
-    let mut rng = Xoshiro256Plus::seed_from_u64(7);
-    let points = Array2::from_shape_fn((240, 5), |(i, _)| (i % 4) as f64 * 0.8 + rng.gen::<f64>());
-    let gamma = 0.5;
-    let model = SpectralClustering::exact(4)
-        .gamma(gamma)
-        .random_state(3)
-        .persist_embedding(true)
-        .fit(&array(&points))
-        .unwrap();
-    let aff = normalised_affinity(&points, gamma);
-    let dense = aff.matrix.to_dense();
-    let (values, vectors) = dense.clone().eigh_into().unwrap();
-    let mut order: Vec<usize> = (0..values.len()).collect();
-    order.sort_by(|a, b| values[*b].total_cmp(&values[*a]));
-    for (i, got) in model.spectrum().eigenvalues.iter().take(4).enumerate() {
-        assert!(
-            (got - values[order[i]]).abs() < 1e-6,
-            "eigenvalue {i}: {got} vs {}",
-            values[order[i]]
-        );
-    }
-    // The embedding (before the degree scaling) spans the dense top-4 eigenspace.
-    let top = vectors.select(ndarray::Axis(1), &order[..4]);
-    let emb = model.embedding().unwrap();
-    for c in 0..4 {
-        let mut v = emb.column(c).to_owned();
-        for (x, d) in v.iter_mut().zip(&aff.sqrt_degree) {
-            *x *= d;
-        }
-        let norm = v.dot(&v).sqrt();
-        let projected = top.dot(&top.t().dot(&v));
-        let off = (&v - &projected).dot(&(&v - &projected)).sqrt() / norm;
-        assert!(off < 1e-5, "vector {c} leaves the eigenspace by {off}");
-    }
-}
-
-#[test]
-fn same_seed_same_labels_whatever_the_threads() {
-    let (points, _) = blobs(4, 30, 5, 9);
-    let x = array(&points);
-    let fit = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            labels(
-                SpectralClustering::exact(4)
-                    .random_state(5)
-                    .fit(&x)
-                    .unwrap()
-                    .labels(),
-            )
-        })
-    };
-    assert_eq!(fit(1), fit(3));
-    let nys = |threads: usize| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
-        pool.install(|| {
-            labels(
-                SpectralClustering::approximate(4)
-                    .n_components(40)
-                    .random_state(5)
-                    .fit(&x)
-                    .unwrap()
-                    .labels(),
-            )
-        })
-    };
-    assert_eq!(nys(1), nys(2));
-}
-
-#[test]
 fn labels_unstack_to_a_map() {
     let (points, _) = blobs(2, 6, 3, 2);
     let data = ArrayData::F64(
@@ -282,5 +202,330 @@ fn a_graph_in_pieces_warns_but_fits() {
         "{warnings:?}"
     );
     assert!(model.to_string().contains("warning: "));
-    let _ = truth;
+    // Each piece is its own cluster: the graph says so exactly.
+    assert_eq!(adjusted_rand_index(&labels(model.labels()), &truth), 1.0);
+}
+
+/// The normalised affinity written out plainly (distances by subtraction, no
+/// tiles, nothing dropped) and its eigenvalues by a dense solve, largest first.
+fn dense_spectrum(points: &Array2<f64>, gamma: f64) -> Vec<f64> {
+    use linfa_linalg::eigh::EighInto;
+    let n = points.nrows();
+    let mut a = Array2::<f64>::zeros((n, n));
+    for i in 0..n {
+        for j in 0..n {
+            if i != j {
+                let d: f64 = points
+                    .row(i)
+                    .iter()
+                    .zip(points.row(j))
+                    .map(|(x, y)| (x - y) * (x - y))
+                    .sum();
+                a[[i, j]] = (-gamma * d).exp();
+            }
+        }
+    }
+    let sq: Vec<f64> = a
+        .rows()
+        .into_iter()
+        .map(|r| r.sum())
+        .map(|d| if d > 0.0 { d.sqrt() } else { 1.0 })
+        .collect();
+    for ((i, j), v) in a.indexed_iter_mut() {
+        *v /= sq[i] * sq[j];
+    }
+    let (values, _) = a.eigh_into().unwrap();
+    let mut values = values.to_vec();
+    values.sort_by(|x, y| y.total_cmp(x));
+    values
+}
+
+/// Held while a test has NetCDF files open and while a test starts a child
+/// process: a child inherits open descriptors, and with them HDF5's file locks.
+static FILES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Pixel series (pixels × days) of boxes of the sample generator's rainfall, from
+/// files it writes into a scratch folder (removed afterwards).
+/// A lon range and a lat range.
+type Region = ((f64, f64), (f64, f64));
+
+fn sample_boxes(seed: u64, boxes: &[Region]) -> Vec<Array2<f64>> {
+    let _files = FILES.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!("geoxr-cluster-{}-{seed}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    crate::sample::SampleSpec::tutorial()
+        .seed(seed)
+        .days(SAMPLE_DAYS)
+        .write_to(&dir)
+        .unwrap();
+    let ds = crate::open_mfdataset(&dir.join("*.nc4").to_string_lossy()).unwrap();
+    let out = boxes
+        .iter()
+        .map(|(lon, lat)| {
+            let x = ds
+                .sel([("lon", lon.0..=lon.1), ("lat", lat.0..=lat.1)])
+                .unwrap()
+                .get("HQprecipitation")
+                .unwrap()
+                .stack("z", ["lat", "lon"])
+                .unwrap()
+                .transpose()
+                .unwrap()
+                .to_ndarray::<f32>()
+                .unwrap();
+            x.mapv(f64::from).into_dimensionality().unwrap()
+        })
+        .collect();
+    drop(ds);
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+/// Days of sample rainfall in the tests (the benchmark uses all 303).
+const SAMPLE_DAYS: usize = 40;
+
+#[test]
+fn eigenvalues_match_a_dense_solve_on_every_kind_of_matrix() {
+    // Small boxes (about 500 pixels) of the tutorial's box, of other regions and of
+    // another seed, both gammas; overlapping and separated blobs.
+    let tutorial = ((-74.1, -71.0), (-15.3, -13.9));
+    let boxes = sample_boxes(
+        2018,
+        &[
+            tutorial,
+            ((-70.0, -67.0), (-10.0, -8.3)),
+            ((-45.0, -42.0), (-12.0, -10.3)),
+        ],
+    );
+    let names = ["tutorial box", "amazon box", "north-east box"];
+    let mut cases: Vec<(String, Array2<f64>)> =
+        names.iter().map(|n| n.to_string()).zip(boxes).collect();
+    cases.extend(
+        sample_boxes(1, &[tutorial])
+            .into_iter()
+            .map(|b| ("seed 1".to_string(), b)),
+    );
+    let (separated, _) = blobs(8, 60, 8, 3);
+    cases.push(("8 blobs".into(), separated));
+    let mut rng = Xoshiro256Plus::seed_from_u64(7);
+    let overlapping =
+        Array2::from_shape_fn((400, 5), |(i, _)| (i % 4) as f64 * 0.8 + rng.gen::<f64>());
+    cases.push(("overlapping blobs".into(), overlapping));
+    let mut kinds = std::collections::BTreeSet::new();
+    for (name, points) in &cases {
+        assert!(
+            points.nrows() >= 300 && points.nrows() <= 600,
+            "{name}: {}",
+            points.nrows()
+        );
+        let f = points.ncols() as f64;
+        let first = SpectralClustering::exact(8)
+            .gamma(1.0 / f)
+            .random_state(1)
+            .fit(&array(points))
+            .unwrap();
+        let median = first.spectrum().median_sq_distance.unwrap();
+        for (gamma, model) in [
+            (1.0 / f, first.clone()),
+            (
+                1.0 / median,
+                SpectralClustering::exact(8)
+                    .gamma(1.0 / median)
+                    .random_state(1)
+                    .fit(&array(points))
+                    .unwrap(),
+            ),
+        ] {
+            let s = model.spectrum();
+            assert!(s.converged, "{name}, gamma {gamma}: {model}");
+            kinds.insert(s.solver.clone());
+            let want = dense_spectrum(points, gamma);
+            for (i, got) in s.eigenvalues.iter().take(8).enumerate() {
+                assert!(
+                    (got - want[i]).abs() < 1e-8,
+                    "{name}, gamma {gamma}: eigenvalue {i} is {got}, a dense solve says {}",
+                    want[i]
+                );
+            }
+            assert!(s.residuals.iter().take(8).all(|r| *r <= 1e-9), "{model}");
+        }
+    }
+    // Both storage forms ran.
+    assert_eq!(kinds.len(), 2, "{kinds:?}");
+}
+
+#[test]
+fn eight_separated_blobs_are_recovered_exactly() {
+    let (points, truth) = blobs(8, 150, 10, 11);
+    let x = array(&points);
+    for gamma in [None, Some(0.01)] {
+        let mut estimator = SpectralClustering::exact(8).random_state(0);
+        if let Some(g) = gamma {
+            estimator = estimator.gamma(g);
+        }
+        let model = estimator.fit(&x).unwrap();
+        assert_eq!(
+            adjusted_rand_index(&labels(model.labels()), &truth),
+            1.0,
+            "{model}"
+        );
+    }
+    let km = KMeans::new(8).random_state(0).fit(&x).unwrap();
+    assert_eq!(adjusted_rand_index(&labels(km.labels()), &truth), 1.0);
+}
+
+#[test]
+fn a_solver_stopped_early_says_so() {
+    let mut rng = Xoshiro256Plus::seed_from_u64(2);
+    let points = Array2::from_shape_fn((300, 4), |_| rng.gen::<f64>());
+    let model = SpectralClustering::exact(6)
+        .gamma(3.0)
+        .max_iter(2)
+        .fit(&array(&points))
+        .unwrap();
+    let s = model.spectrum();
+    assert!(!s.converged);
+    assert_eq!(s.residuals.len(), s.eigenvalues.len());
+    assert!(s.iterations <= 2, "{model}");
+    assert!(
+        model.warnings()[0].contains("stopped before its tolerance"),
+        "{:?}",
+        model.warnings()
+    );
+    let shown = model.to_string();
+    assert!(
+        shown.contains("NOT converged") && shown.contains("residuals: ["),
+        "{shown}"
+    );
+}
+
+#[test]
+fn kmeans_on_empty_or_huge_input_is_an_error_or_a_value() {
+    let empty = Array2::<f64>::zeros((0, 3));
+    let err = KMeans::new(2).fit(&array(&empty)).unwrap_err().to_string();
+    assert!(err.contains("needs at least 2 samples; got 0"), "{err}");
+    let featureless = Array2::<f64>::zeros((5, 0));
+    let err = KMeans::new(2)
+        .fit(&array(&featureless))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no features"), "{err}");
+    let err = SpectralClustering::exact(2)
+        .fit(&array(&featureless))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no features"), "{err}");
+    // Values near ±1e200: squares overflow, yet k-means separates the two groups.
+    let (points, truth) = blobs(2, 10, 3, 5);
+    let huge = points.mapv(|v| (v - 3.0) * 1e200);
+    let model = KMeans::new(2).random_state(0).fit(&array(&huge)).unwrap();
+    assert_eq!(adjusted_rand_index(&labels(model.labels()), &truth), 1.0);
+    assert!(model.centroids().iter().all(|c| c.is_finite()));
+    let err = SpectralClustering::exact(2)
+        .fit(&array(&huge))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("overflows"), "{err}");
+    // All samples equal: one place, every start the same; no panic.
+    let same = Array2::<f64>::from_elem((6, 2), 1.5);
+    let model = KMeans::new(3).fit(&array(&same)).unwrap();
+    assert_eq!(model.inertia(), 0.0);
+    assert!(KMeans::new(0).fit(&array(&points)).is_err());
+}
+
+/// What one child process prints: the labels and inertia of one fit.
+fn child_fit(method: &str) -> String {
+    // Overlapping data: the partition depends on every draw and every sum.
+    let mut rng = Xoshiro256Plus::seed_from_u64(21);
+    let points = Array2::from_shape_fn((1200, 6), |(i, _)| (i % 5) as f64 * 0.3 + rng.gen::<f64>());
+    let x = array(&points);
+    let (labels_of, inertia) = match method {
+        "kmeans" => {
+            let m = KMeans::new(8)
+                .start(KMeansStart::Parallel)
+                .random_state(4)
+                .fit(&x)
+                .unwrap();
+            (labels(m.labels()), m.inertia())
+        }
+        "exact" => {
+            let m = SpectralClustering::exact(8)
+                .gamma(2.0)
+                .random_state(4)
+                .fit(&x)
+                .unwrap();
+            (labels(m.labels()), m.inertia())
+        }
+        _ => {
+            let m = SpectralClustering::approximate(8)
+                .gamma(2.0)
+                .random_state(4)
+                .fit(&x)
+                .unwrap();
+            (labels(m.labels()), m.inertia())
+        }
+    };
+    let text: Vec<String> = labels_of.iter().map(|l| l.to_string()).collect();
+    format!("{:016x} {}", inertia.to_bits(), text.join(","))
+}
+
+#[test]
+#[ignore = "a child process of same_labels_in_every_process_and_thread_count"]
+fn cluster_child() {
+    if let Ok(method) = std::env::var("GEOXR_CLUSTER_CHILD") {
+        println!("FIT {}", child_fit(&method));
+    }
+}
+
+#[test]
+fn same_labels_in_every_process_and_thread_count() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let exe = std::env::current_exe().unwrap();
+    for method in ["kmeans", "exact", "nystrom"] {
+        let mut first: Option<String> = None;
+        for threads in [1, 2, 4, 2] {
+            let files = FILES.lock().unwrap_or_else(|e| e.into_inner());
+            let mut child = Command::new(&exe)
+                .args([
+                    "--ignored",
+                    "--exact",
+                    "cluster::tests::cluster_child",
+                    "--nocapture",
+                ])
+                .env("GEOXR_CLUSTER_CHILD", method)
+                .env("RAYON_NUM_THREADS", threads.to_string())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            drop(files);
+            let started = Instant::now();
+            let status = loop {
+                if let Some(status) = child.try_wait().unwrap() {
+                    break status;
+                }
+                if started.elapsed() > Duration::from_secs(120) {
+                    let _ = child.kill();
+                    panic!("{method} with {threads} threads timed out");
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            assert!(
+                status.success(),
+                "{method} with {threads} threads: {status}"
+            );
+            let mut out = String::new();
+            std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+            let fit = out
+                .lines()
+                .find_map(|l| l.strip_prefix("FIT "))
+                .unwrap_or_else(|| panic!("{method}: no output in {out}"))
+                .to_string();
+            match &first {
+                None => first = Some(fit),
+                Some(f) => assert!(*f == fit, "{method}: {threads} threads gave other labels"),
+            }
+        }
+    }
 }
