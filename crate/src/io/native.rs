@@ -258,14 +258,14 @@ pub(crate) fn read(
     count: &[usize],
 ) -> std::result::Result<ArrayData, ReadError> {
     let Some((stored, fill_off)) = file.stored_steps(var) else {
-        return read_stored(&file.nc, var, start, count);
+        return read_stored(file, var, start, count);
     };
     let (first, n) = (start[0], count[0]);
     let held = stored.clamp(first, first + n) - first;
     let fill = (!fill_off).then(|| var.attrs.get("_FillValue")).flatten();
     let mut part_count = count.to_vec();
     part_count[0] = held;
-    let held_part = read_stored(&file.nc, var, start, &part_count)?;
+    let held_part = read_stored(file, var, start, &part_count)?;
     let mut rest_shape = count.to_vec();
     rest_shape[0] = n - held;
     let rest = fill_array(var.raw, &rest_shape, fill);
@@ -318,23 +318,43 @@ fn fill_array(dtype: DType, shape: &[usize], fill: Option<&AttrValue>) -> ArrayD
 
 /// Reads a hyperslab that lies within what the file holds.
 fn read_stored(
-    file: &NcFile,
+    file: &NativeFile,
     var: &VarMeta,
     start: &[usize],
     count: &[usize],
 ) -> std::result::Result<ArrayData, ReadError> {
     fn get<T: netcdf_reader::NcReadable + Copy>(
-        file: &NcFile,
+        file: &NativeFile,
         var: &VarMeta,
         start: &[usize],
         count: &[usize],
     ) -> std::result::Result<ArrayD<T>, ReadError> {
         let n: usize = count.iter().product();
+        let bytes = (n as u64).saturating_mul(std::mem::size_of::<T>() as u64);
+        let classic = !matches!(file.nc.format(), NcFormat::Nc4 | NcFormat::Nc4Classic);
+        // NetCDF-3 stores values uncompressed, so a selection cannot need more bytes
+        // than the whole file holds: a larger shape comes from a damaged header.
+        if classic && bytes > file.storage.len() {
+            return Err(ReadError::Other(format!(
+                "damaged file: variable shape {:?} needs {bytes} bytes but the whole \
+                 file holds {}",
+                var.shape,
+                file.storage.len()
+            )));
+        }
         let values: Vec<T> = if n == 0 {
             Vec::new()
         } else if count == var.shape.as_slice() {
-            let mut buffer = vec![T::default(); n];
-            file.read_variable_into(&var.path, &mut buffer)
+            let mut buffer = Vec::new();
+            buffer.try_reserve_exact(n).map_err(|_| {
+                ReadError::Other(format!(
+                    "damaged file? variable shape {:?} needs more memory than can be allocated",
+                    var.shape
+                ))
+            })?;
+            buffer.resize(n, T::default());
+            file.nc
+                .read_variable_into(&var.path, &mut buffer)
                 .map_err(read_error)?;
             buffer
         } else {
@@ -350,6 +370,7 @@ fn read_stored(
                     .collect(),
             };
             let part = file
+                .nc
                 .read_variable_slice::<T>(&var.path, &selection)
                 .map_err(read_error)?;
             part.iter().copied().collect()

@@ -233,7 +233,12 @@ pub(crate) fn read_file(
             };
             Data::Lazy(ChunkedArray::new(dtype, shape, 0, vec![chunk])?)
         };
-        let variable = Variable::new(dims, data)?
+        let variable = Variable::new(dims, data)
+            .map_err(|e| Error::FileVariable {
+                path: path.to_owned(),
+                variable: name.clone(),
+                reason: e.to_string(),
+            })?
             .with_attrs(kept)
             .with_encoding(encoding);
         if is_dim_coord {
