@@ -9,7 +9,7 @@ use std::time::Instant;
 use geoxr::{Client, SpectralClustering};
 
 fn peak_rss_mib() -> f64 {
-    geoxr::peak_memory().map_or(f64::NAN, |b| b as f64 / (1024.0 * 1024.0))
+    geoxr::peak_memory().map_or(f64::NAN, |b| b.mib())
 }
 
 fn main() -> geoxr::Result<()> {

@@ -9,7 +9,7 @@ use std::time::Instant;
 use geoxr::{Client, DataArray};
 
 fn peak_rss_mib() -> f64 {
-    geoxr::peak_memory().map_or(f64::NAN, |b| b as f64 / (1024.0 * 1024.0))
+    geoxr::peak_memory().map_or(f64::NAN, |b| b.mib())
 }
 
 fn timed<T>(what: &str, f: impl FnOnce() -> geoxr::Result<T>) -> geoxr::Result<T> {

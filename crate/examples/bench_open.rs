@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 fn peak_rss_mib() -> f64 {
-    geoxr::peak_memory().map_or(f64::NAN, |b| b as f64 / (1024.0 * 1024.0))
+    geoxr::peak_memory().map_or(f64::NAN, |b| b.mib())
 }
 
 fn main() -> Result<(), geoxr::Error> {

@@ -354,7 +354,7 @@ impl DataArray {
     ) -> Result<()> {
         let axis = self.variable().axis_of(dim)?;
         let need = count.saturating_mul(bytes_per_bin(self.variable().shape(), axis));
-        let (limit, what) = match engine::memory_limit() {
+        let (limit, what) = match crate::base::budget::memory_limit() {
             Some(limit) => (limit, "the memory limit"),
             None => match crate::virtual_memory() {
                 Ok(m) => (m.available, "the memory available"),
