@@ -30,9 +30,10 @@ for (const p of points) {
   await img.scrollIntoViewIfNeeded();
   const box = await img.boundingBox();
   const natural = await img.evaluate((i) => [i.naturalWidth, i.naturalHeight]);
-  // The centre of image pixel (x, y), whatever size the page shows the image at.
-  await page.mouse.move(box.x + (p.x + 0.5) * box.width / natural[0],
-    box.y + (p.y + 0.5) * box.height / natural[1]);
+  // Inside image pixel (x, y), whatever size the page shows the image at (a
+  // quarter pixel in, so that rounding to whole CSS pixels stays in it).
+  await page.mouse.move(box.x + (p.x + 0.25) * box.width / natural[0],
+    box.y + (p.y + 0.25) * box.height / natural[1]);
   readouts.push(await map.locator('.geoxr-readout').textContent());
 }
 const hijacked = await page.evaluate(() => window.hijacked !== undefined);

@@ -76,10 +76,13 @@ pub(crate) const HOVER_SCRIPT: &str = r#"(function () {
       }
       return text;
     };
+    // The read-out is for the image pixel under the mouse, taken at its centre as
+    // the picture was drawn.
     img.addEventListener('mousemove', (e) => {
       const r = img.getBoundingClientRect();
-      out.textContent = readout((e.clientX - r.left) * img.naturalWidth / r.width,
-        (e.clientY - r.top) * img.naturalHeight / r.height);
+      const px = Math.floor((e.clientX - r.left) * img.naturalWidth / r.width);
+      const py = Math.floor((e.clientY - r.top) * img.naturalHeight / r.height);
+      out.textContent = readout(px + 0.5, py + 0.5);
     });
     img.addEventListener('mouseleave', () => { out.textContent = hint; });
   }
@@ -144,6 +147,24 @@ impl Figure {
         let (x, y) = (x.floor(), y.floor());
         let inside = x >= 0.0 && y >= 0.0 && x < self.width as f64 && y < self.height as f64;
         inside.then_some((x as u32, y as u32))
+    }
+
+    /// The longitude/latitude under the centre of pixel (`x`, `y`), if the map
+    /// shows the Earth there: the inverse of [`Figure::locate`].
+    ///
+    /// ```
+    /// use geoxr::maps::{ocean, Map, Orthographic};
+    /// let figure = Map::from(ocean()).projection(Orthographic::new(0.0, 0.0)).size(101, 101).draw()?;
+    /// let (lon, lat) = figure.lonlat(50, 50).unwrap();
+    /// assert!(lon.abs() < 1e-9 && lat.abs() < 1e-9);
+    /// assert_eq!(figure.lonlat(0, 0), None); // off the globe
+    /// # Ok::<(), geoxr::Error>(())
+    /// ```
+    pub fn lonlat(&self, x: u32, y: u32) -> Option<(f64, f64)> {
+        if x >= self.width || y >= self.height {
+            return None;
+        }
+        self.view.lonlat_at((x as f64 + 0.5, y as f64 + 0.5))
     }
 
     /// Width in pixels.
