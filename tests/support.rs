@@ -11,6 +11,15 @@ use xtask::{run, Paths};
 /// the result. Fails with a hint when the set-up (`cargo xtask test`) has not run.
 pub fn execute_notebook(name: &str) -> Result<Notebook, String> {
     let paths = Paths::from_checkout();
+    require_setup(&paths)?;
+    let notebook: PathBuf = paths.notebooks().join(name);
+    let out = paths.build_area().join("test-runs");
+    let executed = run::execute(&paths, &notebook, &out)?;
+    Notebook::read(&executed)
+}
+
+/// Fails with a hint when the notebook set-up (`cargo xtask test`) has not run.
+pub fn require_setup(paths: &Paths) -> Result<(), String> {
     let missing: Vec<String> = [
         paths.kernel_spec_dir().join("kernel.json"),
         paths.venv_bin("jupyter"),
@@ -27,8 +36,5 @@ pub fn execute_notebook(name: &str) -> Result<Notebook, String> {
             missing.join(", ")
         ));
     }
-    let notebook: PathBuf = paths.notebooks().join(name);
-    let out = paths.build_area().join("test-runs");
-    let executed = run::execute(&paths, &notebook, &out)?;
-    Notebook::read(&executed)
+    Ok(())
 }

@@ -213,7 +213,7 @@ fn run(name: &str, x: &DataArray, gamma: f64, with_sklearn: bool) -> R<f64> {
         .random_state(0)
         .fit(x)?;
     let exact_s = t.elapsed().as_secs_f64();
-    let peak = mib(geoxr::peak_memory());
+    let peak = mib(geoxr::peak_memory().ok().map(|b| b.bytes()));
     let s = model.spectrum();
     let worst = s.residuals.iter().take(8).copied().fold(0.0, f64::max);
     let t = Instant::now();

@@ -39,7 +39,7 @@ fn time_map(name: &str, map: &Map, file: &str) -> geoxr::Result<()> {
     std::fs::create_dir_all("out/maps").ok();
     std::fs::write(format!("out/maps/{file}.png"), &png).ok();
     std::fs::write(format!("out/maps/{file}.svg"), &svg).ok();
-    let peak = geoxr::peak_memory().map_or(f64::NAN, |b| b as f64 / (1024.0 * 1024.0));
+    let peak = geoxr::peak_memory().map_or(f64::NAN, |b| b.mib());
     println!(
         "{name}: draw + PNG {:.1} ms (best of 5), PNG {:.1} KB; SVG {:.1} ms, {:.0} KB; \
          RSS {before:.0} MiB before, peak {peak:.0} MiB while drawing{}",

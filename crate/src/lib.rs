@@ -51,11 +51,12 @@ pub mod prelude {
         borders, coastline, land, ocean, Colormap, Map, Orthographic, PlateCarree, Resolution,
         Shape,
     };
+    pub use crate::notebook::Show as _;
     pub use crate::time;
     pub use crate::{
-        cpu_count, open_dataset, open_mfdataset, virtual_memory, Calendar, Client, DataArray,
-        Dataset, Engine, Error, KMeans, OpenOptions, Pos, Reduction, Selector, SpectralClustering,
-        Variable,
+        cpu_count, open_dataset, open_mfdataset, peak_memory, virtual_memory, Calendar, Client,
+        DataArray, Dataset, Engine, Error, KMeans, OpenOptions, Pos, Reduction, Selector,
+        SpectralClustering, Variable,
     };
     pub use ndarray::{array, s, Array1, Array2, ArrayD};
 }

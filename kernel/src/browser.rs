@@ -79,22 +79,10 @@ impl PageCheck {
 /// Opens `html` in headless Chromium; screenshots go to `<prefix>-page.png` and
 /// `<prefix>-image<k>.png`.
 pub fn check_page(paths: &Paths, html: &Path, prefix: &Path) -> Result<PageCheck> {
-    let script = paths
-        .root
-        .join("kernel")
-        .join("browser")
-        .join("check-html.mjs");
-    // Node resolves `playwright-core` from the script's folder upwards, so run a
-    // copy placed beside the installed module.
-    let dir = browser_dir(paths);
-    let runnable = dir.join("check-html.mjs");
-    std::fs::copy(&script, &runnable).map_err(|e| format!("{}: {e}", script.display()))?;
-    let printed = output(
-        Command::new("node")
-            .arg(&runnable)
-            .arg(html)
-            .arg(prefix)
-            .env("GEOXR_CHROMIUM", CHROMIUM),
+    let printed = node(
+        paths,
+        "check-html.mjs",
+        &[html.as_os_str(), prefix.as_os_str()],
     )?;
     let line = printed.lines().last().unwrap_or_default();
     let json: Value =
@@ -131,5 +119,135 @@ pub fn check_page(paths: &Paths, html: &Path, prefix: &Path) -> Result<PageCheck
             .into_iter()
             .map(PathBuf::from)
             .collect(),
+    })
+}
+
+/// Runs one of the scripts in `kernel/browser/` with Node, Chromium named by
+/// `GEOXR_CHROMIUM`; returns what it printed.
+fn node(paths: &Paths, script: &str, args: &[&std::ffi::OsStr]) -> Result<String> {
+    let source = paths.root.join("kernel").join("browser").join(script);
+    // Node resolves `playwright-core` from the script's folder upwards, so run a
+    // copy placed beside the installed module.
+    let runnable = browser_dir(paths).join(script);
+    std::fs::copy(&source, &runnable).map_err(|e| format!("{}: {e}", source.display()))?;
+    output(
+        Command::new("node")
+            .arg(&runnable)
+            .args(args)
+            .env("GEOXR_CHROMIUM", CHROMIUM),
+    )
+}
+
+/// What JupyterLab showed when notebook 01 was opened and its first cells run.
+#[derive(Debug, Clone)]
+pub struct LabCheck {
+    /// The HTML the `open` cell displayed (the Dataset's repr), as rendered text.
+    pub dataset_text: String,
+    /// Natural size of the image the `bbox` cell displayed.
+    pub map_size: (u32, u32),
+    /// Text the run cells printed to stderr (errors and panics land there).
+    pub stderr: Vec<String>,
+    /// Uncaught script errors of the JupyterLab page.
+    pub script_errors: Vec<String>,
+    /// The page after the run, the Dataset's output, the map.
+    pub screenshots: Vec<PathBuf>,
+}
+
+/// Opens `notebook` in the JupyterLab at `base_url` (which has `token`), runs its
+/// cells 0..=`last` with the keyboard as a person would (Shift+Enter) until the
+/// first image output shows, and reports what the page showed. Screenshots go to
+/// `<prefix>-*.png`.
+pub fn drive_lab(
+    paths: &Paths,
+    base_url: &str,
+    token: &str,
+    notebook: &str,
+    last: usize,
+    prefix: &Path,
+) -> Result<LabCheck> {
+    let last = last.to_string();
+    let printed = node(
+        paths,
+        "lab.mjs",
+        &[
+            base_url.as_ref(),
+            token.as_ref(),
+            notebook.as_ref(),
+            last.as_ref(),
+            prefix.as_os_str(),
+        ],
+    )?;
+    let line = printed.lines().last().unwrap_or_default();
+    let json: Value =
+        serde_json::from_str(line).map_err(|e| format!("lab.mjs printed `{line}`: {e}"))?;
+    if let Some(failure) = json["failure"].as_str() {
+        return Err(format!("JupyterLab: {failure}"));
+    }
+    let strings = |key: &str| -> Vec<String> {
+        json[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let size = |key: &str| json["map"][key].as_u64().unwrap_or(0) as u32;
+    Ok(LabCheck {
+        dataset_text: json["dataset"].as_str().unwrap_or_default().to_owned(),
+        map_size: (size("width"), size("height")),
+        stderr: strings("stderr"),
+        script_errors: strings("scriptErrors"),
+        screenshots: strings("screenshots")
+            .into_iter()
+            .map(PathBuf::from)
+            .collect(),
+    })
+}
+
+/// What the read-out lines of the maps on `html` said with the mouse on each of
+/// `points` (map index, pixel column, pixel row), whether a script of the page set
+/// `window.hijacked`, uncaught script errors, and requests that left the machine.
+#[derive(Debug, Clone)]
+pub struct HoverCheck {
+    /// One read-out per point, in order.
+    pub readouts: Vec<String>,
+    /// True when some script on the page set `window.hijacked`.
+    pub hijacked: bool,
+    /// Uncaught script errors.
+    pub script_errors: Vec<String>,
+    /// Requests to anything but `file:` and `data:` addresses.
+    pub requests: Vec<String>,
+}
+
+/// Opens `html` in headless Chromium and hovers each of `points`.
+pub fn hover(paths: &Paths, html: &Path, points: &[(usize, u32, u32)]) -> Result<HoverCheck> {
+    let list: Vec<Value> = points
+        .iter()
+        .map(|&(map, x, y)| serde_json::json!({"map": map, "x": x, "y": y}))
+        .collect();
+    let file = html.with_extension("points.json");
+    std::fs::write(&file, Value::Array(list).to_string())
+        .map_err(|e| format!("{}: {e}", file.display()))?;
+    let printed = node(paths, "hover.mjs", &[html.as_os_str(), file.as_os_str()])?;
+    let line = printed.lines().last().unwrap_or_default();
+    let json: Value =
+        serde_json::from_str(line).map_err(|e| format!("hover.mjs printed `{line}`: {e}"))?;
+    let strings = |key: &str| -> Vec<String> {
+        json[key]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|v| v.as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    Ok(HoverCheck {
+        readouts: strings("readouts"),
+        hijacked: json["hijacked"].as_bool().unwrap_or(true),
+        script_errors: strings("scriptErrors"),
+        requests: strings("requests"),
     })
 }

@@ -14,8 +14,10 @@ cargo xtask <command>
              executed notebooks, HTML exports and figures under out/
   test       install what is missing, then run every test of the workspace
              (the notebook tests included)
-  lab        install what is missing, then open JupyterLab on notebooks/
-             (bound to 127.0.0.1) with the Rust (geoxr) kernel
+  lab [--port N] [--dir DIR]
+             install what is missing, then open JupyterLab on notebooks/ (or
+             DIR) with the Rust (geoxr) kernel, bound to 127.0.0.1 on port N
+             (default 8888; the command fails if N is taken)
   setup      only install what is missing
   fuzz [N] [SEED]
              open N (default 5000) damaged copies of NetCDF files with every read
@@ -31,7 +33,7 @@ fn main() -> ExitCode {
     let result = match command.as_str() {
         "tutorial" => tutorial(&paths),
         "test" => test(&paths),
-        "lab" => lab(&paths),
+        "lab" => LabOptions::parse(std::env::args().skip(2)).and_then(|o| lab(&paths, &o)),
         "setup" => setup::all(&paths),
         "naturalearth" => xtask::naturalearth::convert(&paths),
         "fuzz" => fuzz(&paths),
@@ -76,8 +78,11 @@ fn tutorial(paths: &Paths) -> Result<()> {
             say(format!("  {seconds:>7.2}  {first_line}"));
         }
         let in_cells: f64 = times.iter().map(|(_, s)| s).sum();
+        let mut sorted: Vec<f64> = times.iter().map(|(_, s)| *s).collect();
+        sorted.sort_by(f64::total_cmp);
+        let median = sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN);
         say(format!(
-            "  {in_cells:.1} s in cells, {:.1} s starting the kernel and Jupyter, {exporting:.1} s exporting HTML",
+            "  {in_cells:.1} s in cells (median cell {median:.2} s), {:.1} s starting the kernel and Jupyter, {exporting:.1} s exporting HTML",
             executing - in_cells
         ));
         say(format!("wrote {}", executed.display()));
@@ -141,7 +146,47 @@ fn test(paths: &Paths) -> Result<()> {
     )
 }
 
-fn lab(paths: &Paths) -> Result<()> {
+/// `cargo xtask lab` options.
+#[derive(Debug)]
+struct LabOptions {
+    port: u16,
+    dir: Option<std::path::PathBuf>,
+}
+
+impl LabOptions {
+    fn parse(args: impl Iterator<Item = String>) -> Result<LabOptions> {
+        let mut options = LabOptions {
+            port: 8888,
+            dir: None,
+        };
+        let mut args = args.peekable();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) => (f.to_owned(), Some(v.to_owned())),
+                None => (arg.clone(), None),
+            };
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or_else(|| format!("lab: `{flag}` needs a value"))
+            };
+            match flag.as_str() {
+                "--port" => {
+                    let v = value()?;
+                    options.port = v
+                        .parse()
+                        .map_err(|e| format!("lab: port `{v}` is not a port number: {e}"))?;
+                }
+                "--dir" => options.dir = Some(value()?.into()),
+                other => return Err(format!("lab: unknown option `{other}`\n\n{HELP}")),
+            }
+        }
+        Ok(options)
+    }
+}
+
+fn lab(paths: &Paths, options: &LabOptions) -> Result<()> {
     setup::all(paths)?;
     // A cold kernel compiles geoxr's dependencies, which takes longer than JupyterLab
     // waits for a kernel; one headless start fills evcxr's cache first.
@@ -154,10 +199,18 @@ fn lab(paths: &Paths) -> Result<()> {
         "starting the {KERNEL_DISPLAY_NAME} kernel once so JupyterLab finds it warm"
     ));
     run::execute(paths, &notebook, &warm.join("out"))?;
-    say("opening JupyterLab at 127.0.0.1; the URL with its token follows. Ctrl-C stops it.");
+    let dir = options.dir.clone().unwrap_or_else(|| paths.notebooks());
+    say(format!(
+        "opening JupyterLab on {} at 127.0.0.1:{}; the URL with its token follows. Ctrl-C stops it.",
+        dir.display(),
+        options.port
+    ));
     let mut lab = Command::new(paths.venv_bin("jupyter"));
-    lab.current_dir(paths.notebooks())
+    lab.current_dir(&dir)
         .args(["lab", "--ip=127.0.0.1", "--no-browser"])
+        .arg(format!("--port={}", options.port))
+        // A taken port is an error, not a quiet move to the next one.
+        .arg("--ServerApp.port_retries=0")
         .arg("--MappingKernelManager.default_kernel_name=geoxr");
     // Containers and CI machines often run as root, which JupyterLab refuses
     // unless told; the server still listens on 127.0.0.1 only.

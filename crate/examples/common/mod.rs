@@ -7,7 +7,7 @@ use std::time::Instant;
 
 /// Resident memory at its peak so far, in MiB.
 pub fn peak_rss_mib() -> f64 {
-    geoxr::peak_memory().map_or(f64::NAN, |b| b as f64 / (1024.0 * 1024.0))
+    geoxr::peak_memory().map_or(f64::NAN, |b| b.mib())
 }
 
 /// CPU seconds (user + system) this process has used, all threads together.

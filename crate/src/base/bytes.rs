@@ -28,6 +28,35 @@ pub fn human(bytes: u64) -> String {
     }
 }
 
+/// A number of bytes that prints itself as [`human`] does (`334.0 MB`).
+///
+/// ```
+/// use geoxr::base::bytes::Bytes;
+/// let b = Bytes(334_000_000);
+/// assert_eq!(b.to_string(), "334.0 MB");
+/// assert_eq!((b.bytes(), b.mib().round()), (334_000_000, 319.0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Bytes(pub u64);
+
+impl Bytes {
+    /// The count.
+    pub fn bytes(self) -> u64 {
+        self.0
+    }
+
+    /// In mebibytes (2^20 bytes).
+    pub fn mib(self) -> f64 {
+        self.0 as f64 / (1024.0 * 1024.0)
+    }
+}
+
+impl std::fmt::Display for Bytes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&human(self.0))
+    }
+}
+
 /// The bytes of an array of `shape` with `element` bytes each, saturating at
 /// `u64::MAX` instead of overflowing (a size that large never fits anyway).
 ///

@@ -1,11 +1,33 @@
-//! Progress of long computations, printed to the notebook at most every two seconds
-//! and only once a computation has run for two seconds: short ones print nothing.
+//! Progress of long computations: one line per computation that rewrites itself
+//! (carriage return, no newline) with chunks done / total, a bar, the time elapsed
+//! and an estimate of the time left. Nothing is printed for the first second, so
+//! short computations stay silent; a computation that did print ends its line with
+//! the total time and a newline, so the final line stays.
+//!
+//! A terminal shows the line moving. evcxr 0.22 forwards a cell's stdout to
+//! Jupyter one whole line at a time, so a notebook receives the updates together
+//! with the final line, and Jupyter's carriage-return handling shows the final
+//! line only: one line per computation either way, never a pile.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::io::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
+#[cfg(test)]
+use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-const QUIET_FOR: Duration = Duration::from_secs(2);
+/// Silence before the first update, and the least time between updates.
+const QUIET_FOR: Duration = Duration::from_secs(1);
+const EVERY: Duration = Duration::from_millis(250);
+const BAR: usize = 20;
+
+/// Where the line goes: the process's stdout, or a buffer tests read.
+#[derive(Debug, Clone)]
+enum Sink {
+    Stdout,
+    #[cfg(test)]
+    Buffer(Arc<Mutex<Vec<u8>>>),
+}
 
 /// Counts finished chunks of one computation.
 #[derive(Debug)]
@@ -14,56 +36,220 @@ pub(crate) struct Progress {
     total: usize,
     done: AtomicUsize,
     started: Instant,
-    last: Mutex<Instant>,
-    printed: AtomicBool,
+    /// Time of the last update since `started`, once one was printed.
+    shown: Mutex<Option<Duration>>,
     enabled: bool,
+    sink: Sink,
 }
 
 impl Progress {
     /// A counter for `total` chunks; silent when nested in a larger computation.
     pub(crate) fn new(what: impl Into<String>, total: usize) -> Progress {
-        let now = Instant::now();
         Progress {
             what: what.into(),
             total,
             done: AtomicUsize::new(0),
-            started: now,
-            last: Mutex::new(now),
-            printed: AtomicBool::new(false),
+            started: Instant::now(),
+            shown: Mutex::new(None),
             enabled: !super::engine::is_nested(),
+            sink: Sink::Stdout,
         }
     }
 
     /// Records `n` more finished chunks.
     pub(crate) fn tick(&self, n: usize) {
-        let done = self.done.fetch_add(n, Ordering::Relaxed) + n;
-        if !self.enabled || self.started.elapsed() < QUIET_FOR {
+        self.tick_at(n, self.started.elapsed());
+    }
+
+    fn tick_at(&self, n: usize, elapsed: Duration) {
+        let done = self.done.fetch_add(n, Ordering::Relaxed).saturating_add(n);
+        if !self.enabled || elapsed < QUIET_FOR {
             return;
         }
-        let Ok(mut last) = self.last.lock() else {
+        let Ok(mut shown) = self.shown.lock() else {
             return;
         };
-        if self.printed.load(Ordering::Relaxed) && last.elapsed() < QUIET_FOR {
+        if shown.is_some_and(|last| elapsed.saturating_sub(last) < EVERY) {
             return;
         }
-        *last = Instant::now();
-        self.printed.store(true, Ordering::Relaxed);
-        println!(
-            "[geoxr] {}: {done}/{} chunks, {:.1} s",
+        *shown = Some(elapsed);
+        let left = estimate_left(done, self.total, elapsed);
+        let line = format!(
+            "\r{} {:.1} s{}",
+            self.head(done),
+            elapsed.as_secs_f64(),
+            match left {
+                Some(s) => format!(", ~{s:.1} s left"),
+                None => String::new(),
+            }
+        );
+        self.write(&pad(&line));
+    }
+
+    /// Ends the line with the total time, if progress was shown.
+    pub(crate) fn finish(&self) {
+        self.finish_at(self.started.elapsed());
+    }
+
+    fn finish_at(&self, elapsed: Duration) {
+        let printed = self.shown.lock().map(|s| s.is_some()).unwrap_or(false);
+        if printed {
+            let done = self.done.load(Ordering::Relaxed);
+            let line = format!(
+                "\r{} done in {:.1} s",
+                self.head(done),
+                elapsed.as_secs_f64()
+            );
+            self.write(&(pad(&line) + "\n"));
+        }
+    }
+
+    /// `[geoxr] what: [#####-----] done/total chunks,`
+    fn head(&self, done: usize) -> String {
+        format!(
+            "[geoxr] {}: [{}] {done}/{} chunks,",
             crate::base::text::plain(&self.what),
-            self.total,
-            self.started.elapsed().as_secs_f64()
+            bar(done, self.total),
+            self.total
+        )
+    }
+
+    fn write(&self, text: &str) {
+        // Progress is advice: a closed stdout must not fail the computation.
+        match &self.sink {
+            Sink::Stdout => {
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(text.as_bytes());
+                let _ = out.flush();
+            }
+            #[cfg(test)]
+            Sink::Buffer(b) => {
+                if let Ok(mut b) = b.lock() {
+                    b.extend_from_slice(text.as_bytes());
+                }
+            }
+        }
+    }
+}
+
+/// Pads a line so that it covers a longer line printed before it on the same row.
+fn pad(line: &str) -> String {
+    format!("{line:<72}")
+}
+
+/// `#` for the part done, `-` for the rest.
+fn bar(done: usize, total: usize) -> String {
+    let filled = if total == 0 {
+        BAR
+    } else {
+        (done.min(total) as u128 * BAR as u128 / total as u128) as usize
+    };
+    "#".repeat(filled) + &"-".repeat(BAR - filled)
+}
+
+/// Seconds left if the remaining chunks go as fast as the finished ones did.
+fn estimate_left(done: usize, total: usize, elapsed: Duration) -> Option<f64> {
+    if done == 0 || done >= total {
+        return None;
+    }
+    Some(elapsed.as_secs_f64() * (total - done) as f64 / done as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(total: usize) -> (Progress, Arc<Mutex<Vec<u8>>>) {
+        let buffer = Arc::new(Mutex::new(Vec::new()));
+        let mut p = Progress::new("mean", total);
+        p.enabled = true;
+        p.sink = Sink::Buffer(buffer.clone());
+        (p, buffer)
+    }
+
+    fn text(b: &Arc<Mutex<Vec<u8>>>) -> String {
+        String::from_utf8(b.lock().unwrap().clone()).unwrap()
+    }
+
+    /// What a terminal or Jupyter leaves on screen: each `\r` returns to the start
+    /// of the row, and the text written after it covers what was there.
+    fn on_screen(raw: &str) -> Vec<String> {
+        let mut rows = Vec::new();
+        for row in raw.split_terminator('\n') {
+            let mut shown: Vec<char> = Vec::new();
+            for part in row.split('\r') {
+                for (i, c) in part.chars().enumerate() {
+                    if i < shown.len() {
+                        shown[i] = c;
+                    } else {
+                        shown.push(c);
+                    }
+                }
+            }
+            rows.push(shown.into_iter().collect::<String>().trim_end().to_owned());
+        }
+        rows
+    }
+
+    #[test]
+    fn a_computation_under_a_second_prints_nothing() {
+        let (p, b) = recorded(10);
+        for k in 0..10 {
+            p.tick_at(1, Duration::from_millis(90 * k));
+        }
+        p.finish_at(Duration::from_millis(950));
+        assert_eq!(text(&b), "");
+    }
+
+    #[test]
+    fn one_line_moves_in_place_and_the_final_line_stays() {
+        let (p, b) = recorded(300);
+        // 3 s of work, a tick every 10 ms.
+        for k in 1..=300u64 {
+            p.tick_at(1, Duration::from_millis(10 * k));
+        }
+        p.finish_at(Duration::from_millis(3000));
+        let raw = text(&b);
+        assert_eq!(
+            raw.matches('\n').count(),
+            1,
+            "one newline, at the end: {raw:?}"
+        );
+        assert!(raw.ends_with('\n'));
+        // Updates at most every 250 ms from 1 s on: 1.00, 1.25, ..., 3.00 s.
+        let updates = raw.matches('\r').count() - 1;
+        assert_eq!(updates, 9, "{raw:?}");
+        let first = raw.split('\r').nth(1).unwrap();
+        assert!(
+            first.starts_with(
+                "[geoxr] mean: [######--------------] 100/300 chunks, 1.0 s, ~2.0 s left"
+            ),
+            "{first:?}"
+        );
+        assert_eq!(
+            on_screen(&raw),
+            vec!["[geoxr] mean: [####################] 300/300 chunks, done in 3.0 s"]
         );
     }
 
-    /// Says the computation is over, if progress was shown.
-    pub(crate) fn finish(&self) {
-        if self.printed.load(Ordering::Relaxed) {
-            println!(
-                "[geoxr] {}: done in {:.1} s",
-                crate::base::text::plain(&self.what),
-                self.started.elapsed().as_secs_f64()
-            );
-        }
+    #[test]
+    fn file_text_in_the_name_cannot_break_the_line() {
+        let (mut p, b) = recorded(2);
+        p.what = "loading rain\nfake\r".into();
+        p.tick_at(1, Duration::from_secs(2));
+        p.finish_at(Duration::from_secs(4));
+        let raw = text(&b);
+        assert_eq!(raw.matches('\n').count(), 1, "{raw:?}");
+        assert_eq!(raw.matches('\r').count(), 2, "{raw:?}");
+    }
+
+    #[test]
+    fn bar_and_estimate_stay_in_range() {
+        assert_eq!(bar(0, 0), "#".repeat(BAR));
+        assert_eq!(bar(usize::MAX, 3), "#".repeat(BAR));
+        assert_eq!(bar(1, usize::MAX), "-".repeat(BAR));
+        assert_eq!(estimate_left(0, 10, Duration::from_secs(5)), None);
+        assert_eq!(estimate_left(10, 10, Duration::from_secs(5)), None);
+        assert_eq!(estimate_left(5, 10, Duration::from_secs(5)), Some(5.0));
     }
 }

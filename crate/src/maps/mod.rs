@@ -31,11 +31,13 @@ mod tests;
 
 pub use colormap::{Colormap, Rgb};
 pub use figure::Figure;
+#[cfg(test)]
+pub(crate) use figure::HOVER_SCRIPT;
 pub use naturalearth::Resolution;
 pub use projection::{wrap_longitude, Orthographic, PlateCarree, Projection};
 pub use raster::Raster;
 pub use render::Map;
-pub use shapes::Shape;
+pub use shapes::{Bounds, Shape};
 
 use std::ops::Mul;
 

@@ -234,6 +234,17 @@ impl Raster {
         }
     }
 
+    /// What a map's hover read-out needs: the label, the cell edges along lon and
+    /// lat, and the values in (lat, lon) order.
+    pub(crate) fn cells(&self) -> (&str, Vec<f64>, Vec<f64>, &[f64]) {
+        (
+            &self.label,
+            edges(&self.lon),
+            edges(&self.lat),
+            &self.values,
+        )
+    }
+
     /// Bounds of the cells: lon_min, lon_max, lat_min, lat_max.
     pub(crate) fn extent(&self) -> [f64; 4] {
         let lon = edges(&self.lon);

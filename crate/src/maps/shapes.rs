@@ -25,6 +25,47 @@ pub struct Shape {
     width: f64,
 }
 
+/// A longitude/latitude box, both ends included. As a selection it keeps the
+/// `lon` and `lat` labels inside the box:
+///
+/// ```
+/// use geoxr::prelude::*;
+/// # fn demo(imerg: &Dataset) -> geoxr::Result<()> {
+/// let area = Shape::bbox(-74.1, -61.0, -15.4, -10.7);
+/// let subset = imerg.sel(area.bounds())?; // same as sel([("lon", ..), ("lat", ..)])
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    /// Westmost longitude, degrees.
+    pub lon_min: f64,
+    /// Eastmost longitude, degrees.
+    pub lon_max: f64,
+    /// Southmost latitude, degrees.
+    pub lat_min: f64,
+    /// Northmost latitude, degrees.
+    pub lat_max: f64,
+}
+
+impl std::fmt::Display for Bounds {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "lon {} .. {}, lat {} .. {}",
+            self.lon_min, self.lon_max, self.lat_min, self.lat_max
+        )
+    }
+}
+
+impl crate::IntoSelection<crate::Selector> for Bounds {
+    fn into_selection(self) -> Vec<(String, crate::Selector)> {
+        vec![
+            ("lon".to_owned(), (self.lon_min..=self.lon_max).into()),
+            ("lat".to_owned(), (self.lat_min..=self.lat_max).into()),
+        ]
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum ShapeKind {
     Polygon,
@@ -137,6 +178,28 @@ impl Shape {
 
     pub(crate) fn extent(&self) -> [f64; 4] {
         lonlat_bounds(&self.points)
+    }
+
+    /// The smallest longitude/latitude box holding the shape (`np.min`/`np.max`
+    /// of its corners, as in the Python tutorial); pass it to `sel` to cut the data
+    /// to the box.
+    ///
+    /// ```
+    /// use geoxr::prelude::*;
+    /// let corners = array![[-74.1, -15.4], [-61.0, -15.4], [-61.0, -10.7], [-74.1, -10.7]];
+    /// let b = Shape::polygon(&corners)?.bounds();
+    /// assert_eq!((b.lon_min, b.lon_max, b.lat_min, b.lat_max), (-74.1, -61.0, -15.4, -10.7));
+    /// assert_eq!(b.to_string(), "lon -74.1 .. -61, lat -15.4 .. -10.7");
+    /// # Ok::<(), geoxr::Error>(())
+    /// ```
+    pub fn bounds(&self) -> Bounds {
+        let [lon_min, lon_max, lat_min, lat_max] = self.extent();
+        Bounds {
+            lon_min,
+            lon_max,
+            lat_min,
+            lat_max,
+        }
     }
 
     /// Draws the shape; `scale` multiplies its line width and point size.

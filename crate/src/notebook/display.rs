@@ -13,7 +13,37 @@ use crate::base::text::{block, Mime};
 use crate::model::{DataArray, Dataset, Sizes};
 use crate::{Client, Resample};
 
-/// Defines `evcxr_display` (printing) from `display_blocks` (building) for each type.
+/// Values a notebook shows inline. evcxr calls `evcxr_display` on a cell's final
+/// value; with this trait in scope (the prelude brings it) a `Result` shows too:
+/// its value when it is `Ok`, the error (text and HTML) when it is `Err`. So a cell
+/// that ends with `client.load(&rain)` shows the data or says why it was refused.
+///
+/// ```
+/// use geoxr::prelude::*;
+/// let refused: geoxr::Result<Client> = Client::new().memory_limit("lots");
+/// refused.evcxr_display(); // prints the error's text and HTML blocks
+/// ```
+pub trait Show {
+    /// The MIME blocks evcxr forwards to the notebook.
+    fn display_blocks(&self) -> String;
+
+    /// Prints [`Show::display_blocks`]: the notebook shows the value.
+    fn evcxr_display(&self) {
+        print!("{}", self.display_blocks());
+    }
+}
+
+impl<T: Show> Show for crate::Result<T> {
+    fn display_blocks(&self) -> String {
+        match self {
+            Ok(value) => value.display_blocks(),
+            Err(e) => e.display_blocks(),
+        }
+    }
+}
+
+/// Defines `evcxr_display` (printing) from `display_blocks` (building) for each type,
+/// and [`Show`].
 macro_rules! display_from_blocks {
     ($($t:ty),*) => {$(
         impl $t {
@@ -22,10 +52,16 @@ macro_rules! display_from_blocks {
                 print!("{}", self.display_blocks());
             }
         }
+        impl Show for $t {
+            fn display_blocks(&self) -> String {
+                <$t>::display_blocks(self)
+            }
+        }
     )*};
 }
 
 display_from_blocks!(
+    crate::base::bytes::Bytes,
     Dataset,
     DataArray,
     Sizes,
@@ -65,10 +101,14 @@ impl Client {
 impl crate::maps::Figure {
     pub(crate) fn display_blocks(&self) -> String {
         use base64::Engine;
+        // The PNG for exports and image viewers; the HTML (the same PNG with the
+        // hover read-out) is what Jupyter shows.
         match self.png() {
             Ok(png) => {
+                let html = self.html_with(&png);
                 let encoded = base64::engine::general_purpose::STANDARD.encode(png);
                 block(Mime::Png, &encoded)
+                    + &block(Mime::Html, &html)
                     + &block(
                         Mime::Text,
                         &format!("Figure ({} × {} px)", self.width(), self.height()),
@@ -98,9 +138,15 @@ impl crate::maps::Map {
 }
 
 impl crate::Error {
-    /// An error shown as a value: one plain-text block saying what went wrong.
+    /// An error shown as a value: what went wrong, as text and as HTML (escaped:
+    /// errors quote names and text from files).
     pub(crate) fn display_blocks(&self) -> String {
-        block(Mime::Text, &format!("geoxr error: {self}"))
+        let text = format!("geoxr error: {self}");
+        let html = format!(
+            r#"<pre class="geoxr-error" style="color: #a40000; white-space: pre-wrap">{}</pre>"#,
+            crate::base::text::html(&text)
+        );
+        block(Mime::Text, &text) + &block(Mime::Html, &html)
     }
 }
 
@@ -132,6 +178,7 @@ macro_rules! text_blocks {
     )*};
 }
 text_blocks!(
+    crate::base::bytes::Bytes,
     Sizes,
     VirtualMemory,
     Resample,

@@ -8,6 +8,7 @@ mod system;
 mod text;
 mod timing;
 
+pub use display::Show;
 pub(crate) use format::general as format_number;
 pub use system::{cpu_count, peak_memory, virtual_memory, VirtualMemory};
 #[doc(hidden)]

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::base::bytes::Bytes;
 use crate::error::{Error, Result};
 
 /// Number of logical CPUs online, as `multiprocessing.cpu_count()` reports it.
@@ -83,20 +84,28 @@ pub fn virtual_memory() -> Result<VirtualMemory> {
     })
 }
 
-/// The most memory this process has held so far (Linux `VmHWM`), in bytes: what a
-/// benchmark reports as peak RSS.
+/// The most memory this process has held so far (Linux `VmHWM`): what a
+/// benchmark reports as peak RSS. It prints itself (`812.3 MB`).
 ///
 /// ```
-/// assert!(geoxr::peak_memory().unwrap_or(1) > 0);
+/// let peak = geoxr::peak_memory()?;
+/// assert!(peak.bytes() > 0);
+/// println!("peak resident memory: {peak}");
+/// # Ok::<(), geoxr::Error>(())
 /// ```
-pub fn peak_memory() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib: u64 = status
+pub fn peak_memory() -> Result<Bytes> {
+    let path = "/proc/self/status";
+    let status = std::fs::read_to_string(path).map_err(|e| Error::File {
+        path: path.into(),
+        reason: format!("cannot read the peak memory: {e}"),
+    })?;
+    let kib: Option<u64> = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()?;
-    Some(kib * 1024)
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|r| r.split_whitespace().next()?.parse().ok());
+    let kib = kib.ok_or_else(|| Error::File {
+        path: path.into(),
+        reason: "no readable `VmHWM:` line (the peak memory is known on Linux only)".into(),
+    })?;
+    Ok(Bytes(kib.saturating_mul(1024)))
 }
