@@ -366,9 +366,10 @@ pub enum Verdict {
     /// Refused with an error that names the file and says it is damaged.
     Refused(String),
     /// Refused well-formed content geoxr cannot use (CF time units, calendar or time
-    /// values it cannot decode, a dimension used twice by one variable), naming the
-    /// file and the variable: damage there leaves the file's structure intact, so the
-    /// reader cannot tell it from a file written that way.
+    /// values it cannot decode, a dimension used twice by one variable, a compression
+    /// filter neither engine decodes), naming the file and the variable: damage there
+    /// leaves the file's structure intact, so the reader cannot tell it from a file
+    /// written that way.
     Unusable(String),
     /// Refused, but the error does not name the file or say what is wrong with it.
     Unclear(String),
@@ -397,7 +398,7 @@ pub fn error_is_clear(message: &str, path: &Path) -> bool {
 
 /// Whether an error message names `path` and a variable and refuses content that is
 /// well-formed but unusable: CF time units, calendar or values that do not decode, a
-/// dimension named twice in one variable.
+/// dimension named twice in one variable, a filter (by id) that no engine decodes.
 pub fn error_refuses_content(message: &str, path: &Path) -> bool {
     let path = path.display().to_string();
     message.starts_with(&format!("{path}: variable `"))
@@ -407,6 +408,7 @@ pub fn error_refuses_content(message: &str, path: &Path) -> bool {
             "time value ",
             "missing values in a time variable",
             "named twice",
+            "compressed with filter id ",
         ]
         .iter()
         .any(|w| message.contains(w))
@@ -925,6 +927,8 @@ mod tests {
             "/x/a.nc: variable `t`: HDF error",
             p
         ));
+        let filter = "/x/a.nc: variable `v`: it is compressed with filter id 2050, which ...";
+        assert!(error_refuses_content(filter, p));
         let damaged_dir = Path::new("/tmp/damaged_files/truncated.nc");
         assert!(!error_is_clear(
             "/tmp/damaged_files/truncated.nc: HDF error",
