@@ -404,6 +404,8 @@ pub fn error_refuses_content(message: &str, path: &Path) -> bool {
     message.starts_with(&format!("{path}: variable `"))
         && [
             "cannot parse time units `",
+            "cannot decode time units `",
+            "open the file with decode_times(false)",
             "unknown calendar `",
             "time value ",
             "missing values in a time variable",
