@@ -52,9 +52,9 @@ pub(crate) struct Settings {
     pub tol: f64,
     /// Most operator products (vectors) before giving up.
     pub max_products: usize,
-    /// Give up after the first cycle when the Ritz value after the wanted ones is
-    /// already this close to 1: a spectrum that crowds against 1 needs
-    /// shift-and-invert, not more steps.
+    /// Give up at the end of a cycle when the Ritz value after the wanted ones is
+    /// this close to 1: a spectrum that crowds against 1 needs shift-and-invert,
+    /// not more steps.
     pub stop_if_packed: Option<f64>,
 }
 
@@ -166,9 +166,11 @@ pub(crate) fn leading_eigenpairs(
             .all(|x| *x <= settings.tol);
         // A basis of the whole space (or an invariant subspace) is exact.
         let invariant = cols == n || exhausted;
+        // Ritz values grow towards the eigenvalues: once one is this close to 1,
+        // so is the eigenvalue.
         let packed = settings
             .stop_if_packed
-            .is_some_and(|p| cycles == 1 && theta.get(wanted).is_some_and(|t| *t >= 1.0 - p));
+            .is_some_and(|p| theta.get(wanted).is_some_and(|t| *t >= 1.0 - p));
         if converged || invariant || packed || products >= settings.max_products {
             let count = returned.min(kept);
             return Ok(Eigenpairs {

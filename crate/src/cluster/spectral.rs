@@ -42,7 +42,7 @@ const SHIFT: f64 = 1e-5;
 /// the matrix itself.
 const MAX_FACTOR_FLOPS: f64 = 2e10;
 /// A dense spectrum is packed when the eigenvalue after the wanted ones is this
-/// close to 1 after the first Krylov cycle: shift-and-invert then takes over.
+/// close to 1 at the end of a Krylov cycle: shift-and-invert then takes over.
 const PACKED: f64 = 0.01;
 const KRYLOV: &str = "block Krylov with thick restart";
 const SHIFT_INVERT_ENVELOPE: &str = "shift-and-invert block Krylov (envelope Cholesky)";
