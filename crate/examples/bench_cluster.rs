@@ -164,7 +164,11 @@ fn sklearn(x: &Array2<f64>, gamma: f64, name: &str) -> Option<(f64, Vec<i64>)> {
     let python = std::env::var("GEOXR_BENCH_PYTHON")
         .unwrap_or_else(|_| "/work/scratch-venv/bin/python".into());
     std::fs::create_dir_all("target/bench-matrices").ok()?;
-    let path = PathBuf::from(format!("target/bench-matrices/{name}.npy"));
+    let file: String = name
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { '-' })
+        .collect();
+    let path = PathBuf::from(format!("target/bench-matrices/{file}.npy"));
     write_npy(&path, x).ok()?;
     let out = std::process::Command::new(&python)
         .args(["-c", SKLEARN])
@@ -173,6 +177,14 @@ fn sklearn(x: &Array2<f64>, gamma: f64, name: &str) -> Option<(f64, Vec<i64>)> {
         .output()
         .ok()?;
     let _ = std::fs::remove_file(&path);
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        eprintln!(
+            "scikit-learn failed on {name}: {}",
+            err.lines().last().unwrap_or("")
+        );
+        return None;
+    }
     let text = String::from_utf8_lossy(&out.stdout);
     let seconds = text
         .lines()

@@ -76,14 +76,6 @@ impl Matrix {
         }
         out
     }
-
-    /// How the matrix is held, for the fitted model's report.
-    pub(crate) fn describe(&self) -> &'static str {
-        match self {
-            Matrix::Dense(_) => "dense",
-            Matrix::Sparse(_) => "sparse",
-        }
-    }
 }
 
 /// The normalised affinity and what it says about the graph.

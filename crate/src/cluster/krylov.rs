@@ -52,6 +52,10 @@ pub(crate) struct Settings {
     pub tol: f64,
     /// Most operator products (vectors) before giving up.
     pub max_products: usize,
+    /// Give up at the end of a cycle when the Ritz value after the wanted ones is
+    /// this close to 1: a spectrum that crowds against 1 needs shift-and-invert,
+    /// not more steps.
+    pub stop_if_packed: Option<f64>,
 }
 
 /// Columns whose norm falls below this fraction of their norm before projection
@@ -162,7 +166,12 @@ pub(crate) fn leading_eigenpairs(
             .all(|x| *x <= settings.tol);
         // A basis of the whole space (or an invariant subspace) is exact.
         let invariant = cols == n || exhausted;
-        if converged || invariant || products >= settings.max_products {
+        // Ritz values grow towards the eigenvalues: once one is this close to 1,
+        // so is the eigenvalue.
+        let packed = settings
+            .stop_if_packed
+            .is_some_and(|p| theta.get(wanted).is_some_and(|t| *t >= 1.0 - p));
+        if converged || invariant || packed || products >= settings.max_products {
             let count = returned.min(kept);
             return Ok(Eigenpairs {
                 values: theta[..count].to_vec(),
@@ -228,6 +237,7 @@ mod tests {
                 basis: 60,
                 tol: 1e-10,
                 max_products: 20_000,
+                stop_if_packed: None,
             };
             let found = solve(&m, settings, 12);
             assert!(found.converged, "{:?}", found.residuals);
@@ -253,6 +263,7 @@ mod tests {
             basis: 40,
             tol: 1e-10,
             max_products: 5_000,
+            stop_if_packed: None,
         };
         let found = solve(&m, settings, 8);
         assert!(found.values[..5].iter().all(|v| (v - 1.0).abs() < 1e-10));
@@ -274,6 +285,7 @@ mod tests {
             basis: 30,
             tol: 1e-14,
             max_products: 100,
+            stop_if_packed: None,
         };
         let found = solve(&m, settings, 10);
         assert!(!found.converged);

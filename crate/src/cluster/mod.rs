@@ -4,6 +4,7 @@
 //! coordinates, so `unstack` turns them into a map.
 
 mod affinity;
+mod cholesky;
 mod envelope;
 mod kmeans;
 mod krylov;

@@ -2,10 +2,12 @@
 //! approximation, on labelled arrays.
 //!
 //! Exact: RBF affinity, normalised as scipy's Laplacian does; the `n_clusters`
-//! leading eigenvectors of `D^-1/2 A D^-1/2` from LOBPCG on a sparse operator (see
-//! `affinity`); rows divided by `sqrt(degree)`, each vector's sign fixed so its
-//! largest entry is positive; k-means on the rows. The fitted model keeps the
-//! eigenvalues, their residuals and whether the solver converged, and says when the
+//! leading eigenvectors of `M = D^-1/2 A D^-1/2` (see `affinity`) by block Krylov
+//! with thick restart (`krylov`) on `M`, or on `(σI − M)^-1` when the first cycle
+//! shows eigenvalues crowding against 1 (`cholesky`, `envelope`); rows divided by
+//! `sqrt(degree)`, each vector's sign fixed so its largest entry is positive; k-means
+//! on the rows. The fitted model keeps the solver's name, iterations, every
+//! eigenvalue and residual and whether it converged, and says when the
 //! problem is ill-posed (a nearly empty graph, no spectral gap after `n_clusters`).
 //!
 //! Nyström (Fowlkes et al., as dask-ml does it): `n_components` random samples; their
@@ -22,6 +24,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
 
 use super::affinity::{normalised_affinity, Matrix, Sparse};
+use super::cholesky::{cholesky, diagonal_blocks, solve, upper_symmetric_product};
 use super::envelope::EnvelopeCholesky;
 use super::krylov::{leading_eigenpairs, Eigenpairs, Settings};
 
@@ -29,17 +32,85 @@ use super::krylov::{leading_eigenpairs, Eigenpairs, Settings};
 const BLOCK: usize = 16;
 /// Blocks in the solver's basis before a restart.
 const BASIS_BLOCKS: usize = 6;
-/// Shift-and-invert works on `(1 + SHIFT) I − M`: far below the eigenvalue gaps
-/// seen on rainfall (1e-6), so the leading eigenvalues map far apart.
-const SHIFT: f64 = 1e-7;
+/// Shift-and-invert works on `(1 + SHIFT) I − M`: eigenvalues within about `SHIFT`
+/// of 1 map near 1, those 10 · SHIFT away near 0.1, the bulk near `SHIFT`. Smaller
+/// shifts separate more but make `σI − M` worse conditioned (condition about
+/// 2 / SHIFT), and each solve then loses digits the residuals need (1e-7 left
+/// residuals stuck near the 1e-9 tolerance).
+const SHIFT: f64 = 1e-5;
 /// Largest envelope factorisation tried (flops); beyond it the Krylov method runs on
 /// the matrix itself.
 const MAX_FACTOR_FLOPS: f64 = 2e10;
+/// A dense spectrum is packed when the eigenvalue after the wanted ones is this
+/// close to 1 at the end of a Krylov cycle: shift-and-invert then takes over.
+const PACKED: f64 = 0.01;
+const KRYLOV: &str = "block Krylov with thick restart";
+const SHIFT_INVERT_ENVELOPE: &str = "shift-and-invert block Krylov (envelope Cholesky)";
+const SHIFT_INVERT_DENSE: &str = "shift-and-invert block Krylov (dense Cholesky)";
 
-/// The leading eigenpairs of a sparse `M` by block Krylov on `SHIFT · (σI − M)^-1`,
-/// `σ = 1 + SHIFT`, when its envelope factor is cheap enough (`None` otherwise).
-/// Eigenvalues are the Rayleigh quotients of `M` and residuals `|M u − λ u|`.
-fn shift_invert(
+/// Rayleigh quotients `uᵀ M u` and residuals `|M u − λ u|` of unit columns, given
+/// `M u`.
+fn rayleigh(u: ndarray::ArrayView2<f64>, mu: &Array2<f64>) -> Vec<(f64, f64)> {
+    (0..u.ncols())
+        .map(|c| {
+            let lambda = u.column(c).dot(&mu.column(c));
+            let r = &mu.column(c) - &(&u.column(c) * lambda);
+            (lambda, r.dot(&r).sqrt())
+        })
+        .collect()
+}
+
+/// Block Krylov on `SHIFT · (σI − M)^-1` (`σ = 1 + SHIFT`) given its solve, then
+/// eigenvalues as Rayleigh quotients of `M` and residuals `|M u − λ u|`, with `M`
+/// given by its product.
+fn inverted_pairs(
+    solve: impl Fn(ndarray::ArrayView2<f64>) -> Array2<f64>,
+    product: impl Fn(ndarray::ArrayView2<f64>) -> Array2<f64>,
+    start: Array2<f64>,
+    settings: Settings,
+) -> Result<Eigenpairs> {
+    let mut found = leading_eigenpairs(
+        |v| solve(v) * SHIFT,
+        start,
+        settings,
+        |_, u, _| {
+            rayleigh(u, &product(u))
+                .into_iter()
+                .map(|(_, r)| r)
+                .collect()
+        },
+    )?;
+    let exact = rayleigh(found.vectors.view(), &product(found.vectors.view()));
+    found.values = exact.iter().map(|(l, _)| *l).collect();
+    found.residuals = exact.iter().map(|(_, r)| *r).collect();
+    Ok(found)
+}
+
+/// Shift-and-invert on a dense `M`, factorised in place: its strict upper triangle
+/// still gives the products with `M` afterwards.
+fn dense_shift_invert(
+    mut m: Array2<f64>,
+    start: Array2<f64>,
+    settings: Settings,
+) -> Result<Eigenpairs> {
+    let sigma = 1.0 + SHIFT;
+    m.mapv_inplace(|v| -v);
+    for i in 0..m.nrows() {
+        m[[i, i]] += sigma;
+    }
+    let diag = diagonal_blocks(&m);
+    cholesky(&mut m)?;
+    inverted_pairs(
+        |v| solve(&m, v),
+        |u| upper_symmetric_product(&m, &diag, u, -1.0),
+        start,
+        settings,
+    )
+}
+
+/// Shift-and-invert on a sparse `M` when its envelope factor is cheap enough
+/// (`None` otherwise).
+fn sparse_shift_invert(
     sparse: &Sparse,
     matrix: &Matrix,
     start: Array2<f64>,
@@ -51,36 +122,17 @@ fn shift_invert(
     if flops > MAX_FACTOR_FLOPS || entries > n * n / 4 {
         return Ok(None);
     }
-    let sigma = 1.0 + SHIFT;
     let negated: Vec<Vec<(usize, f64)>> = rows
         .into_iter()
         .map(|r| r.into_iter().map(|(j, v)| (j, -v)).collect())
         .collect();
-    let Ok(factor) = EnvelopeCholesky::factor(&vec![sigma; n], &negated, order) else {
+    let Ok(factor) = EnvelopeCholesky::factor(&vec![1.0 + SHIFT; n], &negated, order) else {
         return Ok(None);
     };
     drop(negated);
-    let rayleigh = |u: ndarray::ArrayView2<f64>| {
-        let mu = matrix.matmul(u);
-        (0..u.ncols())
-            .map(|c| {
-                let lambda = u.column(c).dot(&mu.column(c));
-                let r = &mu.column(c) - &(&u.column(c) * lambda);
-                (lambda, r.dot(&r).sqrt())
-            })
-            .collect::<Vec<_>>()
-    };
-    let mut found = leading_eigenpairs(
-        |v| factor.solve(v) * SHIFT,
-        start,
-        settings,
-        |_, u, _| rayleigh(u).into_iter().map(|(_, r)| r).collect(),
-    )?;
-    let exact = rayleigh(found.vectors.view());
-    found.values = exact.iter().map(|(l, _)| *l).collect();
-    found.residuals = exact.iter().map(|(_, r)| *r).collect();
-    Ok(Some(found))
+    inverted_pairs(|v| factor.solve(v), |u| matrix.matmul(u), start, settings).map(Some)
 }
+
 use super::kmeans::{kmeans_matrix, sizes, KMeansStart};
 use super::matrix::samples;
 use crate::error::{Error, Result};
@@ -261,18 +313,44 @@ impl SpectralClustering {
             basis: block * BASIS_BLOCKS,
             tol: self.tol,
             max_products: self.max_iter.saturating_mul(block),
+            stop_if_packed: None,
         };
-        let matrix = &aff.matrix;
-        let inverted = match matrix {
-            Matrix::Sparse(sp) => shift_invert(sp, matrix, start.clone(), settings)?,
-            Matrix::Dense(_) => None,
-        };
-        let (leading, solver) = match inverted {
-            Some(found) => (found, "shift-and-invert block Krylov (envelope Cholesky)"),
-            None => (
-                leading_eigenpairs(|v| matrix.matmul(v), start, settings, |_, _, r| r)?,
-                "block Krylov with thick restart",
-            ),
+        let (leading, solver, storage) = match aff.matrix {
+            matrix @ Matrix::Sparse(_) => {
+                let found = match &matrix {
+                    Matrix::Sparse(sp) => {
+                        sparse_shift_invert(sp, &matrix, start.clone(), settings)?
+                    }
+                    Matrix::Dense(_) => None,
+                };
+                match found {
+                    Some(found) => (found, SHIFT_INVERT_ENVELOPE, "sparse"),
+                    None => (
+                        leading_eigenpairs(|v| matrix.matmul(v), start, settings, |_, _, r| r)?,
+                        KRYLOV,
+                        "sparse",
+                    ),
+                }
+            }
+            Matrix::Dense(dense) => {
+                let matrix = Matrix::Dense(dense);
+                let probe = Settings {
+                    stop_if_packed: Some(PACKED),
+                    ..settings
+                };
+                let found =
+                    leading_eigenpairs(|v| matrix.matmul(v), start.clone(), probe, |_, _, r| r)?;
+                let packed =
+                    !found.converged && found.values.get(k).is_some_and(|t| *t >= 1.0 - PACKED);
+                match (packed, matrix) {
+                    (true, Matrix::Dense(dense)) => (
+                        dense_shift_invert(dense, start, settings)?,
+                        SHIFT_INVERT_DENSE,
+                        "dense",
+                    ),
+                    _ => (found, KRYLOV, "dense"),
+                }
+            }
         };
         let mut embedding = Array2::zeros((n, k));
         for c in 0..k {
@@ -291,7 +369,7 @@ impl SpectralClustering {
             embedding.column_mut(c).assign(&v);
         }
         let spectrum = Spectrum {
-            solver: format!("{solver} on the {} normalised affinity", matrix.describe()),
+            solver: format!("{solver} on the {storage} normalised affinity"),
             iterations: leading.products.div_ceil(block),
             restarts: leading.cycles - 1,
             eigenvalues: leading.values,
