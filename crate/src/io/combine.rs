@@ -319,6 +319,11 @@ fn harmonise_calendars(files: &mut [FileDataset], joined: &str) -> Result<()> {
         }
         let mut seconds = Vec::with_capacity(times.len());
         for t in times {
+            if t.is_nat() {
+                // A missing time stays missing in any calendar.
+                seconds.push(crate::model::NAT);
+                continue;
+            }
             let (y, m, d) = t.ymd();
             let (h, mi, s) = t.hms();
             if d > calendar.days_in_month(y, m) {

@@ -237,6 +237,32 @@ fn mixed_calendars_keep_their_dates() {
 }
 
 #[test]
+fn a_missing_time_stays_missing_when_calendars_are_harmonised() {
+    let dir = Scratch::new();
+    let write = |name: &str, calendar: &str, days: &[i32]| {
+        let mut f = netcdf::create(dir.path(name)).unwrap();
+        f.add_unlimited_dimension("time").unwrap();
+        let mut v = f.add_variable::<i32>("time", &["time"]).unwrap();
+        v.set_fill_value(-1i32).unwrap();
+        v.put_attribute("units", "days since 1970-01-01").unwrap();
+        v.put_attribute("calendar", calendar).unwrap();
+        v.put_values(days, (&[0], &[days.len()])).unwrap();
+        let mut v = f.add_variable::<f32>("rain", &["time"]).unwrap();
+        v.put_values(&vec![1.0f32; days.len()], (&[0], &[days.len()]))
+            .unwrap();
+    };
+    write("a.nc", "julian", &[17_563]);
+    write("b.nc", "standard", &[17_564, -1]);
+    let ds = open_mfdataset(&dir.pattern("*.nc")).unwrap();
+    let time = ds.get("time").unwrap();
+    assert_eq!(time.dtype(), DType::Time(Calendar::Julian));
+    let times = time.values().unwrap().as_times().unwrap();
+    let shown: Vec<String> = times.iter().map(|t| t.to_string()).collect();
+    assert_eq!(shown[..2], ["2018-02-01 00:00:00", "2018-02-02 00:00:00"]);
+    assert!(times[2].is_nat(), "{shown:?}");
+}
+
+#[test]
 fn reprs_show_structure_and_escape_file_text() {
     let dir = Scratch::new();
     write_days(&dir, &[17_563, 17_564]);
