@@ -259,7 +259,15 @@ fn the_exact_fit_is_timed_and_says_what_is_wrong() {
         "{}",
         exact.text
     );
-    assert!(exact.text.contains("solver: converged"), "{}", exact.text);
+    let solver = exact
+        .text
+        .lines()
+        .find(|l| l.starts_with("solver: "))
+        .unwrap_or_else(|| panic!("no solver line in {}", exact.text));
+    assert!(
+        solver.ends_with(" converged") && !solver.contains("NOT converged"),
+        "{solver}"
+    );
     assert!(
         exact.text.contains("warning: the graph is nearly empty"),
         "{}",

@@ -92,9 +92,14 @@ impl Notebook {
                         Some("execute_result") | Some("display_data") => {
                             let data = &o["data"];
                             out.text += &text_of(&data["text/plain"]);
+                            // One output is one thing in several MIME types: a PNG
+                            // and an HTML view embedding it are the same figure.
+                            let has_png = data["image/png"].is_string();
                             if !data["text/html"].is_null() {
                                 let html = text_of(&data["text/html"]);
-                                out.png.extend(inline_pngs(&html));
+                                if !has_png {
+                                    out.png.extend(inline_pngs(&html));
+                                }
                                 out.html.push(html);
                             }
                             if let Some(png) = data["image/png"].as_str() {
@@ -289,5 +294,18 @@ mod tests {
         let cell = nb.cell_tagged("t").unwrap();
         assert_eq!(cell.png.len(), 2);
         assert_eq!(cell.png[0], b"\x89PNG fake");
+    }
+
+    #[test]
+    fn a_png_and_its_html_view_in_one_output_are_one_image() {
+        let png = base64::engine::general_purpose::STANDARD.encode(b"\x89PNG fake");
+        let nb = notebook(serde_json::json!([
+            {"output_type": "display_data", "metadata": {}, "data": {
+                "image/png": png.clone(),
+                "text/html": format!("<div><img src=\"data:image/png;base64,{png}\"></div>")}}
+        ]));
+        let cell = nb.cell_tagged("t").unwrap();
+        assert_eq!(cell.png.len(), 1);
+        assert_eq!(cell.html.len(), 1);
     }
 }
