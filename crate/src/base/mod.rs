@@ -10,4 +10,5 @@ pub mod sys;
 pub mod text;
 
 #[cfg(test)]
+#[cfg(test)]
 pub(crate) mod child;

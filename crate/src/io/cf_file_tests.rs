@@ -20,16 +20,7 @@ struct Fixtures(PathBuf);
 
 impl Fixtures {
     fn write() -> Fixtures {
-        let python = std::env::var_os("GEOXR_PYTHON").map_or_else(
-            || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/notebook/venv/bin/python"),
-            PathBuf::from,
-        );
-        assert!(
-            python.exists(),
-            "no Python at {} to write the CF fixtures: run `cargo xtask setup` (or set \
-             GEOXR_PYTHON to a Python with netCDF4 and h5py)",
-            python.display()
-        );
+        let python = crate::io::test_python();
         let name = format!(
             "geoxr-cf-{}-{:?}",
             std::process::id(),

@@ -331,20 +331,6 @@ fn netcdf3_formats_and_netcdf4_classic_read_as_libnetcdf_reads_them() {
 
 /// The project's Python (netCDF4-python, h5py): `GEOXR_PYTHON`, or the venv that
 /// `cargo xtask setup` makes. Fails, not skips, when there is none.
-fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("GEOXR_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/notebook/venv/bin/python");
-    assert!(
-        venv.exists(),
-        "no Python with netCDF4 and h5py at {} and GEOXR_PYTHON is not set: run \
-         `cargo xtask setup` (it installs them), or set GEOXR_PYTHON",
-        venv.display()
-    );
-    venv
-}
-
 /// Layouts only netCDF4-python and h5py write, into `dir`.
 const PYTHON_FIXTURES: &str = r#"
 import sys, numpy as np, netCDF4, h5py
@@ -411,7 +397,7 @@ for name in ["zstd", "bzip2"]:
 "#;
 
 fn write_python_fixtures(dir: &Path) {
-    let python = python();
+    let python = crate::io::test_python();
     let out = Command::new(&python)
         .arg("-c")
         .arg(PYTHON_FIXTURES)

@@ -19,3 +19,11 @@ pub use read::open_dataset;
 mod engine_tests;
 #[cfg(test)]
 mod tests;
+
+/// The Python (with netCDF4 and h5py) that writes the tests' fixtures: the project
+/// venv, or `GEOXR_PYTHON`; the one lookup shared with the damaged-file test.
+#[cfg(test)]
+fn test_python() -> std::path::PathBuf {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    xtask::fuzz::python(&root).unwrap_or_else(|e| panic!("{e}"))
+}
