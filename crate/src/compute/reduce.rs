@@ -14,6 +14,7 @@ use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
 
 use super::engine;
+use super::ops::ChunkOp;
 use super::progress::Progress;
 use crate::error::{Error, Result};
 use crate::model::{with_array, ArrayData, Chunk, ChunkSource, ChunkedArray, DType, NAT};
@@ -241,12 +242,13 @@ impl Partial {
     }
 }
 
-/// Values of some positions of a block: an array and the positions of it to use.
-type Piece = (Arc<ArrayData>, Range<usize>);
+/// Takes the values of some positions of a block: an array and the positions of it
+/// to use.
+type Visit<'v> = dyn FnMut(&ArrayData, Range<usize>) + 'v;
 
 /// Hands the pieces of a block (positions `range`), in order, to a visitor, reading
 /// each only when the previous one has been folded.
-type ReadBlock<'a> = dyn Fn(Range<usize>, &mut dyn FnMut(Piece)) -> Result<()> + Sync + 'a;
+type ReadBlock<'a> = dyn Fn(Range<usize>, &mut Visit<'_>) -> Result<()> + Sync + 'a;
 
 /// The shape of a blocked reduction: how many positions and output cells, along
 /// which axis, and the bytes a block reads and the bytes held throughout.
@@ -290,8 +292,8 @@ fn reduce_blocks(
     let fold_block = |range: &Range<usize>| -> Result<Partial> {
         engine::nested(|| {
             let mut partial = Partial::new(cells, op);
-            read(range.clone(), &mut |(data, positions)| {
-                partial.fold(&data, axis, positions);
+            read(range.clone(), &mut |data, positions| {
+                partial.fold(data, axis, positions);
             })?;
             if let Some(p) = progress {
                 p.tick(range.len());
@@ -347,14 +349,9 @@ fn without(shape: &[usize], axis: usize) -> Vec<usize> {
         .collect()
 }
 
-/// Reduces an in-memory array along `axis`.
-pub(crate) fn reduce_array(data: &Arc<ArrayData>, axis: usize, op: Reduction) -> Result<ArrayData> {
-    reduce_range(data, axis, 0..data.shape()[axis], op)
-}
-
 /// Reduces positions `range` of an in-memory array along `axis`.
 pub(crate) fn reduce_range(
-    data: &Arc<ArrayData>,
+    data: &ArrayData,
     axis: usize,
     range: Range<usize>,
     op: Reduction,
@@ -363,8 +360,8 @@ pub(crate) fn reduce_range(
     let out_dtype = op.output_dtype(data.dtype())?;
     let cells: usize = out_shape.iter().product();
     let start = range.start;
-    let read = |r: Range<usize>, visit: &mut dyn FnMut(Piece)| -> Result<()> {
-        visit((data.clone(), r.start + start..r.end + start));
+    let read = |r: Range<usize>, visit: &mut Visit<'_>| -> Result<()> {
+        visit(data, r.start + start..r.end + start);
         Ok(())
     };
     let plan = BlockPlan {
@@ -409,15 +406,13 @@ impl ChunkSource for ReduceAlongChunks {
         );
         let out_bytes = crate::base::bytes::of_shape(&[cells], out_dtype.size());
         let progress = Progress::new(self.op.name(), input.chunks().len());
-        let read = |r: Range<usize>, visit: &mut dyn FnMut(Piece)| -> Result<()> {
+        let read = |r: Range<usize>, visit: &mut Visit<'_>| -> Result<()> {
             for (i, c) in input.chunks().iter().enumerate() {
                 let (start, end) = (offsets[i], offsets[i + 1]);
                 let (lo, hi) = (r.start.max(start), r.end.min(end));
                 if lo < hi {
-                    visit((
-                        c.source.read_part(axis, lo - start..hi - start)?,
-                        0..hi - lo,
-                    ));
+                    let part = c.source.read_part(axis, lo - start..hi - start)?;
+                    visit(&part, 0..hi - lo);
                 }
             }
             Ok(())
@@ -464,8 +459,7 @@ pub(crate) fn reduce_chunked(
         return ChunkedArray::new(out_dtype, out_shape, 0, vec![chunk]);
     }
     let new_axis = input.axis() - usize::from(axis < input.axis());
-    let f = Arc::new(move |chunk: &ArrayData| reduce_array(&Arc::new(chunk.clone()), axis, op));
-    input.map_chunks(out_dtype, out_shape, new_axis, 1, f)
+    input.map_chunks(out_shape, new_axis, 1, ChunkOp::Reduce { axis, op })
 }
 
 #[cfg(test)]
@@ -476,6 +470,10 @@ mod tests {
         Arc::new(ArrayData::F64(
             ArrayD::from_shape_vec(IxDyn(&[values.len(), 1]), values.to_vec()).unwrap(),
         ))
+    }
+
+    fn reduce_array(data: &ArrayData, axis: usize, op: Reduction) -> Result<ArrayData> {
+        reduce_range(data, axis, 0..data.shape()[axis], op)
     }
 
     fn one(data: &Arc<ArrayData>, op: Reduction) -> f64 {
