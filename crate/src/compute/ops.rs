@@ -110,7 +110,15 @@ impl ChunkOp {
     /// The element type made from input of type `input`.
     pub(crate) fn out_dtype(&self, input: DType) -> Result<DType> {
         Ok(match self {
-            ChunkOp::Scalar { dtype, .. } | ChunkOp::Array { dtype, .. } => *dtype,
+            ChunkOp::Scalar { dtype, .. } | ChunkOp::Array { dtype, .. } => {
+                if !dtype.is_float() {
+                    return Err(Error::invalid(
+                        format!("{} arithmetic", self.name()),
+                        format!("results are float32 or float64, not {dtype}"),
+                    ));
+                }
+                *dtype
+            }
             ChunkOp::Reduce { op, .. } | ChunkOp::Bins { op, .. } => op.output_dtype(input)?,
             ChunkOp::Unstack {
                 targets: Some(_), ..
