@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use geoxr_e2e::require_setup;
+use geoxr_e2e::{assert_pictures, checkout};
+use xtask::outputs::Notebook;
 use xtask::Paths;
 
 /// The server, stopped when this goes out of scope, test passed or not.
@@ -109,8 +110,7 @@ fn log_tail(log: &Path) -> String {
 
 #[test]
 fn jupyterlab_runs_the_first_cells_and_shows_the_dataset_and_the_map() {
-    let paths = Paths::from_checkout();
-    require_setup(&paths).unwrap_or_else(|e| panic!("{e}"));
+    let paths = checkout();
     let dir = notebook_copy(&paths);
     let port = free_port();
     let token = format!("geoxr-{}-{port}", std::process::id());
@@ -162,18 +162,13 @@ fn jupyterlab_runs_the_first_cells_and_shows_the_dataset_and_the_map() {
 
     // Run the cells up to the study-area map (the cell tagged `bbox`).
     let name = "01-parallel-imerg.ipynb";
-    let committed = std::fs::read_to_string(paths.notebooks().join(name)).unwrap();
-    let json: serde_json::Value = serde_json::from_str(&committed).unwrap();
-    let last = json["cells"]
-        .as_array()
-        .and_then(|cells| {
-            cells.iter().position(|c| {
-                c["metadata"]["tags"]
-                    .as_array()
-                    .is_some_and(|t| t.contains(&"bbox".into()))
-            })
+    let last = Notebook::read(&paths.notebooks().join(name))
+        .and_then(|n| {
+            n.cell_tagged("bbox")
+                .ok_or_else(|| "no cell tagged `bbox`".into())
         })
-        .expect("notebook 01 has a cell tagged `bbox`");
+        .unwrap_or_else(|e| panic!("notebook 01: {e}"))
+        .index;
 
     let out = paths.out().join("lab");
     std::fs::create_dir_all(&out).unwrap();
@@ -218,14 +213,5 @@ fn jupyterlab_runs_the_first_cells_and_shows_the_dataset_and_the_map() {
         checked.script_errors
     );
     assert_eq!(checked.screenshots.len(), 3, "{:?}", checked.screenshots);
-    for shot in &checked.screenshots {
-        let img = image::open(shot).expect("a PNG screenshot").to_rgb8();
-        let colours: std::collections::HashSet<[u8; 3]> = img.pixels().map(|p| p.0).collect();
-        assert!(
-            colours.len() > 10,
-            "{}: {} colours",
-            shot.display(),
-            colours.len()
-        );
-    }
+    assert_pictures(&checked.screenshots);
 }

@@ -4,7 +4,7 @@
 use std::process::Command;
 use std::sync::OnceLock;
 
-use geoxr_e2e::execute_notebook;
+use geoxr_e2e::{assert_pictures, execute_notebook};
 use xtask::outputs::{problems, CellOutput, Notebook};
 
 /// Both notebooks, run once per test process one after the other, so the second
@@ -337,16 +337,7 @@ fn the_html_export_shows_every_figure_in_chromium() {
     );
     // Each map as Chromium painted it: a real picture, not a blank box.
     assert_eq!(page.screenshots.len(), 4, "{:?}", page.screenshots);
-    for shot in &page.screenshots[1..] {
-        let img = image::open(shot).expect("a PNG screenshot").to_rgb8();
-        let colours: std::collections::HashSet<[u8; 3]> = img.pixels().map(|p| p.0).collect();
-        assert!(
-            colours.len() > 10,
-            "{}: {} colours",
-            shot.display(),
-            colours.len()
-        );
-    }
+    assert_pictures(&page.screenshots[1..]);
 }
 
 #[test]

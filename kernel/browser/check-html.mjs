@@ -3,17 +3,11 @@
 // paths of the screenshots taken (the whole page, and each image as rendered).
 //
 // node check-html.mjs <page.html> <screenshot-prefix>
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import { pathToFileURL } from 'node:url';
 
 const [, , html, prefix] = process.argv;
-const browser = await chromium.launch({
-  executablePath: process.env.GEOXR_CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-});
+const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
 const scriptErrors = [];
 const failedRequests = [];

@@ -3,19 +3,13 @@
 // of the page set `window.hijacked`, and uncaught script errors.
 //
 // node hover.mjs <page.html> <points.json>   (points: [{"map": k, "x": px, "y": py}])
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 const [, , html, pointsFile] = process.argv;
 const points = JSON.parse(readFileSync(pointsFile, 'utf8'));
-const browser = await chromium.launch({
-  executablePath: process.env.GEOXR_CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-});
+const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
 const scriptErrors = [];
 const requests = [];

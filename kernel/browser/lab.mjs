@@ -6,18 +6,12 @@
 // with a screenshot of the page as it was.
 //
 // node lab.mjs <base-url> <token> <notebook.ipynb> <last-cell-index> <screenshot-prefix>
-import { chromium } from 'playwright-core';
+import { launch } from './chromium.mjs';
 
 const [, , base, token, notebook, lastArg, prefix] = process.argv;
 const last = Number(lastArg);
 const MINUTE = 60_000;
-const browser = await chromium.launch({
-  executablePath: process.env.GEOXR_CHROMIUM || '/usr/bin/chromium',
-  args: [
-    '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  ],
-});
+const browser = await launch();
 const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
 const scriptErrors = [];
 page.on('pageerror', (e) => scriptErrors.push(String(e)));

@@ -84,19 +84,8 @@ pub fn check_page(paths: &Paths, html: &Path, prefix: &Path) -> Result<PageCheck
         "check-html.mjs",
         &[html.as_os_str(), prefix.as_os_str()],
     )?;
-    let line = printed.lines().last().unwrap_or_default();
-    let json: Value =
-        serde_json::from_str(line).map_err(|e| format!("check-html printed `{line}`: {e}"))?;
-    let strings = |key: &str| -> Vec<String> {
-        json[key]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let json = json_line(&printed, "check-html")?;
+    let strings = |key: &str| strings(&json, key);
     let images = json["images"]
         .as_array()
         .map(|a| {
@@ -125,17 +114,39 @@ pub fn check_page(paths: &Paths, html: &Path, prefix: &Path) -> Result<PageCheck
 /// Runs one of the scripts in `kernel/browser/` with Node, Chromium named by
 /// `GEOXR_CHROMIUM`; returns what it printed.
 fn node(paths: &Paths, script: &str, args: &[&std::ffi::OsStr]) -> Result<String> {
-    let source = paths.root.join("kernel").join("browser").join(script);
     // Node resolves `playwright-core` from the script's folder upwards, so run a
-    // copy placed beside the installed module.
+    // copy placed beside the installed module, with the module it imports.
+    for file in [script, "chromium.mjs"] {
+        let source = paths.root.join("kernel").join("browser").join(file);
+        std::fs::copy(&source, browser_dir(paths).join(file))
+            .map_err(|e| format!("{}: {e}", source.display()))?;
+    }
     let runnable = browser_dir(paths).join(script);
-    std::fs::copy(&source, &runnable).map_err(|e| format!("{}: {e}", source.display()))?;
     output(
         Command::new("node")
             .arg(&runnable)
             .args(args)
             .env("GEOXR_CHROMIUM", CHROMIUM),
     )
+}
+
+/// The strings of the array `json[key]`, in order; anything else in it (a
+/// read-out that found no text) becomes an empty string, so positions stay.
+fn strings(json: &Value, key: &str) -> Vec<String> {
+    json[key]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|v| v.as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The last line `script` printed, parsed as JSON.
+fn json_line(printed: &str, script: &str) -> Result<Value> {
+    let line = printed.lines().last().unwrap_or_default();
+    serde_json::from_str(line).map_err(|e| format!("{script} printed `{line}`: {e}"))
 }
 
 /// What JupyterLab showed when notebook 01 was opened and its first cells run.
@@ -177,22 +188,11 @@ pub fn drive_lab(
             prefix.as_os_str(),
         ],
     )?;
-    let line = printed.lines().last().unwrap_or_default();
-    let json: Value =
-        serde_json::from_str(line).map_err(|e| format!("lab.mjs printed `{line}`: {e}"))?;
+    let json = json_line(&printed, "lab.mjs")?;
     if let Some(failure) = json["failure"].as_str() {
         return Err(format!("JupyterLab: {failure}"));
     }
-    let strings = |key: &str| -> Vec<String> {
-        json[key]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let strings = |key: &str| strings(&json, key);
     let size = |key: &str| json["map"][key].as_u64().unwrap_or(0) as u32;
     Ok(LabCheck {
         dataset_text: json["dataset"].as_str().unwrap_or_default().to_owned(),
@@ -231,19 +231,8 @@ pub fn hover(paths: &Paths, html: &Path, points: &[(usize, u32, u32)]) -> Result
     std::fs::write(&file, Value::Array(list).to_string())
         .map_err(|e| format!("{}: {e}", file.display()))?;
     let printed = node(paths, "hover.mjs", &[html.as_os_str(), file.as_os_str()])?;
-    let line = printed.lines().last().unwrap_or_default();
-    let json: Value =
-        serde_json::from_str(line).map_err(|e| format!("hover.mjs printed `{line}`: {e}"))?;
-    let strings = |key: &str| -> Vec<String> {
-        json[key]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|v| v.as_str().unwrap_or_default().to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let json = json_line(&printed, "hover.mjs")?;
+    let strings = |key: &str| strings(&json, key);
     Ok(HoverCheck {
         readouts: strings("readouts"),
         hijacked: json["hijacked"].as_bool().unwrap_or(true),

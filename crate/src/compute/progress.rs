@@ -1,16 +1,23 @@
-//! Progress of long computations: one line per computation that rewrites itself
-//! (carriage return, no newline) with chunks done / total, a bar, the time elapsed
-//! and an estimate of the time left. Nothing is printed for the first second, so
-//! short computations stay silent; a computation that did print ends its line with
-//! the total time and a newline, so the final line stays.
+//! Progress of long computations: one line per computation, with chunks done /
+//! total, a bar, the time elapsed and an estimate of the time left. Nothing is
+//! printed for the first second, so short computations stay silent; a computation
+//! that ran longer ends with one final line giving the total time.
 //!
-//! A terminal shows the line moving. evcxr 0.22 forwards a cell's stdout to
-//! Jupyter one whole line at a time, so a notebook receives the updates together
-//! with the final line, and Jupyter's carriage-return handling shows the final
-//! line only: one line per computation either way, never a pile.
+//! In a terminal the line rewrites itself (carriage return, no newline) every
+//! quarter second from 1 s on, then turns into the final line. Anywhere else —
+//! a notebook, a pipe, a log file — only the final line is written. evcxr 0.22
+//! cannot show a line that changes: it reads a cell's stdout and stderr one whole
+//! line at a time and sends each as a stream message ending in a newline, and it
+//! sends display data only when the cell ends; Jupyter's carriage-return handling
+//! stops at a newline and it drops cursor-moving ANSI codes. So the updates would
+//! reach a notebook only as a pile of lines, or all at once with the final line.
+//!
+//! A line left open (a computation that fails half-way) is closed when the counter
+//! is dropped: evcxr recognises its own markers only at the start of a line, and a
+//! cell whose output ended mid-line would hide the marker that follows.
 
-use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 #[cfg(test)]
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -38,7 +45,12 @@ pub(crate) struct Progress {
     started: Instant,
     /// Time of the last update since `started`, once one was printed.
     shown: Mutex<Option<Duration>>,
+    /// Set once the final line is written (or nothing needed writing).
+    ended: AtomicBool,
     enabled: bool,
+    /// Updates rewrite the line in place (a terminal); otherwise only the final
+    /// line is written.
+    live: bool,
     sink: Sink,
 }
 
@@ -51,7 +63,9 @@ impl Progress {
             done: AtomicUsize::new(0),
             started: Instant::now(),
             shown: Mutex::new(None),
+            ended: AtomicBool::new(false),
             enabled: !super::engine::is_nested(),
+            live: std::io::stdout().is_terminal(),
             sink: Sink::Stdout,
         }
     }
@@ -63,13 +77,15 @@ impl Progress {
 
     fn tick_at(&self, n: usize, elapsed: Duration) {
         let done = self.done.fetch_add(n, Ordering::Relaxed).saturating_add(n);
-        if !self.enabled || elapsed < QUIET_FOR {
+        if !self.enabled || !self.live || elapsed < QUIET_FOR {
             return;
         }
         let Ok(mut shown) = self.shown.lock() else {
             return;
         };
-        if shown.is_some_and(|last| elapsed.saturating_sub(last) < EVERY) {
+        if self.ended.load(Ordering::Relaxed)
+            || shown.is_some_and(|last| elapsed.saturating_sub(last) < EVERY)
+        {
             return;
         }
         *shown = Some(elapsed);
@@ -86,22 +102,37 @@ impl Progress {
         self.write(&pad(&line));
     }
 
-    /// Ends the line with the total time, if progress was shown.
+    /// Writes the final line with the total time, if the computation ran for more
+    /// than a second or showed progress.
     pub(crate) fn finish(&self) {
-        self.finish_at(self.started.elapsed());
+        self.end_at(self.started.elapsed(), "done in");
     }
 
+    #[cfg(test)]
     fn finish_at(&self, elapsed: Duration) {
-        let printed = self.shown.lock().map(|s| s.is_some()).unwrap_or(false);
-        if printed {
-            let done = self.done.load(Ordering::Relaxed);
-            let line = format!(
-                "\r{} done in {:.1} s",
-                self.head(done),
-                elapsed.as_secs_f64()
-            );
-            self.write(&(pad(&line) + "\n"));
+        self.end_at(elapsed, "done in");
+    }
+
+    /// Writes the final line once (`verb` is "done in" or "stopped after").
+    fn end_at(&self, elapsed: Duration, verb: &str) {
+        // Holding the lock keeps a late tick from reopening the line.
+        let Ok(shown) = self.shown.lock() else {
+            return;
+        };
+        if self.ended.swap(true, Ordering::Relaxed) || !self.enabled {
+            return;
         }
+        if shown.is_none() && elapsed < QUIET_FOR {
+            return;
+        }
+        let done = self.done.load(Ordering::Relaxed);
+        let line = format!("{} {verb} {:.1} s", self.head(done), elapsed.as_secs_f64());
+        let text = if self.live {
+            pad(&format!("\r{line}"))
+        } else {
+            line
+        };
+        self.write(&(text + "\n"));
     }
 
     /// `[geoxr] what: [#####-----] done/total chunks,`
@@ -132,6 +163,13 @@ impl Progress {
     }
 }
 
+impl Drop for Progress {
+    /// A computation that stopped early (an error, a panic) still closes its line.
+    fn drop(&mut self) {
+        self.end_at(self.started.elapsed(), "stopped after");
+    }
+}
+
 /// Pads a line so that it covers a longer line printed before it on the same row.
 fn pad(line: &str) -> String {
     format!("{line:<72}")
@@ -159,10 +197,12 @@ fn estimate_left(done: usize, total: usize, elapsed: Duration) -> Option<f64> {
 mod tests {
     use super::*;
 
-    fn recorded(total: usize) -> (Progress, Arc<Mutex<Vec<u8>>>) {
+    /// A counter writing to a buffer, as in a terminal (`live`) or a notebook.
+    fn recorded(total: usize, live: bool) -> (Progress, Arc<Mutex<Vec<u8>>>) {
         let buffer = Arc::new(Mutex::new(Vec::new()));
         let mut p = Progress::new("mean", total);
         p.enabled = true;
+        p.live = live;
         p.sink = Sink::Buffer(buffer.clone());
         (p, buffer)
     }
@@ -193,17 +233,20 @@ mod tests {
 
     #[test]
     fn a_computation_under_a_second_prints_nothing() {
-        let (p, b) = recorded(10);
-        for k in 0..10 {
-            p.tick_at(1, Duration::from_millis(90 * k));
+        for live in [true, false] {
+            let (p, b) = recorded(10, live);
+            for k in 0..10 {
+                p.tick_at(1, Duration::from_millis(90 * k));
+            }
+            p.finish_at(Duration::from_millis(950));
+            drop(p);
+            assert_eq!(text(&b), "", "live: {live}");
         }
-        p.finish_at(Duration::from_millis(950));
-        assert_eq!(text(&b), "");
     }
 
     #[test]
     fn one_line_moves_in_place_and_the_final_line_stays() {
-        let (p, b) = recorded(300);
+        let (p, b) = recorded(300, true);
         // 3 s of work, a tick every 10 ms.
         for k in 1..=300u64 {
             p.tick_at(1, Duration::from_millis(10 * k));
@@ -234,13 +277,62 @@ mod tests {
 
     #[test]
     fn file_text_in_the_name_cannot_break_the_line() {
-        let (mut p, b) = recorded(2);
+        let (mut p, b) = recorded(2, true);
         p.what = "loading rain\nfake\r".into();
         p.tick_at(1, Duration::from_secs(2));
         p.finish_at(Duration::from_secs(4));
         let raw = text(&b);
         assert_eq!(raw.matches('\n').count(), 1, "{raw:?}");
         assert_eq!(raw.matches('\r').count(), 2, "{raw:?}");
+    }
+
+    #[test]
+    fn outside_a_terminal_only_the_final_line_is_written() {
+        let (p, b) = recorded(300, false);
+        for k in 1..=300u64 {
+            p.tick_at(1, Duration::from_millis(10 * k));
+        }
+        p.finish_at(Duration::from_millis(3000));
+        // A second finish (or the drop) adds nothing.
+        p.finish_at(Duration::from_millis(3500));
+        drop(p);
+        assert_eq!(
+            text(&b),
+            "[geoxr] mean: [####################] 300/300 chunks, done in 3.0 s\n"
+        );
+    }
+
+    #[test]
+    fn a_computation_stopped_half_way_closes_its_line() {
+        let (p, b) = recorded(300, true);
+        for k in 1..=150u64 {
+            p.tick_at(1, Duration::from_millis(10 * k));
+        }
+        drop(p);
+        let raw = text(&b);
+        assert!(raw.ends_with('\n'), "{raw:?}");
+        let rows = on_screen(&raw);
+        assert_eq!(rows.len(), 1, "{raw:?}");
+        assert!(
+            rows[0]
+                .starts_with("[geoxr] mean: [##########----------] 150/300 chunks, stopped after "),
+            "{rows:?}"
+        );
+
+        // Outside a terminal: the line is written if it ran for more than a second.
+        let (mut p, b) = recorded(300, false);
+        p.started = Instant::now()
+            .checked_sub(Duration::from_secs(2))
+            .expect("a clock two seconds back");
+        p.tick_at(30, Duration::from_secs(2));
+        drop(p);
+        let raw = text(&b);
+        assert!(
+            raw.starts_with("[geoxr] mean: [##------------------] 30/300 chunks, stopped after 2.")
+                && raw.ends_with(" s\n")
+                && raw.matches('\n').count() == 1,
+            "{raw:?}"
+        );
     }
 
     #[test]
