@@ -80,10 +80,11 @@ impl Graph {
             }
             Node::Reduce { of, op } => {
                 let blocks = block_count(of.shape.get(of.axis).copied().unwrap_or(1));
+                let plural = if blocks == 1 { "" } else { "s" };
                 out.push(
                     depth,
                     format!(
-                        "{} over axis {} → {what}, {blocks} blocks",
+                        "{} over axis {} → {what}, {blocks} block{plural}",
                         op.name(),
                         of.axis
                     ),
