@@ -15,6 +15,7 @@ use ndarray::{ArrayD, IxDyn};
 
 pub use crate::compute::ops::BinaryOp;
 use crate::compute::ops::ChunkOp;
+use crate::compute::sources::same_axis;
 use crate::error::{Error, Result};
 use crate::model::{ArrayData, DType, Data, DataArray, Variable};
 
@@ -36,12 +37,7 @@ impl DataArray {
     pub fn apply_scalar(&self, op: BinaryOp, x: f64) -> Result<DataArray> {
         let dtype = out_dtype(self.dtype(), None)?;
         let scalar = ChunkOp::Scalar { op, x, dtype };
-        let data = match self.data() {
-            Data::InMemory(a) => Data::from(scalar.apply(a)?),
-            Data::Lazy(lazy) => {
-                Data::Lazy(lazy.map_chunks(lazy.shape().to_vec(), lazy.axis(), 1, scalar)?)
-            }
-        };
+        let data = self.data().map(scalar, self.shape().to_vec(), same_axis)?;
         let variable = Variable::new(self.dims().to_vec(), data)?;
         self.with_parts(variable, self.coords().to_vec())
     }

@@ -80,18 +80,16 @@ impl Variable {
         new_dims.push(merged[0].clone());
         let kept_n = kept.len();
         let merge = ChunkOp::Merge { keep: kept_n };
-        let data = match permuted.data() {
-            Data::InMemory(a) => Data::from(merge.apply(a)?),
-            Data::Lazy(lazy) => {
-                let chunked_is_merged = lazy.axis() == kept_n;
-                let factor = if chunked_is_merged {
-                    total / inner[0].max(1)
-                } else {
-                    1
-                };
-                Data::Lazy(lazy.map_chunks(shape, lazy.axis(), factor, merge)?)
-            }
-        };
+        let data = permuted.data().map(merge, shape, |lazy| {
+            // The chunked axis, when merged, is the first of the merged ones.
+            let chunked_is_merged = lazy.axis() == kept_n;
+            let factor = if chunked_is_merged {
+                total / inner[0].max(1)
+            } else {
+                1
+            };
+            Ok((lazy.axis(), factor))
+        })?;
         Variable::new(new_dims, data)
     }
 }

@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use super::dims::{coords_without, IntoDims};
 use crate::compute::ops::ChunkOp;
+use crate::compute::sources::same_axis;
 use crate::error::{Error, Result};
-use crate::model::{ArrayData, Data, DataArray, Variable};
+use crate::model::{ArrayData, DataArray, Variable};
 
 impl Variable {
     /// Axes reordered so that `dims` come in this order.
@@ -37,13 +38,9 @@ impl Variable {
         let permute = ChunkOp::Permute {
             order: order.clone(),
         };
-        let data = match self.data() {
-            Data::InMemory(a) => Data::from(permute.apply(a)?),
-            Data::Lazy(lazy) => {
-                let new_axis = order.iter().position(|a| *a == lazy.axis()).unwrap_or(0);
-                Data::Lazy(lazy.map_chunks(shape, new_axis, 1, permute)?)
-            }
-        };
+        let data = self.data().map(permute, shape, |lazy| {
+            Ok((order.iter().position(|a| *a == lazy.axis()).unwrap_or(0), 1))
+        })?;
         Ok(Variable::new(dims.to_vec(), data)?
             .with_attrs(self.attrs().clone())
             .with_encoding(self.encoding().clone()))
@@ -131,18 +128,15 @@ impl DataArray {
         let mut shape: Vec<usize> = permuted.shape()[..kept.len()].to_vec();
         shape.push(stacked_len);
         let merge = ChunkOp::Merge { keep: kept.len() };
-        let data = match permuted.data() {
-            Data::InMemory(a) => Data::from(merge.apply(a)?),
-            Data::Lazy(lazy) => {
-                if lazy.axis() >= kept.len() {
-                    return Err(Error::invalid(
-                        format!("stacking ({})", dims.join(", ")),
-                        "the data are chunked along a stacked dimension; load or persist first",
-                    ));
-                }
-                Data::Lazy(lazy.map_chunks(shape.clone(), lazy.axis(), 1, merge)?)
+        let data = permuted.data().map(merge, shape.clone(), |lazy| {
+            if lazy.axis() >= kept.len() {
+                return Err(Error::invalid(
+                    format!("stacking ({})", dims.join(", ")),
+                    "the data are chunked along a stacked dimension; load or persist first",
+                ));
             }
-        };
+            same_axis(lazy)
+        })?;
         let mut new_dims = kept.clone();
         new_dims.push(new_dim.to_owned());
         let variable = Variable::new(new_dims, data)?.with_attrs(self.attrs().clone());
@@ -242,18 +236,15 @@ impl DataArray {
             sizes: sizes.clone(),
             targets: (!complete).then(|| Arc::new(targets)),
         };
-        let data = match permuted.data() {
-            Data::InMemory(a) => Data::from(unstack.apply(a)?),
-            Data::Lazy(lazy) => {
-                if lazy.axis() >= kept_n {
-                    return Err(Error::invalid(
-                        format!("unstack `{dim}`"),
-                        "the data are chunked along it; load or persist first",
-                    ));
-                }
-                Data::Lazy(lazy.map_chunks(shape.clone(), lazy.axis(), 1, unstack)?)
+        let data = permuted.data().map(unstack, shape.clone(), |lazy| {
+            if lazy.axis() >= kept_n {
+                return Err(Error::invalid(
+                    format!("unstack `{dim}`"),
+                    "the data are chunked along it; load or persist first",
+                ));
             }
-        };
+            same_axis(lazy)
+        })?;
         let mut new_dims = kept;
         new_dims.extend(levels.iter().cloned());
         let variable = Variable::new(new_dims, data)?.with_attrs(self.attrs().clone());

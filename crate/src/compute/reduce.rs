@@ -509,7 +509,15 @@ impl ReduceAlongChunks {
         let input = &self.input;
         let axis = input.axis();
         let offsets = input.offsets();
-        let progress = Progress::new(self.op.name(), input.chunks().len());
+        // The whole reduction counts chunks, as before; a share of it (some of the
+        // pieces of a plan) counts the positions it folds.
+        let total = if blocks == (0..self.blocks()) {
+            input.chunks().len()
+        } else {
+            let end = blocks.end.saturating_mul(BLOCK).min(plan.len);
+            end.saturating_sub(blocks.start.saturating_mul(BLOCK))
+        };
+        let progress = Progress::new(self.op.name(), total);
         let read = |r: Range<usize>, visit: &mut Visit<'_>| -> Result<()> {
             for (i, c) in input.chunks().iter().enumerate() {
                 let (start, end) = (offsets[i], offsets[i + 1]);

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::ops::ChunkOp;
 use crate::error::Result;
-use crate::model::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType};
+use crate::model::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType, Data};
 
 /// A chunk whose values are in memory.
 #[derive(Debug)]
@@ -198,6 +198,32 @@ impl ChunkedArray {
         shape[self.axis()] = range.len();
         ChunkedArray::new(self.dtype(), shape, self.axis(), chunks)
     }
+}
+
+impl Data {
+    /// `op` on the values, written once for both kinds: applied now to values in
+    /// memory, and to each chunk when it is read for lazy values. `chunk_axis` says,
+    /// for lazy values, where the chunked axis goes and by what its length is scaled
+    /// (or why the op cannot be done chunk by chunk); `shape` is the result's.
+    pub(crate) fn map(
+        &self,
+        op: ChunkOp,
+        shape: Vec<usize>,
+        chunk_axis: impl FnOnce(&ChunkedArray) -> Result<(usize, usize)>,
+    ) -> Result<Data> {
+        match self {
+            Data::InMemory(a) => Ok(Data::from(op.apply(a)?)),
+            Data::Lazy(lazy) => {
+                let (axis, factor) = chunk_axis(lazy)?;
+                Ok(Data::Lazy(lazy.map_chunks(shape, axis, factor, op)?))
+            }
+        }
+    }
+}
+
+/// For [`Data::map`]: the chunked axis stays where it is, with its length.
+pub(crate) fn same_axis(lazy: &ChunkedArray) -> Result<(usize, usize)> {
+    Ok((lazy.axis(), 1))
 }
 
 /// Bytes of one chunk: `shape` with `len` positions along `axis`.

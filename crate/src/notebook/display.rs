@@ -68,6 +68,7 @@ display_from_blocks!(
     VirtualMemory,
     Client,
     Resample,
+    crate::Plan,
     crate::maps::Figure,
     crate::maps::Map,
     crate::maps::Raster,
@@ -95,6 +96,19 @@ impl DataArray {
 impl Client {
     pub(crate) fn display_blocks(&self) -> String {
         block(Mime::Text, &self.to_string()) + &block(Mime::Html, &super::html::client_html(self))
+    }
+}
+
+impl crate::Plan {
+    /// The plan as text (file-supplied text already escaped by its `Display`) and
+    /// as a preformatted HTML block.
+    pub(crate) fn display_blocks(&self) -> String {
+        let text = self.to_string();
+        let html = format!(
+            r#"<pre class="geoxr-plan" style="white-space: pre; overflow-x: auto">{}</pre>"#,
+            crate::base::text::html(&text)
+        );
+        block(Mime::Text, &text) + &block(Mime::Html, &html)
     }
 }
 

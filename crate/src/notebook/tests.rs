@@ -118,6 +118,15 @@ fn displays(t: &[&str; 6]) -> Vec<(&'static str, String)> {
             })),
         ),
         ("client", Client::new().display_blocks()),
+        (
+            "plan",
+            rain.chunk(t[1], 1)
+                .unwrap()
+                .mean(t[1])
+                .unwrap()
+                .plan()
+                .display_blocks(),
+        ),
         ("kmeans", KMeans::new(2).display_blocks()),
         ("kmeans model", model.display_blocks()),
     ]

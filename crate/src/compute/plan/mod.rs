@@ -317,6 +317,20 @@ impl Plan {
     }
 }
 
+impl super::Client {
+    /// Runs pieces `range` of `plan` on this client's pool, within its memory limit
+    /// (what a worker process does with its share of a plan).
+    pub fn run_pieces(&self, plan: &Plan, range: Range<usize>) -> Result<Vec<u8>> {
+        self.run(|| plan.run_pieces(range))
+    }
+
+    /// Merges the results of all pieces of `plan` on this client (see
+    /// [`Plan::finish`]).
+    pub fn finish(&self, plan: &Plan, parts: &[Vec<u8>]) -> Result<DataArray> {
+        self.run(|| plan.finish(parts))
+    }
+}
+
 /// What the pieces of a plan are.
 enum Outer<'a> {
     Reduce(&'a ReduceAlongChunks),

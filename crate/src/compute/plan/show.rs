@@ -1,12 +1,13 @@
 //! A plan as text: one line per step (operation, shape, element type, chunks), the
 //! array's chunks grouped when they are made the same way, and their files shown as
-//! a range (first … last, N files). Text from files (paths, names) is escaped by
-//! the notebook layer that shows it.
+//! a range (first … last, N files). Text from files (paths, names) is escaped
+//! (`base::text::plain`), so it cannot break a line or form an evcxr command.
 
 use std::fmt;
 use std::path::PathBuf;
 
 use super::{Graph, LazyPlan, Node, Plan, VarData};
+use crate::base::text::plain;
 use crate::compute::reduce::block_count;
 
 /// Stands for a list of files in a rendered line until the lists are merged.
@@ -52,7 +53,10 @@ impl Graph {
         let what = format!("{} {}", shape(&info.shape), info.dtype);
         match &info.node {
             Node::File(f) => {
-                out.push(depth, format!("read `{}` {what} from {FILES}", f.variable));
+                out.push(
+                    depth,
+                    format!("read `{}` {what} from {FILES}", plain(&f.variable)),
+                );
                 out.files.push(vec![f.path.clone()]);
             }
             Node::Memory(_) => out.push(depth, format!("memory {what}")),
@@ -76,17 +80,21 @@ impl Graph {
             }
             Node::Reduce { of, op } => {
                 let blocks = block_count(of.shape.get(of.axis).copied().unwrap_or(1));
+                let plural = if blocks == 1 { "" } else { "s" };
                 out.push(
                     depth,
                     format!(
-                        "{} over axis {} → {what}, {blocks} blocks",
+                        "{} over axis {} → {what}, {blocks} block{plural}",
                         op.name(),
                         of.axis
                     ),
                 );
                 out.append(self.lazy(of, depth + 1));
             }
-            Node::Opaque(d) => out.push(depth, format!("opaque `{d}` {what} (cannot be shipped)")),
+            Node::Opaque(d) => out.push(
+                depth,
+                format!("opaque `{}` {what} (cannot be shipped)", plain(d)),
+            ),
         }
         out
     }
@@ -144,17 +152,19 @@ impl Graph {
 
 fn files(list: &[PathBuf]) -> String {
     let name = |p: &PathBuf| {
-        p.file_name()
+        let n = p
+            .file_name()
             .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| p.display().to_string())
+            .unwrap_or_else(|| p.display().to_string());
+        plain(&n).to_string()
     };
     match list {
         [] => "no files".into(),
-        [one] => one.display().to_string(),
+        [one] => plain(&one.display().to_string()).to_string(),
         [first, .., last] => {
             let dir = first
                 .parent()
-                .map(|d| format!("{}/", d.display()))
+                .map(|d| format!("{}/", plain(&d.display().to_string())))
                 .unwrap_or_default();
             format!(
                 "{dir}{} … {} ({} files)",
@@ -174,12 +184,12 @@ impl fmt::Display for Plan {
             .dims
             .iter()
             .zip(self.array.shape())
-            .map(|(d, n)| format!("{d}: {n}"))
+            .map(|(d, n)| format!("{}: {n}", plain(d)))
             .collect();
         writeln!(
             f,
             "<geoxr.Plan> {} ({}) {}, {} pieces, {} steps",
-            g.name.as_deref().unwrap_or("array"),
+            plain(g.name.as_deref().unwrap_or("array")),
             dims.join(", "),
             self.array.dtype(),
             self.pieces(),

@@ -135,7 +135,7 @@ fn pieces_split_any_way_merge_to_the_bits_of_load() {
                 let client = Client::new().threads_per_worker(threads);
                 let parts: Vec<Vec<u8>> = split(n, k)
                     .into_iter()
-                    .map(|r| client.run(|| plan.run_pieces(r)).unwrap())
+                    .map(|r| client.run_pieces(&plan, r).unwrap())
                     .collect();
                 let got = plan.finish(&parts).unwrap();
                 assert_eq!(bits(&got), bits(&loaded), "{what} in {k} parts");
