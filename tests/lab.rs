@@ -181,9 +181,15 @@ fn jupyterlab_runs_the_first_cells_and_shows_the_dataset_and_the_map() {
         &out.join("lab"),
     );
     server.stop();
+    // cargo exits on the signal at once; Jupyter, below it, shuts its kernel down
+    // first and then closes the port.
+    let until = Instant::now() + Duration::from_secs(30);
+    while !listening_addresses(port).is_empty() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(200));
+    }
     assert!(
         listening_addresses(port).is_empty(),
-        "the server stopped: nothing listens on {port} any more"
+        "the server stopped: nothing listens on {port} 30 s after the signal"
     );
     let checked = checked.unwrap_or_else(|e| panic!("{e}\n{}", log_tail(&log)));
 

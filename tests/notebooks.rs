@@ -456,6 +456,13 @@ fn progress_is_one_line_per_computation_ending_with_the_total_time() {
                 .into_iter()
                 .filter(|r| r.starts_with("[geoxr] "))
                 .collect();
+            // A notebook gets the final line alone: no hidden updates before it.
+            assert!(
+                rows.is_empty() || !c.text.contains('\r'),
+                "cell {} received progress updates, not just the final line:\n{:?}",
+                c.index,
+                c.text
+            );
             for row in &rows {
                 assert!(
                     row.contains(" chunks, done in ") && row.ends_with(" s"),
@@ -477,7 +484,8 @@ fn progress_is_one_line_per_computation_ending_with_the_total_time() {
     // Whether any computation shows progress depends on the machine: on a quiet one
     // every cell finishes inside the silent first second (seen on 2 cores), on a busy
     // one the streaming reductions report. The line's behaviour itself (silent under
-    // 1 s, rewritten in place, one final line) is unit-tested in compute/progress.rs;
-    // here every line a notebook did show must be a single finished one.
+    // 1 s, rewritten in place in a terminal, the final line alone elsewhere) is
+    // unit-tested in compute/progress.rs; here every line a notebook did show must
+    // be a single finished one.
     println!("{shown} computations showed progress");
 }

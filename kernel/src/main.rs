@@ -110,6 +110,29 @@ fn tutorial(paths: &Paths) -> Result<()> {
                 .map(|p| format!("{}: {p}", notebook.display())),
         );
     }
+    let kernel = run::latency(paths, &run::TRIVIAL_CELLS)?;
+    say(format!(
+        "kernel latency (warm, Jupyter's client): start {:.1} s (goal 10 s), shutdown {:.1} s",
+        kernel.start, kernel.shutdown
+    ));
+    say(format!(
+        "  trivial cells: median {:.2} s (goal 0.5 s) over {}: {}",
+        kernel.median_cell(),
+        kernel.cells.len(),
+        kernel
+            .cells
+            .iter()
+            .map(|c| format!("{:.2}", c.seconds))
+            .collect::<Vec<_>>()
+            .join(" ")
+    ));
+    failures.extend(
+        kernel
+            .cells
+            .iter()
+            .filter(|c| !c.stderr.is_empty())
+            .map(|c| format!("latency cell `{}` wrote to stderr: {}", c.code, c.stderr)),
+    );
     say(format!(
         "all notebooks ran in {:.1} s; results are in {}",
         started.elapsed().as_secs_f64(),

@@ -51,7 +51,7 @@ impl Paths {
             .join(KERNEL_NAME)
     }
 
-    /// evcxr's configuration folder (`init.evcxr`, `prelude.rs`).
+    /// evcxr's configuration folder (`init.evcxr`).
     pub fn evcxr_config(&self) -> PathBuf {
         self.build_area().join("evcxr-config")
     }

@@ -75,6 +75,93 @@ pub fn export_html(paths: &Paths, executed: &Path) -> Result<PathBuf> {
     Ok(executed.with_extension("html"))
 }
 
+/// Trivial cells the latency check times: what a user types between real work.
+pub const TRIVIAL_CELLS: [&str; 11] = [
+    "let a = 1 + 1;",
+    "cpu_count()",
+    "a",
+    "let b = a * 2;",
+    "cpu_count()",
+    "b",
+    "let c = a + b;",
+    "cpu_count()",
+    "c",
+    "let d = c + 1;",
+    "cpu_count()",
+];
+
+/// One timed cell.
+#[derive(Debug, Clone)]
+pub struct LatencyCell {
+    /// The code run.
+    pub code: String,
+    /// Seconds from request to reply.
+    pub seconds: f64,
+    /// What the cell wrote to stderr (errors land there).
+    pub stderr: String,
+    /// The cell's `text/plain` result.
+    pub text: String,
+}
+
+/// How the kernel answers a user: seconds from launch until it accepts cells, each
+/// trivial cell's seconds, and the seconds shutting it down.
+#[derive(Debug, Clone)]
+pub struct Latency {
+    /// Launch until the kernel answers `kernel_info` (what Jupyter waits for).
+    pub start: f64,
+    /// Each cell: its code, seconds, what it wrote to stderr, its text result.
+    pub cells: Vec<LatencyCell>,
+    /// Shutdown request until the kernel process is gone.
+    pub shutdown: f64,
+}
+
+impl Latency {
+    /// Median seconds of the timed cells.
+    pub fn median_cell(&self) -> f64 {
+        let mut s: Vec<f64> = self.cells.iter().map(|c| c.seconds).collect();
+        s.sort_by(f64::total_cmp);
+        s.get(s.len() / 2).copied().unwrap_or(f64::NAN)
+    }
+}
+
+/// Starts the kernel once more with Jupyter's client (`kernel/latency.py`), runs
+/// `cells` and shuts it down, timing each step.
+pub fn latency(paths: &Paths, cells: &[&str]) -> Result<Latency> {
+    let script = paths.root.join("kernel").join("latency.py");
+    let printed = crate::setup::output(
+        Command::new(paths.venv_bin("python"))
+            .arg(&script)
+            .arg(KERNEL_NAME)
+            .arg(STARTUP_TIMEOUT_S.to_string())
+            .args(cells)
+            .env("JUPYTER_PLATFORM_DIRS", "1"),
+    )?;
+    let line = printed.lines().last().unwrap_or_default();
+    let json: serde_json::Value = serde_json::from_str(line)
+        .map_err(|e| format!("{} printed `{line}`: {e}", script.display()))?;
+    let number = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+    Ok(Latency {
+        start: number(&json["start"]),
+        cells: json["cells"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|c| {
+                        let text = |i: usize| c[i].as_str().unwrap_or_default().to_owned();
+                        LatencyCell {
+                            code: text(0),
+                            seconds: number(&c[1]),
+                            stderr: text(2),
+                            text: text(3),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        shutdown: number(&json["shutdown"]),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,21 +45,40 @@ pub fn output(command: &mut Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// Every set-up step, in order.
+/// Every set-up step. evcxr's build, by far the longest, runs in the background
+/// while the Python venv, the sample data and the browser install; each step that
+/// did something says how long it took.
 pub fn all(paths: &Paths) -> Result<()> {
     let started = Instant::now();
-    netcdf_library()?;
-    fast_linker()?;
-    let evcxr = evcxr_jupyter()?;
-    python_venv(paths)?;
+    timed("the NetCDF library", netcdf_library)?;
+    timed("the lld linker", fast_linker)?;
+    let evcxr = std::thread::scope(|s| {
+        let evcxr = s.spawn(|| timed("evcxr_jupyter", || evcxr_jupyter(paths)));
+        let rest = timed("the Python venv", || python_venv(paths))
+            .and_then(|()| timed("the sample data", || sample_data(paths)))
+            .and_then(|()| timed("the browser", || crate::browser::install(paths)));
+        let evcxr = evcxr
+            .join()
+            .unwrap_or_else(|_| Err("the evcxr_jupyter install stopped".into()));
+        rest.and(evcxr)
+    })?;
     kernel_spec(paths, &evcxr)?;
-    sample_data(paths)?;
-    crate::browser::install(paths)?;
     say(format!(
         "set-up done in {:.1} s",
         started.elapsed().as_secs_f64()
     ));
     Ok(())
+}
+
+/// Runs one step; says how long it took when it did any work (over a second).
+fn timed<T>(what: &str, step: impl FnOnce() -> Result<T>) -> Result<T> {
+    let clock = Instant::now();
+    let result = step();
+    let seconds = clock.elapsed().as_secs_f64();
+    if seconds > 1.0 {
+        say(format!("  {what}: {seconds:.1} s"));
+    }
+    result
 }
 
 /// The system libnetcdf (Debian `libnetcdf-dev`), which the `netcdf` crate links.
@@ -124,24 +143,43 @@ fn cargo_home() -> PathBuf {
 }
 
 /// The evcxr Jupyter kernel at the pinned version, installed with `cargo install`.
-pub fn evcxr_jupyter() -> Result<PathBuf> {
+/// Cargo's output goes to `target/notebook/evcxr-install.log`, so that it does not
+/// mix with the steps that run beside it.
+pub fn evcxr_jupyter(paths: &Paths) -> Result<PathBuf> {
     let binary = cargo_home().join("bin").join("evcxr_jupyter");
     let installed = output(Command::new("cargo").args(["install", "--list"])).unwrap_or_default();
     let wanted = format!("evcxr_jupyter v{EVCXR_VERSION}:");
     if binary.exists() && installed.lines().any(|l| l.trim() == wanted) {
         return Ok(binary);
     }
+    let log = paths.build_area().join("evcxr-install.log");
+    std::fs::create_dir_all(paths.build_area())
+        .map_err(|e| format!("{}: {e}", paths.build_area().display()))?;
+    let file = std::fs::File::create(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+    let copy = file
+        .try_clone()
+        .map_err(|e| format!("{}: {e}", log.display()))?;
     say(format!(
-        "installing evcxr_jupyter {EVCXR_VERSION} with `cargo install --locked` \
-         (about 22 minutes on 2 cores, once per machine)"
+        "building evcxr_jupyter {EVCXR_VERSION} with `cargo install --locked` while the \
+         other steps run (15-22 minutes on 2 cores, once per machine; log: {})",
+        log.display()
     ));
-    run(Command::new("cargo").args([
-        "install",
-        "--locked",
-        "evcxr_jupyter",
-        "--version",
-        EVCXR_VERSION,
-    ]))?;
+    let installing = run(Command::new("cargo")
+        .args([
+            "install",
+            "--locked",
+            "evcxr_jupyter",
+            "--version",
+            EVCXR_VERSION,
+        ])
+        .stdout(copy)
+        .stderr(file));
+    installing.map_err(|e| {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+        format!("{e}; the end of {}:\n{tail}", log.display())
+    })?;
     Ok(binary)
 }
 
@@ -181,7 +219,7 @@ pub fn python_venv(paths: &Paths) -> Result<()> {
 }
 
 /// The kernel spec "Rust (geoxr)" inside the venv, and evcxr's start-up files that
-/// preload this checkout's `geoxr` and import its prelude.
+/// preload this checkout's `geoxr` and import its prelude (`kernel/config/init.evcxr`).
 pub fn kernel_spec(paths: &Paths, evcxr: &Path) -> Result<()> {
     let write = |path: PathBuf, text: String| -> Result<()> {
         if std::fs::read_to_string(&path).ok().as_deref() == Some(text.as_str()) {
@@ -200,10 +238,11 @@ pub fn kernel_spec(paths: &Paths, evcxr: &Path) -> Result<()> {
     let crate_dir = paths.crate_dir();
     let init = template("init.evcxr")?.replace("{GEOXR_CRATE}", &crate_dir.to_string_lossy());
     write(paths.evcxr_config().join("init.evcxr"), init)?;
-    write(
-        paths.evcxr_config().join("prelude.rs"),
-        template("prelude.rs")?,
-    )?;
+    // Older set-ups wrote a separate prelude, now part of init.evcxr.
+    let stale = paths.evcxr_config().join("prelude.rs");
+    if stale.exists() {
+        std::fs::remove_file(&stale).map_err(|e| format!("{}: {e}", stale.display()))?;
+    }
     let spec = serde_json::json!({
         "argv": [
             "/bin/sh",
