@@ -6,6 +6,7 @@
 mod client;
 pub(crate) mod engine;
 mod load;
+pub mod mpi;
 mod progress;
 mod rechunk;
 pub(crate) mod reduce;
