@@ -13,38 +13,10 @@ use std::sync::Arc;
 
 use ndarray::{ArrayD, IxDyn};
 
-use crate::compute::sources::ChunkFn;
+pub use crate::compute::ops::BinaryOp;
+use crate::compute::ops::ChunkOp;
 use crate::error::{Error, Result};
 use crate::model::{ArrayData, DType, Data, DataArray, Variable};
-
-/// One of the four operations.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BinaryOp {
-    Add,
-    Sub,
-    Mul,
-    Div,
-}
-
-impl BinaryOp {
-    fn apply(self, a: f64, b: f64) -> f64 {
-        match self {
-            BinaryOp::Add => a + b,
-            BinaryOp::Sub => a - b,
-            BinaryOp::Mul => a * b,
-            BinaryOp::Div => a / b,
-        }
-    }
-
-    fn symbol(self) -> char {
-        match self {
-            BinaryOp::Add => '+',
-            BinaryOp::Sub => '-',
-            BinaryOp::Mul => '*',
-            BinaryOp::Div => '/',
-        }
-    }
-}
 
 fn out_dtype(a: DType, b: Option<DType>) -> Result<DType> {
     if matches!(a, DType::Time(_)) || matches!(b, Some(DType::Time(_))) {
@@ -59,32 +31,15 @@ fn out_dtype(a: DType, b: Option<DType>) -> Result<DType> {
     })
 }
 
-fn from_f64(a: ArrayD<f64>, dtype: DType) -> ArrayData {
-    match dtype {
-        DType::F32 => ArrayData::F32(a.mapv(|v| v as f32)),
-        _ => ArrayData::F64(a),
-    }
-}
-
-fn scalar_kernel(data: &ArrayData, x: f64, op: BinaryOp, dtype: DType) -> ArrayData {
-    match (data, dtype) {
-        (ArrayData::F32(a), DType::F32) => {
-            let x = x as f32;
-            ArrayData::F32(a.mapv(|v| op.apply(v as f64, x as f64) as f32))
-        }
-        _ => from_f64(data.to_f64_array().mapv(|v| op.apply(v, x)), dtype),
-    }
-}
-
 impl DataArray {
     /// `self op x` for a number `x`, element by element.
     pub fn apply_scalar(&self, op: BinaryOp, x: f64) -> Result<DataArray> {
         let dtype = out_dtype(self.dtype(), None)?;
+        let scalar = ChunkOp::Scalar { op, x, dtype };
         let data = match self.data() {
-            Data::InMemory(a) => Data::from(scalar_kernel(a, x, op, dtype)),
+            Data::InMemory(a) => Data::from(scalar.apply(a)?),
             Data::Lazy(lazy) => {
-                let f: ChunkFn = Arc::new(move |c: &ArrayData| Ok(scalar_kernel(c, x, op, dtype)));
-                Data::Lazy(lazy.map_chunks(dtype, lazy.shape().to_vec(), lazy.axis(), 1, f)?)
+                Data::Lazy(lazy.map_chunks(lazy.shape().to_vec(), lazy.axis(), 1, scalar)?)
             }
         };
         let variable = Variable::new(self.dims().to_vec(), data)?;
@@ -151,11 +106,12 @@ impl DataArray {
             Data::Lazy(lazy)
                 if extra.is_empty() && !other.dims().contains(&self.dims()[lazy.axis()]) =>
             {
-                let r = right.clone();
-                let f: ChunkFn = Arc::new(move |c: &ArrayData| {
-                    Ok(from_f64(combine(&c.to_f64_array(), &r, op)?, dtype))
-                });
-                Data::Lazy(lazy.map_chunks(dtype, shape, lazy.axis(), 1, f)?)
+                let array = ChunkOp::Array {
+                    op,
+                    right: right.clone(),
+                    dtype,
+                };
+                Data::Lazy(lazy.map_chunks(shape, lazy.axis(), 1, array)?)
             }
             _ => {
                 let left = self.load()?;
@@ -163,7 +119,10 @@ impl DataArray {
                     .values()
                     .ok_or_else(|| Error::invalid("arithmetic", "operand not in memory"))?;
                 let l = align(l, self.dims(), &dims)?;
-                Data::from(from_f64(combine(&l, &right, op)?, dtype))
+                Data::from(crate::compute::ops::from_f64(
+                    crate::compute::ops::combine(&l, &right, op)?,
+                    dtype,
+                ))
             }
         };
         let variable = Variable::new(dims, data)?;
@@ -207,26 +166,6 @@ fn align(data: &ArrayData, dims: &[String], target: &[String]) -> Result<ArrayD<
     permuted
         .into_shape_with_order(IxDyn(&shape))
         .map_err(|e| Error::invalid("aligning operands", e.to_string()))
-}
-
-fn combine(a: &ArrayD<f64>, b: &ArrayD<f64>, op: BinaryOp) -> Result<ArrayD<f64>> {
-    let shape: Vec<usize> = a
-        .shape()
-        .iter()
-        .zip(b.shape())
-        .map(|(x, y)| *x.max(y))
-        .collect();
-    let cannot = || {
-        Error::invalid(
-            "broadcasting",
-            format!("shapes {:?} and {:?}", a.shape(), b.shape()),
-        )
-    };
-    let a = a.broadcast(IxDyn(&shape)).ok_or_else(cannot)?;
-    let b = b.broadcast(IxDyn(&shape)).ok_or_else(cannot)?;
-    Ok(ndarray::Zip::from(&a)
-        .and(&b)
-        .map_collect(|x, y| op.apply(*x, *y)))
 }
 
 macro_rules! operators {

@@ -2,14 +2,12 @@
 //! `sum`, `min`, `max`, `count`. NaN is skipped; float32 stays float32; lazy input
 //! gives a lazy result (see `compute::reduce` for how the numbers are made).
 
-use std::sync::Arc;
-
 use super::dims::{coords_without, IntoDims};
-use crate::compute::reduce::{reduce_array, reduce_chunked, Reduction};
-use crate::compute::sources::ChunkFn;
+use crate::compute::ops::ChunkOp;
+use crate::compute::reduce::{reduce_chunked, Reduction};
 use crate::compute::Client;
 use crate::error::{Error, Result};
-use crate::model::{ArrayData, Data, DataArray, Dataset, Variable};
+use crate::model::{Data, DataArray, Dataset, Variable};
 
 impl Variable {
     /// The variable reduced over `dims` (all named dimensions must exist).
@@ -42,7 +40,7 @@ impl Variable {
         let data = match merged.data() {
             Data::InMemory(a) => {
                 let a = a.clone();
-                Data::from(Client::new().run(move || reduce_array(&a, axis, op))?)
+                Data::from(Client::new().run(move || ChunkOp::Reduce { axis, op }.apply(&a))?)
             }
             Data::Lazy(lazy) => Data::Lazy(reduce_chunked(lazy, axis, op)?),
         };
@@ -81,21 +79,17 @@ impl Variable {
         let mut new_dims = kept.clone();
         new_dims.push(merged[0].clone());
         let kept_n = kept.len();
+        let merge = ChunkOp::Merge { keep: kept_n };
         let data = match permuted.data() {
-            Data::InMemory(a) => Data::from(a.reshape(&shape)?),
+            Data::InMemory(a) => Data::from(merge.apply(a)?),
             Data::Lazy(lazy) => {
-                let reshape: ChunkFn = Arc::new(move |chunk: &ArrayData| {
-                    let mut s = chunk.shape()[..kept_n].to_vec();
-                    s.push(chunk.shape()[kept_n..].iter().product());
-                    chunk.reshape(&s)
-                });
                 let chunked_is_merged = lazy.axis() == kept_n;
                 let factor = if chunked_is_merged {
                     total / inner[0].max(1)
                 } else {
                     1
                 };
-                Data::Lazy(lazy.map_chunks(lazy.dtype(), shape, lazy.axis(), factor, reshape)?)
+                Data::Lazy(lazy.map_chunks(shape, lazy.axis(), factor, merge)?)
             }
         };
         Variable::new(new_dims, data)

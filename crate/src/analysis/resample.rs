@@ -18,18 +18,13 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use rayon::prelude::*;
-
 use crate::analysis::Pos;
 use crate::base::budget::Budget;
-use crate::compute::engine;
-use crate::compute::reduce::{reduce_chunked, reduce_range, Reduction};
-use crate::compute::sources::ChunkFn;
+use crate::compute::ops::ChunkOp;
+use crate::compute::reduce::{reduce_chunked, Reduction};
 use crate::compute::Client;
 use crate::error::{Error, Result};
-use crate::model::{
-    ArrayData, Calendar, CfDateTime, ChunkedArray, DType, Data, DataArray, Variable, NAT,
-};
+use crate::model::{ArrayData, Calendar, CfDateTime, ChunkedArray, Data, DataArray, Variable, NAT};
 
 const DAY: i64 = 86_400;
 /// The largest multiple a rule takes (`1000000000D`), far beyond any time span.
@@ -392,24 +387,23 @@ impl Resample {
     pub fn reduce(&self, op: Reduction) -> Result<DataArray> {
         let var = self.array.variable();
         let axis = var.axis_of(&self.dim)?;
-        let out_dtype = op.output_dtype(var.dtype())?;
+        op.output_dtype(var.dtype())?;
         let mut shape = var.shape().to_vec();
         shape[axis] = self.bins.len();
+        let bins = ChunkOp::Bins {
+            axis,
+            bins: Arc::new(self.bins.iter().map(|(_, r)| r.clone()).collect()),
+            op,
+        };
         let data = match var.data() {
             Data::InMemory(a) => {
-                let (a, bins) = (a.clone(), self.bins.clone());
-                Data::from(Client::new().run(move || reduce_bins_in_memory(&a, axis, &bins, op))?)
+                let a = a.clone();
+                Data::from(Client::new().run(move || bins.apply(&a))?)
             }
             Data::Lazy(lazy) if lazy.axis() == axis => {
-                Data::Lazy(self.reduce_lazy_bins(lazy, axis, op, out_dtype, &shape)?)
+                Data::Lazy(self.reduce_lazy_bins(lazy, axis, op, &shape)?)
             }
-            Data::Lazy(lazy) => {
-                let bins = self.bins.clone();
-                let f: ChunkFn = Arc::new(move |chunk: &ArrayData| {
-                    reduce_bins_in_memory(&Arc::new(chunk.clone()), axis, &bins, op)
-                });
-                Data::Lazy(lazy.map_chunks(out_dtype, shape.clone(), lazy.axis(), 1, f)?)
-            }
+            Data::Lazy(lazy) => Data::Lazy(lazy.map_chunks(shape.clone(), lazy.axis(), 1, bins)?),
         };
         let variable = Variable::new(var.dims().to_vec(), data)?;
         let labels: Vec<i64> = self.bins.iter().map(|(l, _)| *l).collect();
@@ -438,7 +432,6 @@ impl Resample {
         lazy: &ChunkedArray,
         axis: usize,
         op: Reduction,
-        out_dtype: DType,
         shape: &[usize],
     ) -> Result<ChunkedArray> {
         let mut bin_shape = shape.to_vec();
@@ -448,9 +441,10 @@ impl Resample {
             .iter()
             .map(|(_, range)| {
                 let reduced = reduce_chunked(&lazy.slice_chunked_axis(range.clone())?, axis, op)?;
-                let s = bin_shape.clone();
-                let add_axis: ChunkFn = Arc::new(move |chunk: &ArrayData| chunk.reshape(&s));
-                let mut one = reduced.map_whole(out_dtype, bin_shape.clone(), add_axis)?;
+                let add_axis = ChunkOp::Reshape {
+                    shape: bin_shape.clone(),
+                };
+                let mut one = reduced.map_whole(bin_shape.clone(), add_axis)?;
                 if axis != 0 {
                     // map_whole chunks along axis 0; as a single chunk it covers `axis` too.
                     one = ChunkedArray::concat(&[one], axis)?;
@@ -492,28 +486,6 @@ impl Resample {
     pub fn count(&self) -> Result<DataArray> {
         self.reduce(Reduction::Count)
     }
-}
-
-fn reduce_bins_in_memory(
-    a: &Arc<ArrayData>,
-    axis: usize,
-    bins: &[(i64, Range<usize>)],
-    op: Reduction,
-) -> Result<ArrayData> {
-    // Bins are independent: reduce them in parallel, each one sequentially.
-    let reduced = bins
-        .par_iter()
-        .map(|(_, r)| {
-            let mut s = a.shape().to_vec();
-            s[axis] = 1;
-            engine::nested(|| reduce_range(a, axis, r.clone(), op))?.reshape(&s)
-        })
-        .collect::<Result<Vec<_>>>()?;
-    if reduced.is_empty() {
-        return Ok(a.slice_axis(axis, 0..0));
-    }
-    let refs: Vec<&ArrayData> = reduced.iter().collect();
-    ArrayData::concat(&refs, axis)
 }
 
 #[cfg(test)]

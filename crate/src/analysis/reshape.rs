@@ -3,12 +3,10 @@
 
 use std::sync::Arc;
 
-use ndarray::{ArrayD, IxDyn};
-
 use super::dims::{coords_without, IntoDims};
-use crate::compute::sources::ChunkFn;
+use crate::compute::ops::ChunkOp;
 use crate::error::{Error, Result};
-use crate::model::{ArrayData, DType, Data, DataArray, Variable};
+use crate::model::{ArrayData, Data, DataArray, Variable};
 
 impl Variable {
     /// Axes reordered so that `dims` come in this order.
@@ -36,13 +34,14 @@ impl Variable {
             return Ok(self.clone());
         }
         let shape: Vec<usize> = order.iter().map(|a| self.shape()[*a]).collect();
+        let permute = ChunkOp::Permute {
+            order: order.clone(),
+        };
         let data = match self.data() {
-            Data::InMemory(a) => Data::from(a.permute(&order)),
+            Data::InMemory(a) => Data::from(permute.apply(a)?),
             Data::Lazy(lazy) => {
                 let new_axis = order.iter().position(|a| *a == lazy.axis()).unwrap_or(0);
-                let o = order.clone();
-                let f: ChunkFn = Arc::new(move |chunk: &ArrayData| Ok(chunk.permute(&o)));
-                Data::Lazy(lazy.map_chunks(lazy.dtype(), shape, new_axis, 1, f)?)
+                Data::Lazy(lazy.map_chunks(shape, new_axis, 1, permute)?)
             }
         };
         Ok(Variable::new(dims.to_vec(), data)?
@@ -131,8 +130,9 @@ impl DataArray {
         let stacked_len: usize = sizes.iter().product();
         let mut shape: Vec<usize> = permuted.shape()[..kept.len()].to_vec();
         shape.push(stacked_len);
+        let merge = ChunkOp::Merge { keep: kept.len() };
         let data = match permuted.data() {
-            Data::InMemory(a) => Data::from(a.reshape(&shape)?),
+            Data::InMemory(a) => Data::from(merge.apply(a)?),
             Data::Lazy(lazy) => {
                 if lazy.axis() >= kept.len() {
                     return Err(Error::invalid(
@@ -140,13 +140,7 @@ impl DataArray {
                         "the data are chunked along a stacked dimension; load or persist first",
                     ));
                 }
-                let kept_n = kept.len();
-                let f: ChunkFn = Arc::new(move |chunk: &ArrayData| {
-                    let mut s = chunk.shape()[..kept_n].to_vec();
-                    s.push(stacked_len);
-                    chunk.reshape(&s)
-                });
-                Data::Lazy(lazy.map_chunks(lazy.dtype(), shape.clone(), lazy.axis(), 1, f)?)
+                Data::Lazy(lazy.map_chunks(shape.clone(), lazy.axis(), 1, merge)?)
             }
         };
         let mut new_dims = kept.clone();
@@ -243,24 +237,13 @@ impl DataArray {
         let mut shape: Vec<usize> = permuted.shape()[..kept.len()].to_vec();
         shape.extend(&sizes);
         let kept_n = kept.len();
-        let kernel = {
-            let sizes = sizes.clone();
-            let targets = Arc::new(targets);
-            move |chunk: &ArrayData| -> Result<ArrayData> {
-                let mut s = chunk.shape()[..kept_n].to_vec();
-                s.extend(&sizes);
-                if complete {
-                    return chunk.reshape(&s);
-                }
-                scatter(chunk, &s, full, &targets)
-            }
-        };
-        let out_dtype = match (complete, permuted.dtype()) {
-            (true, d) | (false, d @ (DType::F32 | DType::F64)) => d,
-            _ => DType::F64,
+        let unstack = ChunkOp::Unstack {
+            keep: kept_n,
+            sizes: sizes.clone(),
+            targets: (!complete).then(|| Arc::new(targets)),
         };
         let data = match permuted.data() {
-            Data::InMemory(a) => Data::from(kernel(a)?),
+            Data::InMemory(a) => Data::from(unstack.apply(a)?),
             Data::Lazy(lazy) => {
                 if lazy.axis() >= kept_n {
                     return Err(Error::invalid(
@@ -268,13 +251,7 @@ impl DataArray {
                         "the data are chunked along it; load or persist first",
                     ));
                 }
-                Data::Lazy(lazy.map_chunks(
-                    out_dtype,
-                    shape.clone(),
-                    lazy.axis(),
-                    1,
-                    Arc::new(kernel),
-                )?)
+                Data::Lazy(lazy.map_chunks(shape.clone(), lazy.axis(), 1, unstack)?)
             }
         };
         let mut new_dims = kept;
@@ -289,29 +266,4 @@ impl DataArray {
         coords.extend(level_coords);
         self.with_parts(variable, coords)
     }
-}
-
-/// Places the last axis of `chunk` (the stacked positions) at flat `targets` of the
-/// unstacked trailing axes, NaN elsewhere.
-fn scatter(
-    chunk: &ArrayData,
-    shape: &[usize],
-    full: usize,
-    targets: &[usize],
-) -> Result<ArrayData> {
-    let n = targets.len();
-    let outer: usize = chunk.len() / n.max(1);
-    let values = chunk.to_f64_vec();
-    let mut out = vec![f64::NAN; outer * full];
-    for o in 0..outer {
-        for (p, t) in targets.iter().enumerate() {
-            out[o * full + t] = values[o * n + p];
-        }
-    }
-    let a = ArrayD::from_shape_vec(IxDyn(shape), out)
-        .map_err(|e| Error::invalid("unstack", e.to_string()))?;
-    Ok(match chunk.dtype() {
-        DType::F32 => ArrayData::F32(a.mapv(|v| v as f32)),
-        _ => ArrayData::F64(a),
-    })
 }

@@ -4,7 +4,7 @@
 use std::ops::{Range, RangeFrom, RangeFull, RangeInclusive, RangeTo, RangeToInclusive};
 use std::sync::Arc;
 
-use crate::compute::sources::ChunkFn;
+use crate::compute::ops::ChunkOp;
 use crate::error::{Error, Result};
 use crate::model::{
     ArrayData, CfDateTime, ChunkedArray, DType, Data, DataArray, Dataset, Variable,
@@ -331,7 +331,7 @@ impl Variable {
             dims.remove(axis);
         }
         let data = match self.data() {
-            Data::InMemory(a) => Data::from(take(a, axis, &pos)),
+            Data::InMemory(a) => Data::from(take_op(axis, &pos).apply(a)?),
             Data::Lazy(lazy) => Data::Lazy(select_lazy(lazy, axis, &pos)?),
         };
         Ok(Variable::new(dims, data)?
@@ -340,11 +340,18 @@ impl Variable {
     }
 }
 
-fn take(a: &ArrayData, axis: usize, pos: &Pos) -> ArrayData {
+/// Positions `pos` along `axis`, as an operation on chunks.
+fn take_op(axis: usize, pos: &Pos) -> ChunkOp {
     match pos {
-        Pos::At(i) => a.index_axis(axis, *i),
-        Pos::Range(r) => a.slice_axis(axis, r.clone()),
-        Pos::List(v) => a.take(axis, v),
+        Pos::At(i) => ChunkOp::Index { axis, index: *i },
+        Pos::Range(r) => ChunkOp::Slice {
+            axis,
+            range: r.clone(),
+        },
+        Pos::List(v) => ChunkOp::Take {
+            axis,
+            positions: Arc::new(v.clone()),
+        },
     }
 }
 
@@ -359,17 +366,14 @@ fn select_lazy(lazy: &ChunkedArray, axis: usize, pos: &Pos) -> Result<ChunkedArr
             Pos::List(v) => shape[axis] = v.len(),
         }
         let new_axis = lazy.axis() - usize::from(matches!(pos, Pos::At(_)) && axis < lazy.axis());
-        let p = pos.clone();
-        let f: ChunkFn = Arc::new(move |chunk: &ArrayData| Ok(take(chunk, axis, &p)));
-        return lazy.map_chunks(lazy.dtype(), shape, new_axis, 1, f);
+        return lazy.map_chunks(shape, new_axis, 1, take_op(axis, pos));
     }
     match pos {
         Pos::Range(r) => lazy.slice_chunked_axis(r.clone()),
         Pos::At(i) => {
             let one = lazy.slice_chunked_axis(*i..i + 1)?;
             shape.remove(axis);
-            let f: ChunkFn = Arc::new(move |chunk: &ArrayData| Ok(chunk.index_axis(axis, 0)));
-            one.map_whole(lazy.dtype(), shape, f)
+            one.map_whole(shape, ChunkOp::Index { axis, index: 0 })
         }
         Pos::List(v) => {
             // Consecutive runs become slices of the chunk list, joined in order.

@@ -7,6 +7,8 @@ mod client;
 pub(crate) mod engine;
 mod load;
 pub mod mpi;
+pub(crate) mod ops;
+pub mod plan;
 mod progress;
 mod rechunk;
 pub(crate) mod reduce;
@@ -14,6 +16,7 @@ pub(crate) mod sources;
 
 pub use client::{parse_bytes, Client};
 pub use load::Computable;
+pub use plan::Plan;
 pub use reduce::Reduction;
 
 #[cfg(test)]

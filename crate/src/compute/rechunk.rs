@@ -10,9 +10,9 @@ use crate::model::{ArrayData, Chunk, ChunkSource, ChunkedArray, Data, DataArray,
 
 /// Pieces of other chunks joined along the chunked axis.
 #[derive(Debug)]
-struct Joined {
-    pieces: Vec<Arc<dyn ChunkSource>>,
-    axis: usize,
+pub(crate) struct Joined {
+    pub pieces: Vec<Arc<dyn ChunkSource>>,
+    pub axis: usize,
 }
 
 impl ChunkSource for Joined {
@@ -35,6 +35,10 @@ impl ChunkSource for Joined {
             .first()
             .map(|p| p.describe())
             .unwrap_or_default()
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 

@@ -14,6 +14,7 @@ use ndarray::{ArrayD, IxDyn};
 use rayon::prelude::*;
 
 use super::engine;
+use super::ops::ChunkOp;
 use super::progress::Progress;
 use crate::error::{Error, Result};
 use crate::model::{with_array, ArrayData, Chunk, ChunkSource, ChunkedArray, DType, NAT};
@@ -210,6 +211,57 @@ impl Partial {
         }
     }
 
+    /// Appends the partial as little-endian `f64`s (count, then the aggregates the
+    /// reduction uses), `bytes(cells, op)` bytes in all.
+    pub(crate) fn encode(&self, out: &mut Vec<u8>) {
+        for v in [
+            &self.count,
+            &self.sum,
+            &self.mean,
+            &self.m2,
+            &self.min,
+            &self.max,
+        ] {
+            for x in v.iter() {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+    }
+
+    /// The partial of `cells` cells for `op` that `encode` wrote, or an error when
+    /// `bytes` is not exactly that long.
+    pub(crate) fn decode(bytes: &[u8], cells: usize, op: Reduction) -> Result<Partial> {
+        if Some(bytes.len() as u64) != Some(Partial::bytes(cells, op)) {
+            return Err(Error::invalid(
+                "a partial result",
+                format!(
+                    "{} bytes where {} cells of {} take {}",
+                    bytes.len(),
+                    cells,
+                    op.name(),
+                    Partial::bytes(cells, op)
+                ),
+            ));
+        }
+        let mut p = Partial::new(cells, op);
+        let mut values = bytes
+            .chunks_exact(8)
+            .map(|b| f64::from_le_bytes(b.try_into().unwrap_or([0; 8])));
+        for v in [
+            &mut p.count,
+            &mut p.sum,
+            &mut p.mean,
+            &mut p.m2,
+            &mut p.min,
+            &mut p.max,
+        ] {
+            for x in v.iter_mut() {
+                *x = values.next().unwrap_or(f64::NAN);
+            }
+        }
+        Ok(p)
+    }
+
     /// The result values, in `f64`.
     fn finish(&self, op: Reduction) -> Vec<f64> {
         (0..self.count.len())
@@ -241,12 +293,13 @@ impl Partial {
     }
 }
 
-/// Values of some positions of a block: an array and the positions of it to use.
-type Piece = (Arc<ArrayData>, Range<usize>);
+/// Takes the values of some positions of a block: an array and the positions of it
+/// to use.
+type Visit<'v> = dyn FnMut(&ArrayData, Range<usize>) + 'v;
 
 /// Hands the pieces of a block (positions `range`), in order, to a visitor, reading
 /// each only when the previous one has been folded.
-type ReadBlock<'a> = dyn Fn(Range<usize>, &mut dyn FnMut(Piece)) -> Result<()> + Sync + 'a;
+type ReadBlock<'a> = dyn Fn(Range<usize>, &mut Visit<'_>) -> Result<()> + Sync + 'a;
 
 /// The shape of a blocked reduction: how many positions and output cells, along
 /// which axis, and the bytes a block reads and the bytes held throughout.
@@ -259,15 +312,18 @@ struct BlockPlan {
     fixed_bytes: u64,
 }
 
-/// Folds positions `0..len` block by block: `read(range, visit)` hands over the
-/// values of a block (one or more pieces along `axis`, in order), one piece in
-/// memory at a time. Blocks run in parallel waves as wide as the pool and the memory
-/// limit allow, and merge in order, so the result never depends on the width.
+/// Folds the blocks `blocks` of positions `0..len` (block `i` holds positions
+/// `i * BLOCK ..`): `read(range, visit)` hands over the values of a block (one or
+/// more pieces along `axis`, in order), one piece in memory at a time. Blocks run in
+/// parallel waves as wide as the pool and the memory limit allow, and go to `sink`
+/// in order, so what the sink makes of them never depends on the width.
 fn reduce_blocks(
     plan: &BlockPlan,
+    blocks: Range<usize>,
     progress: Option<&Progress>,
     read: &ReadBlock<'_>,
-) -> Result<Partial> {
+    sink: &mut dyn FnMut(Partial) -> Result<()>,
+) -> Result<()> {
     let BlockPlan {
         len,
         cells,
@@ -283,15 +339,16 @@ fn reduce_blocks(
         per_block,
         fixed,
     )?;
-    let blocks: Vec<Range<usize>> = (0..len)
-        .step_by(BLOCK)
+    let blocks: Vec<Range<usize>> = blocks
+        .map(|b| b.saturating_mul(BLOCK))
+        .take_while(|s| *s < len)
         .map(|s| s..(s + BLOCK).min(len))
         .collect();
     let fold_block = |range: &Range<usize>| -> Result<Partial> {
         engine::nested(|| {
             let mut partial = Partial::new(cells, op);
-            read(range.clone(), &mut |(data, positions)| {
-                partial.fold(&data, axis, positions);
+            read(range.clone(), &mut |data, positions| {
+                partial.fold(data, axis, positions);
             })?;
             if let Some(p) = progress {
                 p.tick(range.len());
@@ -299,7 +356,6 @@ fn reduce_blocks(
             Ok(partial)
         })
     };
-    let mut total = Partial::new(cells, op);
     for wave in blocks.chunks(width) {
         let partials: Vec<Result<Partial>> = if width == 1 {
             wave.iter().map(fold_block).collect()
@@ -313,10 +369,15 @@ fn reduce_blocks(
                 Err(Error::MemoryLimit { .. }) if width > 1 => fold_block(range),
                 other => other,
             };
-            total.merge(&p?);
+            sink(p?)?;
         }
     }
-    Ok(total)
+    Ok(())
+}
+
+/// Number of blocks of `len` positions.
+pub(crate) fn block_count(len: usize) -> usize {
+    len.div_ceil(BLOCK)
 }
 
 /// Builds the result array of a reduction from its `f64` values.
@@ -347,14 +408,9 @@ fn without(shape: &[usize], axis: usize) -> Vec<usize> {
         .collect()
 }
 
-/// Reduces an in-memory array along `axis`.
-pub(crate) fn reduce_array(data: &Arc<ArrayData>, axis: usize, op: Reduction) -> Result<ArrayData> {
-    reduce_range(data, axis, 0..data.shape()[axis], op)
-}
-
 /// Reduces positions `range` of an in-memory array along `axis`.
 pub(crate) fn reduce_range(
-    data: &Arc<ArrayData>,
+    data: &ArrayData,
     axis: usize,
     range: Range<usize>,
     op: Reduction,
@@ -363,8 +419,8 @@ pub(crate) fn reduce_range(
     let out_dtype = op.output_dtype(data.dtype())?;
     let cells: usize = out_shape.iter().product();
     let start = range.start;
-    let read = |r: Range<usize>, visit: &mut dyn FnMut(Piece)| -> Result<()> {
-        visit((data.clone(), r.start + start..r.end + start));
+    let read = |r: Range<usize>, visit: &mut Visit<'_>| -> Result<()> {
+        visit(data, r.start + start..r.end + start);
         Ok(())
     };
     let plan = BlockPlan {
@@ -375,27 +431,32 @@ pub(crate) fn reduce_range(
         block_bytes: 0,
         fixed_bytes: 0,
     };
-    let partial = reduce_blocks(&plan, None, &read)?;
-    to_array(partial.finish(op), &out_shape, out_dtype)
+    let mut total = Partial::new(cells, op);
+    let all = 0..block_count(plan.len);
+    reduce_blocks(&plan, all, None, &read, &mut |p| {
+        total.merge(&p);
+        Ok(())
+    })?;
+    to_array(total.finish(op), &out_shape, out_dtype)
 }
 
 /// A lazy reduction along the chunked axis of a lazy array: one chunk, computed by
 /// streaming the input's chunks through block partials.
 #[derive(Debug)]
-struct ReduceAlongChunks {
-    input: ChunkedArray,
-    op: Reduction,
+pub(crate) struct ReduceAlongChunks {
+    pub input: ChunkedArray,
+    pub op: Reduction,
 }
 
-impl ChunkSource for ReduceAlongChunks {
-    fn read(&self) -> Result<Arc<ArrayData>> {
+impl ReduceAlongChunks {
+    /// The result's shape and element type, and the plan of its blocks.
+    fn plan(&self) -> Result<(Vec<usize>, DType, BlockPlan)> {
         let input = &self.input;
         let axis = input.axis();
         let out_shape = without(input.shape(), axis);
         let out_dtype = self.op.output_dtype(input.dtype())?;
         let cells: usize = out_shape.iter().product();
         let len = input.shape().get(axis).copied().unwrap_or(1);
-        let offsets = input.offsets();
         let chunk_positions = input.chunks().iter().map(|c| c.len).max().unwrap_or(1);
         let elem = input.dtype().size() as u64;
         // A block holds one piece at a time (at most BLOCK positions), and reading it
@@ -408,20 +469,6 @@ impl ChunkSource for ReduceAlongChunks {
             elem as usize,
         );
         let out_bytes = crate::base::bytes::of_shape(&[cells], out_dtype.size());
-        let progress = Progress::new(self.op.name(), input.chunks().len());
-        let read = |r: Range<usize>, visit: &mut dyn FnMut(Piece)| -> Result<()> {
-            for (i, c) in input.chunks().iter().enumerate() {
-                let (start, end) = (offsets[i], offsets[i + 1]);
-                let (lo, hi) = (r.start.max(start), r.end.min(end));
-                if lo < hi {
-                    visit((
-                        c.source.read_part(axis, lo - start..hi - start)?,
-                        0..hi - lo,
-                    ));
-                }
-            }
-            Ok(())
-        };
         let plan = BlockPlan {
             len,
             cells,
@@ -430,10 +477,90 @@ impl ChunkSource for ReduceAlongChunks {
             block_bytes,
             fixed_bytes: out_bytes,
         };
-        let partial = reduce_blocks(&plan, Some(&progress), &read)?;
+        Ok((out_shape, out_dtype, plan))
+    }
+
+    /// Number of blocks: the independent pieces of work, in merge order.
+    pub(crate) fn blocks(&self) -> usize {
+        block_count(
+            self.input
+                .shape()
+                .get(self.input.axis())
+                .copied()
+                .unwrap_or(1),
+        )
+    }
+
+    /// Number of cells of one partial.
+    pub(crate) fn cells(&self) -> usize {
+        without(self.input.shape(), self.input.axis())
+            .iter()
+            .product()
+    }
+
+    /// Folds blocks `blocks` (on the current pool, within the budget) and hands their
+    /// partials to `sink` in order.
+    pub(crate) fn run_blocks(
+        &self,
+        blocks: Range<usize>,
+        sink: &mut dyn FnMut(Partial) -> Result<()>,
+    ) -> Result<()> {
+        let (_, _, plan) = self.plan()?;
+        let input = &self.input;
+        let axis = input.axis();
+        let offsets = input.offsets();
+        let progress = Progress::new(self.op.name(), input.chunks().len());
+        let read = |r: Range<usize>, visit: &mut Visit<'_>| -> Result<()> {
+            for (i, c) in input.chunks().iter().enumerate() {
+                let (start, end) = (offsets[i], offsets[i + 1]);
+                let (lo, hi) = (r.start.max(start), r.end.min(end));
+                if lo < hi {
+                    let part = c.source.read_part(axis, lo - start..hi - start)?;
+                    visit(&part, 0..hi - lo);
+                }
+            }
+            Ok(())
+        };
+        reduce_blocks(&plan, blocks, Some(&progress), &read, sink)?;
         progress.finish();
+        Ok(())
+    }
+
+    /// The result from the partials of every block, merged left to right in block
+    /// order (the one merge every way of running the blocks goes through).
+    pub(crate) fn merge(
+        &self,
+        partials: impl IntoIterator<Item = Result<Partial>>,
+    ) -> Result<ArrayData> {
+        let (out_shape, out_dtype, plan) = self.plan()?;
+        let _held = engine::reserve(
+            &format!("merging the {} partials", self.op.name()),
+            Partial::bytes(plan.cells, self.op),
+        )?;
+        let mut total = Partial::new(plan.cells, self.op);
+        for p in partials {
+            total.merge(&p?);
+        }
+        to_array(total.finish(self.op), &out_shape, out_dtype)
+    }
+}
+
+impl ChunkSource for ReduceAlongChunks {
+    fn read(&self) -> Result<Arc<ArrayData>> {
+        let (out_shape, out_dtype, plan) = self.plan()?;
+        // Merged as they come, in block order (as `merge` does), so only a wave of
+        // partials is held at a time; the total is made once the budget has been
+        // checked (the first block's partial has come).
+        let mut total: Option<Partial> = None;
+        self.run_blocks(0..self.blocks(), &mut |p| {
+            total
+                .get_or_insert_with(|| Partial::new(plan.cells, self.op))
+                .merge(&p);
+            Ok(())
+        })?;
+        let total = total.unwrap_or_else(|| Partial::new(plan.cells, self.op));
         Ok(Arc::new(to_array(
-            partial.finish(self.op),
+            total.finish(self.op),
             &out_shape,
             out_dtype,
         )?))
@@ -441,6 +568,10 @@ impl ChunkSource for ReduceAlongChunks {
 
     fn describe(&self) -> String {
         format!("{} of {} chunks", self.op.name(), self.input.chunks().len())
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 
@@ -464,8 +595,7 @@ pub(crate) fn reduce_chunked(
         return ChunkedArray::new(out_dtype, out_shape, 0, vec![chunk]);
     }
     let new_axis = input.axis() - usize::from(axis < input.axis());
-    let f = Arc::new(move |chunk: &ArrayData| reduce_array(&Arc::new(chunk.clone()), axis, op));
-    input.map_chunks(out_dtype, out_shape, new_axis, 1, f)
+    input.map_chunks(out_shape, new_axis, 1, ChunkOp::Reduce { axis, op })
 }
 
 #[cfg(test)]
@@ -476,6 +606,10 @@ mod tests {
         Arc::new(ArrayData::F64(
             ArrayD::from_shape_vec(IxDyn(&[values.len(), 1]), values.to_vec()).unwrap(),
         ))
+    }
+
+    fn reduce_array(data: &ArrayData, axis: usize, op: Reduction) -> Result<ArrayData> {
+        reduce_range(data, axis, 0..data.shape()[axis], op)
     }
 
     fn one(data: &Arc<ArrayData>, op: Reduction) -> f64 {

@@ -1,15 +1,13 @@
 //! Chunk sources that the compute layer builds plans from: chunks kept in memory,
-//! parts of other chunks, and functions of other chunks.
+//! parts of other chunks, and operations (`ops::ChunkOp`) on other chunks.
 
-use std::fmt;
+use std::any::Any;
 use std::ops::Range;
 use std::sync::Arc;
 
+use super::ops::ChunkOp;
 use crate::error::Result;
 use crate::model::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType};
-
-/// A function from one chunk's values to another's.
-pub(crate) type ChunkFn = Arc<dyn Fn(&ArrayData) -> Result<ArrayData> + Send + Sync>;
 
 /// A chunk whose values are in memory.
 #[derive(Debug)]
@@ -34,14 +32,18 @@ impl ChunkSource for MemoryChunk {
     fn describe(&self) -> String {
         "memory".into()
     }
+
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
+    }
 }
 
 /// Positions `range` of another chunk along the chunked axis.
 #[derive(Debug)]
-struct PartOf {
-    source: Arc<dyn ChunkSource>,
-    axis: usize,
-    range: Range<usize>,
+pub(crate) struct PartOf {
+    pub source: Arc<dyn ChunkSource>,
+    pub axis: usize,
+    pub range: Range<usize>,
 }
 
 impl ChunkSource for PartOf {
@@ -61,20 +63,19 @@ impl ChunkSource for PartOf {
     fn describe(&self) -> String {
         self.source.describe()
     }
-}
 
-/// A function applied to another chunk when it is read.
-struct Mapped {
-    source: Arc<dyn ChunkSource>,
-    f: ChunkFn,
-    /// Bytes held while mapping: the chunk read and the chunk made from it.
-    bytes: u64,
-}
-
-impl fmt::Debug for Mapped {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Mapped({:?})", self.source)
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
     }
+}
+
+/// An operation applied to another chunk when it is read.
+#[derive(Debug)]
+pub(crate) struct Mapped {
+    pub source: Arc<dyn ChunkSource>,
+    pub op: ChunkOp,
+    /// Bytes held while mapping: the chunk read and the chunk made from it.
+    pub bytes: u64,
 }
 
 impl ChunkSource for Mapped {
@@ -83,11 +84,15 @@ impl ChunkSource for Mapped {
             &format!("a chunk of {}", self.source.describe()),
             self.bytes,
         )?;
-        Ok(Arc::new((self.f)(&*self.source.read()?)?))
+        Ok(Arc::new(self.op.apply(&*self.source.read()?)?))
     }
 
     fn describe(&self) -> String {
         self.source.describe()
+    }
+
+    fn as_any(&self) -> Option<&dyn Any> {
+        Some(self)
     }
 }
 
@@ -104,17 +109,17 @@ impl ChunkedArray {
         ChunkedArray::new(dtype, shape, axis, vec![chunk])
     }
 
-    /// Applies `f` to every chunk when it is read. `f` must keep the chunked axis
+    /// Applies `op` to every chunk when it is read. `op` must keep the chunked axis
     /// (now `new_axis`), scaling its length by `len_factor` (1 unless axes are merged
     /// into it); `shape` is the whole result's shape.
     pub(crate) fn map_chunks(
         &self,
-        dtype: DType,
         shape: Vec<usize>,
         new_axis: usize,
         len_factor: usize,
-        f: ChunkFn,
+        op: ChunkOp,
     ) -> Result<ChunkedArray> {
+        let dtype = op.out_dtype(self.dtype())?;
         // Chunks already in memory (persisted) are mapped now, so they stay in memory.
         let eager = self.is_persisted();
         let chunks = self
@@ -122,11 +127,11 @@ impl ChunkedArray {
             .iter()
             .map(|c| {
                 let source: Arc<dyn ChunkSource> = if eager {
-                    Arc::new(MemoryChunk(Arc::new(f(&*c.source.read()?)?)))
+                    Arc::new(MemoryChunk(Arc::new(op.apply(&*c.source.read()?)?)))
                 } else {
                     Arc::new(Mapped {
                         source: c.source.clone(),
-                        f: f.clone(),
+                        op: op.clone(),
                         bytes: chunk_bytes(self.shape(), self.axis(), c.len, self.dtype())
                             .saturating_add(chunk_bytes(
                                 &shape,
@@ -145,14 +150,10 @@ impl ChunkedArray {
         ChunkedArray::new(dtype, shape, new_axis, chunks)
     }
 
-    /// Applies `f` to the whole array (which must be one chunk) when it is read; the
+    /// Applies `op` to the whole array (which must be one chunk) when it is read; the
     /// result is one chunk of `shape`.
-    pub(crate) fn map_whole(
-        &self,
-        dtype: DType,
-        shape: Vec<usize>,
-        f: ChunkFn,
-    ) -> Result<ChunkedArray> {
+    pub(crate) fn map_whole(&self, shape: Vec<usize>, op: ChunkOp) -> Result<ChunkedArray> {
+        let dtype = op.out_dtype(self.dtype())?;
         let source: Arc<dyn ChunkSource> = match self.chunks() {
             [only] => only.source.clone(),
             _ => return Err(crate::Error::invalid("map_whole", "expects a single chunk")),
@@ -162,7 +163,7 @@ impl ChunkedArray {
             .saturating_add(crate::base::bytes::of_shape(&shape, dtype.size()));
         let chunk = Chunk {
             len,
-            source: Arc::new(Mapped { source, f, bytes }),
+            source: Arc::new(Mapped { source, op, bytes }),
         };
         ChunkedArray::new(dtype, shape, 0, vec![chunk])
     }

@@ -9,6 +9,7 @@ mod libnetcdf;
 mod native;
 mod options;
 mod read;
+pub(crate) mod source;
 mod write;
 
 pub use combine::open_mfdataset;

@@ -220,6 +220,7 @@ pub(crate) fn read_file(
             var: Arc::new(var),
             decoding: Arc::new(decoding),
             files: files.clone(),
+            options: options.clone(),
         };
         let is_dim_coord = dims.len() == 1 && dims[0] == name;
         let data = if is_dim_coord {
@@ -258,15 +259,29 @@ pub(crate) fn read_file(
 
 /// The whole of one variable in one file, read and decoded on demand.
 #[derive(Debug)]
-struct Slab {
+pub(crate) struct Slab {
     path: PathBuf,
     identity: Identity,
     var: Arc<VarMeta>,
     decoding: Arc<CfDecoding>,
     files: Arc<Files>,
+    /// How the file was opened (for a plan to open it again elsewhere).
+    options: OpenOptions,
 }
 
 impl Slab {
+    /// The file, variable, options and identity a plan records for this source.
+    pub(crate) fn file_ref(&self) -> super::source::FileRef {
+        super::source::FileRef {
+            path: self.path.clone(),
+            variable: self.var.name.clone(),
+            options: self.options.clone(),
+            identity: self.identity,
+            dtype: self.decoding.output(),
+            shape: self.var.shape.clone(),
+        }
+    }
+
     fn read_range(&self, start: &[usize], count: &[usize]) -> Result<Arc<ArrayData>> {
         self.identity.check(&self.path)?;
         let raw = self.files.read(&self.path, &self.var, start, count)?;
@@ -309,5 +324,9 @@ impl ChunkSource for Slab {
 
     fn describe(&self) -> String {
         format!("{}:{}", self.path.display(), self.var.path)
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }

@@ -235,6 +235,12 @@ pub trait ChunkSource: Send + Sync + fmt::Debug {
 
     /// Where the chunk comes from, for reprs and error messages.
     fn describe(&self) -> String;
+
+    /// The source as `Any`, for the plan to read what it is made of (geoxr's own
+    /// sources); others are shown by `describe` and cannot be shipped.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// One piece of a lazy array along its chunked axis.

@@ -1,0 +1,332 @@
+//! Plans: pieces split any way merge to the bits of `load`, JSON round trips give
+//! the same plan and result, damaged JSON and results give errors, never panics.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rand::{Rng, SeedableRng};
+
+use crate::{open_mfdataset, Client, DataArray, Plan};
+
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new() -> Scratch {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("geoxr-plan-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+const NLON: usize = 9;
+const NLAT: usize = 7;
+
+/// One day in the IMERG layout, small: `rain(time, lon, lat)` float32 with a fill
+/// value and a few missing cells, Julian days since 1970.
+fn write_day(path: &Path, day: i32, rng: &mut impl Rng) {
+    let mut f = netcdf::create(path).unwrap();
+    f.add_unlimited_dimension("time").unwrap();
+    f.add_dimension("lon", NLON).unwrap();
+    f.add_dimension("lat", NLAT).unwrap();
+    let lon: Vec<f32> = (0..NLON).map(|i| -70.0 + i as f32).collect();
+    let lat: Vec<f32> = (0..NLAT).map(|j| -20.0 + j as f32).collect();
+    f.add_variable::<f32>("lon", &["lon"])
+        .unwrap()
+        .put_values(&lon, ..)
+        .unwrap();
+    f.add_variable::<f32>("lat", &["lat"])
+        .unwrap()
+        .put_values(&lat, ..)
+        .unwrap();
+    let mut t = f.add_variable::<i32>("time", &["time"]).unwrap();
+    t.put_attribute("units", "days since 1970-01-01 00:00:00Z")
+        .unwrap();
+    t.put_attribute("calendar", "julian").unwrap();
+    t.put_values(&[day], (&[0], &[1])).unwrap();
+    let rain: Vec<f32> = (0..NLON * NLAT)
+        .map(|_| match rng.gen_range(0..10) {
+            0 => -9999.9,
+            1..=4 => 0.0,
+            _ => rng.gen_range(0.0f32..80.0),
+        })
+        .collect();
+    let mut v = f
+        .add_variable::<f32>("rain", &["time", "lon", "lat"])
+        .unwrap();
+    v.set_fill_value(-9999.9f32).unwrap();
+    v.put_attribute("units", "mm").unwrap();
+    v.put_values(&rain, (&[0, 0, 0], &[1, NLON, NLAT])).unwrap();
+    f.close().unwrap();
+}
+
+/// `days` daily files from 2018-02-01 (Julian), opened as one lazy array.
+fn rain(dir: &Scratch, days: usize) -> DataArray {
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(14);
+    let first = crate::Calendar::Julian.days_from_epoch(2018, 2, 1) as i32;
+    for d in 0..days {
+        write_day(
+            &dir.0.join(format!("day-{d:03}.nc4")),
+            first + d as i32,
+            &mut rng,
+        );
+    }
+    open_mfdataset(&dir.0.join("day-*.nc4").to_string_lossy())
+        .unwrap()
+        .get("rain")
+        .unwrap()
+}
+
+/// The three computations the MPI work is measured on.
+fn computations(rain: &DataArray) -> Vec<(&'static str, DataArray)> {
+    let box_ = rain
+        .sel([("lon", -68.0..=-64.0), ("lat", -19.0..=-16.0)])
+        .unwrap();
+    vec![
+        (
+            "weekly std",
+            rain.resample("time", "1W")
+                .unwrap()
+                .mean()
+                .unwrap()
+                .std("time")
+                .unwrap(),
+        ),
+        ("time mean", rain.mean("time").unwrap()),
+        ("box mean over time", box_.mean("time").unwrap()),
+        ("box mean", box_.mean(["time", "lon", "lat"]).unwrap()),
+    ]
+}
+
+fn bits(da: &DataArray) -> Vec<u64> {
+    da.values()
+        .expect("in memory")
+        .to_f64_vec()
+        .iter()
+        .map(|v| v.to_bits())
+        .collect()
+}
+
+/// Cuts `0..n` into `k` consecutive ranges (some empty when `k > n`).
+fn split(n: usize, k: usize) -> Vec<std::ops::Range<usize>> {
+    (0..k).map(|i| i * n / k..(i + 1) * n / k).collect()
+}
+
+#[test]
+fn pieces_split_any_way_merge_to_the_bits_of_load() {
+    let dir = Scratch::new();
+    let rain = rain(&dir, 130);
+    for (what, x) in computations(&rain) {
+        let loaded = x.load().unwrap();
+        let plan = x.plan();
+        plan.shippable().unwrap();
+        let n = plan.pieces();
+        assert!(n >= 3, "{what}: {n} pieces, too few to split");
+        for k in 1..=4 {
+            for threads in [1, 3] {
+                let client = Client::new().threads_per_worker(threads);
+                let parts: Vec<Vec<u8>> = split(n, k)
+                    .into_iter()
+                    .map(|r| client.run(|| plan.run_pieces(r)).unwrap())
+                    .collect();
+                let got = plan.finish(&parts).unwrap();
+                assert_eq!(bits(&got), bits(&loaded), "{what} in {k} parts");
+                assert_eq!(got.dims(), loaded.dims(), "{what}");
+                assert_eq!(got.coords().len(), loaded.coords().len(), "{what}");
+            }
+        }
+        // Parts out of order, missing or repeated are refused.
+        let halves: Vec<Vec<u8>> = split(n, 2)
+            .into_iter()
+            .map(|r| plan.run_pieces(r).unwrap())
+            .collect();
+        for wrong in [
+            vec![halves[1].clone(), halves[0].clone()],
+            vec![halves[0].clone()],
+            vec![halves[0].clone(), halves[0].clone()],
+        ] {
+            assert!(plan.finish(&wrong).is_err(), "{what}");
+        }
+        assert!(plan.run_pieces(0..n + 1).is_err(), "{what}");
+    }
+}
+
+#[test]
+fn a_json_round_trip_gives_the_same_plan_and_result() {
+    let dir = Scratch::new();
+    let rain = rain(&dir, 20);
+    let scaled = ((&rain * 2.0).unwrap() - 1.0).unwrap();
+    let anomaly = (&rain - &rain.mean("time").unwrap()).unwrap();
+    let mut all = computations(&rain);
+    all.push((
+        "arithmetic",
+        scaled.transpose_to(["lat", "time", "lon"]).unwrap(),
+    ));
+    all.push(("anomaly", anomaly));
+    all.push(("isel", rain.isel(("time", 3)).unwrap()));
+    all.push(("rechunked", rain.chunk("time", 6).unwrap()));
+    all.push((
+        "stacked",
+        rain.stack("z", ["lon", "lat"])
+            .unwrap()
+            .mean("time")
+            .unwrap(),
+    ));
+    for (what, x) in all {
+        let plan = x.plan();
+        let text = plan.to_json().unwrap();
+        assert!(
+            text.starts_with("{") && text.contains("\"geoxr-plan\":1"),
+            "{what}"
+        );
+        let again = Plan::from_json(&text).unwrap();
+        assert_eq!(again.graph, plan.graph, "{what}");
+        assert_eq!(again.to_json().unwrap(), text, "{what}");
+        assert_eq!(again.to_string(), plan.to_string(), "{what}");
+        let parts = [again.run_pieces(0..again.pieces()).unwrap()];
+        let got = again.finish(&parts).unwrap();
+        assert_eq!(bits(&got), bits(&x.load().unwrap()), "{what}");
+        assert_eq!(bits(&again.array().load().unwrap()), bits(&got), "{what}");
+    }
+}
+
+#[test]
+fn a_plan_shows_its_steps_and_files_as_a_range() {
+    let dir = Scratch::new();
+    let rain = rain(&dir, 20);
+    let text = rain.mean("time").unwrap().plan().to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains("rain (lon: 9, lat: 7) float32"), "{text}");
+    assert!(lines[1].contains("mean over axis 0"), "{text}");
+    assert!(lines[2].contains("(20, 9, 7) float32, 20 chunks"), "{text}");
+    assert!(
+        lines[3].contains("day-000.nc4 … day-019.nc4 (20 files)") && lines[3].contains("× 20"),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 4, "{text}");
+}
+
+#[test]
+fn a_changed_file_is_refused_by_a_plan_read_back() {
+    let dir = Scratch::new();
+    let rain = rain(&dir, 3);
+    let text = rain.plan().to_json().unwrap();
+    let plan = Plan::from_json(&text).unwrap();
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(1);
+    // Rewritten with other values (and so another size or time).
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write_day(&dir.0.join("day-001.nc4"), 0, &mut rng);
+    let err = plan.array().load().unwrap_err().to_string();
+    assert!(
+        err.contains("day-001.nc4") && err.contains("changed since the plan was made"),
+        "{err}"
+    );
+}
+
+#[test]
+fn in_memory_and_outside_sources_are_named_when_they_cannot_ship() {
+    use crate::{ArrayData, Variable};
+    let big = Variable::new(
+        ["x"],
+        ArrayData::from(ndarray::ArrayD::<f64>::zeros(vec![9 << 20])),
+    )
+    .unwrap();
+    let big = DataArray::new(Some("big"), big, vec![]).unwrap();
+    let err = big.plan().to_json().unwrap_err().to_string();
+    assert!(
+        err.contains("75.5 MB") && err.contains("in memory"),
+        "{err}"
+    );
+    let small = big.isel(("x", 0..10)).unwrap();
+    let plan = Plan::from_json(&small.plan().to_json().unwrap()).unwrap();
+    assert_eq!(
+        plan.finish(&[plan.run_pieces(0..1).unwrap()])
+            .unwrap()
+            .shape(),
+        [10]
+    );
+}
+
+/// Random bytes and random edits of a real plan's JSON and results give errors (or,
+/// for edits that keep the plan valid, a plan), never a panic.
+#[test]
+fn damaged_json_and_results_give_errors_not_panics() {
+    let dir = Scratch::new();
+    let rain = rain(&dir, 10);
+    let x = rain
+        .resample("time", "1W")
+        .unwrap()
+        .mean()
+        .unwrap()
+        .std("time")
+        .unwrap();
+    let plan = x.plan();
+    let text = plan.to_json().unwrap();
+    let parts = plan.run_pieces(0..plan.pieces()).unwrap();
+    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(7);
+    let tokens = [
+        "0",
+        "1",
+        "-1",
+        "99999999999999999999",
+        "null",
+        "[]",
+        "{}",
+        "\"\"",
+        "\"NaN\"",
+        "1e300",
+        "true",
+        "\"time:julian\"",
+        "[0,0]",
+        "18446744073709551615",
+    ];
+    let mut valid = 0;
+    for round in 0..600 {
+        let damaged = if round % 6 == 0 {
+            (0..rng.gen_range(0..200))
+                .map(|_| rng.gen_range(0u8..128) as char)
+                .collect::<String>()
+        } else {
+            // Replace a random number or token-sized stretch with another token.
+            let mut t = text.clone();
+            for _ in 0..rng.gen_range(1..4) {
+                let at = rng.gen_range(0..t.len());
+                let end = (at + rng.gen_range(0..6)).min(t.len());
+                if t.is_char_boundary(at) && t.is_char_boundary(end) {
+                    t.replace_range(at..end, tokens[rng.gen_range(0..tokens.len())]);
+                }
+            }
+            t
+        };
+        if let Ok(p) = Plan::from_json(&damaged) {
+            valid += 1;
+            // A plan that still reads may describe other work; running it must
+            // not panic either (it may fail naming what is wrong).
+            let n = p.pieces();
+            if n < 64 {
+                let _ = p.run_pieces(0..n).and_then(|r| p.finish(&[r]));
+            }
+        }
+    }
+    assert!(valid < 600, "every damaged plan was accepted");
+    for round in 0..300 {
+        let mut bad = parts.clone();
+        match round % 3 {
+            0 => bad.truncate(rng.gen_range(0..bad.len())),
+            1 => {
+                let i = rng.gen_range(0..bad.len());
+                bad[i] ^= 1 << rng.gen_range(0..8);
+            }
+            _ => bad = (0..rng.gen_range(0..64)).map(|_| rng.gen()).collect(),
+        }
+        assert!(plan.finish(&[bad]).is_err(), "round {round}");
+    }
+}

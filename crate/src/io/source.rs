@@ -1,0 +1,181 @@
+//! File sources as a plan records them (path, variable, open options, and the file's
+//! identity at open), and opened again from that record, possibly in another
+//! process: the file is looked at only when a chunk is first read, and refused then
+//! if it is no longer the file that was recorded.
+
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+
+use super::files::{default_capacity, Identity};
+use super::options::{Engine, OpenOptions};
+use super::read::{read_file, Files, Slab};
+use crate::error::{Error, Result};
+use crate::model::{ArrayData, ChunkSource, DType, Data};
+
+/// One variable of one file, whole, decoded as it was opened.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FileRef {
+    pub path: PathBuf,
+    /// The variable's name (in the options' group).
+    pub variable: String,
+    pub options: OpenOptions,
+    /// The file as it was when opened: size, modification time, device and inode.
+    pub identity: Identity,
+    /// The decoded element type and the variable's shape.
+    pub dtype: DType,
+    pub shape: Vec<usize>,
+}
+
+impl FileRef {
+    /// What the file's identity is made of, for a plan: size, mtime (ns), inode.
+    pub(crate) fn identity_parts(&self) -> (u64, i128, u64) {
+        (
+            self.identity.size,
+            self.identity.mtime_ns,
+            self.identity.inode,
+        )
+    }
+
+    /// A record from its parts (the device is not recorded: it differs between
+    /// machines that mount the same file system).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        path: PathBuf,
+        variable: String,
+        options: OpenOptions,
+        (size, mtime_ns, inode): (u64, i128, u64),
+        dtype: DType,
+        shape: Vec<usize>,
+    ) -> FileRef {
+        FileRef {
+            path,
+            variable,
+            options,
+            identity: Identity {
+                size,
+                mtime_ns,
+                dev: 0,
+                inode,
+            },
+            dtype,
+            shape,
+        }
+    }
+}
+
+/// The record of a file source, when `source` is one (as opened or reopened).
+pub(crate) fn file_ref(source: &dyn ChunkSource) -> Option<FileRef> {
+    let any = source.as_any()?;
+    if let Some(slab) = any.downcast_ref::<Slab>() {
+        return Some(slab.file_ref());
+    }
+    any.downcast_ref::<Reopened>().map(|r| r.file.clone())
+}
+
+/// Open files shared by the reopened sources of one plan, per engine.
+#[derive(Debug, Default)]
+pub(crate) struct FilePools {
+    rust: OnceLock<Arc<Files>>,
+    libnetcdf: OnceLock<Arc<Files>>,
+}
+
+impl FilePools {
+    fn get(&self, engine: Engine) -> Arc<Files> {
+        let cell = match engine {
+            Engine::Rust => &self.rust,
+            Engine::Libnetcdf => &self.libnetcdf,
+        };
+        cell.get_or_init(|| Arc::new(Files::new(engine, default_capacity())))
+            .clone()
+    }
+}
+
+/// A file source made again from its record; opens the file when first read.
+#[derive(Debug)]
+pub(crate) struct Reopened {
+    file: FileRef,
+    files: Arc<Files>,
+    opened: OnceLock<Arc<dyn ChunkSource>>,
+}
+
+/// The source a record describes, reading through `pools`.
+pub(crate) fn reopen(file: FileRef, pools: &FilePools) -> Arc<dyn ChunkSource> {
+    let files = pools.get(file.options.get_engine());
+    Arc::new(Reopened {
+        file,
+        files,
+        opened: OnceLock::new(),
+    })
+}
+
+impl Reopened {
+    fn error(&self, reason: String) -> Error {
+        Error::FileVariable {
+            path: self.file.path.clone(),
+            variable: self.file.variable.clone(),
+            reason,
+        }
+    }
+
+    fn source(&self) -> Result<&Arc<dyn ChunkSource>> {
+        if let Some(s) = self.opened.get() {
+            return Ok(s);
+        }
+        let f = &self.file;
+        let now = Identity::of(&f.path)?;
+        if (now.size, now.mtime_ns, now.inode) != f.identity_parts() {
+            return Err(Error::File {
+                path: f.path.clone(),
+                reason: format!(
+                    "the file changed since the plan was made (size {} bytes, now {}; or \
+                     modified, or replaced); open it again and make the plan again",
+                    f.identity.size, now.size
+                ),
+            });
+        }
+        let opened = read_file(&f.path, &self.files, &f.options)?;
+        let var = opened
+            .dataset
+            .data_vars()
+            .iter()
+            .chain(opened.dataset.coords())
+            .find(|(n, _)| *n == f.variable)
+            .map(|(_, v)| v)
+            .ok_or_else(|| self.error("the variable is not in the file".into()))?;
+        if var.dtype() != f.dtype || var.shape() != f.shape.as_slice() {
+            return Err(self.error(format!(
+                "the plan recorded {} {:?}, the file holds {} {:?}",
+                f.dtype,
+                f.shape,
+                var.dtype(),
+                var.shape()
+            )));
+        }
+        let source: Arc<dyn ChunkSource> = match var.data() {
+            Data::Lazy(lazy) => match lazy.chunks() {
+                [only] => only.source.clone(),
+                _ => return Err(self.error("the variable is not one chunk".into())),
+            },
+            Data::InMemory(a) => Arc::new(crate::compute::sources::MemoryChunk(a.clone())),
+        };
+        Ok(self.opened.get_or_init(|| source))
+    }
+}
+
+impl ChunkSource for Reopened {
+    fn read(&self) -> Result<Arc<ArrayData>> {
+        self.source()?.read()
+    }
+
+    fn read_part(&self, axis: usize, range: std::ops::Range<usize>) -> Result<Arc<ArrayData>> {
+        self.source()?.read_part(axis, range)
+    }
+
+    fn describe(&self) -> String {
+        format!("{}:{}", self.file.path.display(), self.file.variable)
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}
