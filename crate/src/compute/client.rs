@@ -134,20 +134,30 @@ impl Client {
         self.last_job.lock().ok().and_then(|r| r.clone())
     }
 
+    /// How an MPI client runs its workers, for its display.
+    pub(crate) fn mpi_scheduler(&self) -> Option<String> {
+        self.mpi.as_ref().map(|m| {
+            format!(
+                "{} MPI ranks of geoxr-mpi-worker, started by {} for each computation",
+                self.n_workers,
+                m.launcher.program()
+            )
+        })
+    }
+
     pub(crate) fn set_memory_limit(&mut self, limit: Option<u64>) {
         self.memory_limit = limit;
     }
 
-    /// Runs a stand-in job on this MPI client's ranks (until the plan can be shipped).
-    #[doc(hidden)]
-    pub fn run_standin(&self, job: &super::mpi::StandIn) -> Result<crate::DataArray> {
+    /// Runs `plan` on this client's MPI ranks and keeps the job's figures.
+    pub(crate) fn run_on_ranks(&self, plan: &crate::Plan) -> Result<crate::DataArray> {
         let settings = self.mpi.clone().unwrap_or_default();
         let (result, report) = super::mpi::run_job(
             &settings,
             self.n_workers,
             self.threads_per_worker,
             self.memory_limit,
-            job,
+            plan,
         )?;
         if let Ok(mut last) = self.last_job.lock() {
             *last = Some(report);

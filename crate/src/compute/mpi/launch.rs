@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use super::{Job, JobOutcome, JobReport, Launcher, MpiSettings, WorkerOptions};
+use super::{JobOutcome, JobReport, Launcher, MpiSettings, WorkerOptions};
+use crate::compute::plan::Plan;
 use crate::error::{Error, Result};
 use crate::model::DataArray;
 
@@ -214,26 +215,28 @@ fn describe(status: ExitStatus) -> String {
     }
 }
 
-/// Runs `job` on `ranks` ranks and returns its result, merged here in rank order,
-/// with each rank's figures.
+/// Runs `plan` on `ranks` ranks and returns its result, merged here in rank order,
+/// with each rank's figures. A plan that cannot be shipped is refused before
+/// anything starts, naming the step.
 pub(crate) fn run_job(
     settings: &MpiSettings,
     ranks: usize,
     threads: usize,
     memory_limit: Option<u64>,
-    job: &Job,
+    plan: &Plan,
 ) -> Result<(DataArray, JobReport)> {
-    job.shippable()?;
+    plan.shippable()?;
+    let text = plan.to_json()?;
     let worker = find_worker()?;
     let dir = JobDir::new(settings.job_dir.as_deref())?;
-    let plan = dir.0.join("plan.json");
-    std::fs::write(&plan, job.to_json()?).map_err(|e| Error::File {
-        path: plan.clone(),
+    let plan_file = dir.0.join("plan.json");
+    std::fs::write(&plan_file, text).map_err(|e| Error::File {
+        path: plan_file.clone(),
         reason: format!("cannot write the plan for the MPI job: {e}"),
     })?;
     let outcomes = dir.0.join("outcomes.bin");
     let options = WorkerOptions {
-        plan,
+        plan: plan_file,
         out: None,
         outcomes: Some(outcomes.clone()),
         threads,
@@ -280,7 +283,7 @@ pub(crate) fn run_job(
     let outcome = outcome?;
     let mut report = outcome.report();
     let parts = outcome.parts()?;
-    let result = job.finish(&parts)?;
+    let result = plan.finish(&parts)?;
     report.wall_seconds = Some(started.elapsed().as_secs_f64());
     Ok((result, report))
 }

@@ -18,7 +18,6 @@
 //!    the driver kills the job's process group whatever happens.
 
 mod launch;
-mod standin;
 mod wire;
 
 use std::ffi::OsString;
@@ -27,13 +26,10 @@ use std::time::{Duration, Instant};
 
 pub use launch::find_worker;
 pub(crate) use launch::run_job;
-pub use standin::StandIn;
 pub use wire::{split, JobOutcome, JobReport, RankFigures, RankOutcome};
 
+use crate::compute::plan::Plan;
 use crate::error::{Error, Result};
-
-/// The job serialised and shipped (the stand-in until the plan lands).
-pub(crate) type Job = StandIn;
 
 /// The program that starts the ranks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -187,7 +183,7 @@ pub fn run_rank(
 ) -> RankOutcome {
     let started = Instant::now();
     let mut pieces = 0..0;
-    let result = Job::from_json(plan_text).and_then(|job| {
+    let result = Plan::from_json(plan_text).and_then(|job| {
         pieces = split(job.pieces(), ranks, rank);
         let range = pieces.clone();
         options.client().run(|| job.run_pieces(range))
@@ -213,16 +209,20 @@ pub fn conclude(
     let job = JobOutcome { ranks };
     let report = job.report();
     if let Some(path) = &options.outcomes {
-        crate::base::fsx::write_atomic(path, |tmp| {
-            std::fs::write(tmp, job.encode()).map_err(|e| Error::File {
-                path: path.clone(),
-                reason: format!("cannot write the MPI job's outcomes: {e}"),
-            })
-        })?;
+        // Whole or absent (written aside, then renamed), but not synced to disk: the
+        // file lives only until the driver has read it, and a sync of the partials
+        // cost about a second per job here.
+        let aside = path.with_extension("partial");
+        let failed = |e: std::io::Error| Error::File {
+            path: path.clone(),
+            reason: format!("cannot write the MPI job's outcomes: {e}"),
+        };
+        std::fs::write(&aside, job.encode()).map_err(failed)?;
+        std::fs::rename(&aside, path).map_err(failed)?;
     }
     let parts = job.parts()?;
     if let Some(out) = &options.out {
-        let plan = Job::from_json(plan_text)?;
+        let plan = Plan::from_json(plan_text)?;
         options
             .client()
             .run(|| plan.finish(&parts)?.to_netcdf(out))?;

@@ -238,6 +238,7 @@ impl JobOutcome {
                     pieces: r.pieces.clone(),
                     seconds: r.seconds,
                     peak_bytes: r.peak_bytes,
+                    sent_bytes: r.result.as_ref().map_or(0, |b| b.len() as u64),
                     failed: r.result.is_err(),
                 })
                 .collect(),
@@ -259,6 +260,8 @@ pub struct RankFigures {
     pub seconds: f64,
     /// Its peak resident memory in bytes (0 when unknown).
     pub peak_bytes: u64,
+    /// The bytes of results it sent back.
+    pub sent_bytes: u64,
     /// Whether it stopped with an error.
     pub failed: bool,
 }
@@ -281,17 +284,21 @@ impl fmt::Display for JobReport {
             write!(f, ", {s:.2} s wall time (launch included)")?;
         }
         writeln!(f)?;
-        writeln!(f, "rank  host              pieces        seconds  peak RSS")?;
+        writeln!(
+            f,
+            "rank  host              pieces        seconds  peak RSS     sent"
+        )?;
         for r in &self.ranks {
             let pieces = format!("{}..{}", r.pieces.start, r.pieces.end);
             writeln!(
                 f,
-                "{:<5} {:<17} {:<13} {:>7.2}  {:.1} MB{}",
+                "{:<5} {:<17} {:<13} {:>7.2}  {:>7.1} MB  {:.1} MB{}",
                 r.rank,
                 plain(&r.host).to_string(),
                 pieces,
                 r.seconds,
                 r.peak_bytes as f64 / 1e6,
+                r.sent_bytes as f64 / 1e6,
                 if r.failed { "  (failed)" } else { "" }
             )?;
         }
