@@ -33,6 +33,7 @@ pub mod sample;
 pub use analysis::{IntoDims, IntoSelection, Label, Pos, Resample, Selector};
 pub use base::text::html as escape;
 pub use cluster::{adjusted_rand_index, KMeans, KMeansModel, SpectralClustering, SpectralModel};
+pub use compute::mpi::Launcher;
 pub use compute::{parse_bytes, Client, Computable, Plan, Reduction};
 pub use error::{Error, Result};
 pub use io::{open_dataset, open_mfdataset, Engine, OpenOptions};

@@ -1,6 +1,6 @@
-//! Installs what is missing, and only that: the system NetCDF library, the evcxr
-//! kernel, the Python venv with Jupyter, the kernel spec, the sample data and the
-//! browser that checks the HTML exports. Each
+//! Installs what is missing, and only that: the system NetCDF library, Open MPI and
+//! the MPI worker, the evcxr kernel, the Python venv with Jupyter, the kernel spec,
+//! the sample data and the browser that checks the HTML exports. Each
 //! step checks first and says what it does; a second run skips everything in
 //! seconds.
 
@@ -56,7 +56,8 @@ pub fn all(paths: &Paths) -> Result<()> {
         let evcxr = s.spawn(|| timed("evcxr_jupyter", || evcxr_jupyter(paths)));
         let rest = timed("the Python venv", || python_venv(paths))
             .and_then(|()| timed("the sample data", || sample_data(paths)))
-            .and_then(|()| timed("the browser", || crate::browser::install(paths)));
+            .and_then(|()| timed("the browser", || crate::browser::install(paths)))
+            .and_then(|()| timed("Open MPI and the MPI worker", || mpi(paths)));
         let evcxr = evcxr
             .join()
             .unwrap_or_else(|_| Err("the evcxr_jupyter install stopped".into()));
@@ -110,6 +111,79 @@ pub fn fast_linker() -> Result<()> {
     }
     say("installing the lld linker, which the kernel links each cell with: apt-get install lld (about 20 s)");
     apt_install(&["lld"])
+}
+
+/// Open MPI (Debian `openmpi-bin`, `libopenmpi-dev`) and libclang (`libclang-dev`,
+/// which the `mpi` crate's bindings are generated with), then the worker binary
+/// `geoxr-mpi-worker` that `Client::mpi` starts (cargo skips it when up to date).
+pub fn mpi(paths: &Paths) -> Result<()> {
+    let works = |program: &str, arg: &str| {
+        Command::new(program)
+            .arg(arg)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    let mut missing = Vec::new();
+    if !works("mpirun", "--version") {
+        missing.push("openmpi-bin");
+    }
+    if !works("mpicc", "--showme:version") {
+        missing.push("libopenmpi-dev");
+    }
+    if !libclang_present() {
+        missing.push("libclang-dev");
+    }
+    if !missing.is_empty() {
+        say(format!(
+            "installing Open MPI and libclang for the MPI worker: apt-get install {} (about a minute)",
+            missing.join(" ")
+        ));
+        apt_install(&missing)?;
+    }
+    let worker = paths
+        .root
+        .join("target")
+        .join("release")
+        .join("geoxr-mpi-worker");
+    if !worker.exists() {
+        say("building the MPI worker geoxr-mpi-worker (release; a few minutes the first time)");
+    }
+    run(Command::new("cargo").current_dir(&paths.root).args([
+        "build",
+        "--quiet",
+        "--release",
+        "--package",
+        "geoxr-mpi",
+    ]))
+}
+
+/// Whether a libclang shared library is where bindgen looks for it.
+fn libclang_present() -> bool {
+    let has_libclang = |dir: &Path| {
+        std::fs::read_dir(dir).is_ok_and(|entries| {
+            entries.flatten().any(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with("libclang")
+                    && name.contains(".so")
+                    && !name.starts_with("libclang-cpp")
+            })
+        })
+    };
+    let mut dirs: Vec<PathBuf> = std::env::var_os("LIBCLANG_PATH")
+        .map(PathBuf::from)
+        .into_iter()
+        .collect();
+    dirs.push(PathBuf::from("/usr/lib/x86_64-linux-gnu"));
+    dirs.push(PathBuf::from("/usr/lib/aarch64-linux-gnu"));
+    if let Ok(entries) = std::fs::read_dir("/usr/lib") {
+        dirs.extend(
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with("llvm-"))
+                .map(|e| e.path().join("lib")),
+        );
+    }
+    dirs.iter().any(|d| has_libclang(d))
 }
 
 /// `apt-get update` then `apt-get install` of `packages`, through sudo unless root.

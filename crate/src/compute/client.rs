@@ -10,7 +10,11 @@
 //! copy hands it work ("injected && !worker_thread.is_null()").
 
 use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
+use super::mpi::{JobReport, Launcher, MpiSettings};
 use crate::error::{Error, Result};
 
 /// Most threads a client starts, and most workers or threads per worker it takes.
@@ -31,6 +35,10 @@ pub struct Client {
     n_workers: usize,
     threads_per_worker: usize,
     memory_limit: Option<u64>,
+    /// Set for a client whose workers are the ranks of an MPI job.
+    mpi: Option<MpiSettings>,
+    /// The figures of this client's last MPI job, shared by its clones.
+    last_job: Arc<Mutex<Option<JobReport>>>,
 }
 
 impl Default for Client {
@@ -46,7 +54,115 @@ impl Client {
             n_workers: 1,
             threads_per_worker: crate::cpu_count(),
             memory_limit: None,
+            mpi: None,
+            last_job: Arc::default(),
         }
+    }
+
+    /// A client whose `n` workers are the ranks of an MPI job started by `mpirun`
+    /// (see [`Client::launcher`]) running `geoxr-mpi-worker`: [`Client::load`] and
+    /// [`Client::persist`] ship the array's plan to the ranks, which read disjoint
+    /// chunks and send their partial results back to be merged in rank order, so
+    /// the result is bit for bit the in-process one whatever `n` is. Each rank
+    /// gets this machine's cores divided by `n` threads (at least one) and the
+    /// [`Client::memory_limit`], which applies per rank. Running as root and more
+    /// ranks than cores need nothing from you.
+    ///
+    /// ```
+    /// use geoxr::compute::mpi::Launcher;
+    /// let client = geoxr::Client::mpi(4).launcher(Launcher::Srun).args(["--cpus-per-task=2"]);
+    /// assert_eq!((client.workers(), client.is_mpi()), (4, true));
+    /// ```
+    pub fn mpi(n: usize) -> Client {
+        let n = n.clamp(1, MAX_THREADS);
+        Client {
+            n_workers: n,
+            threads_per_worker: (crate::cpu_count() / n).max(1),
+            memory_limit: None,
+            mpi: Some(MpiSettings::default()),
+            last_job: Arc::default(),
+        }
+    }
+
+    /// Whether the workers are MPI ranks.
+    pub fn is_mpi(&self) -> bool {
+        self.mpi.is_some()
+    }
+
+    fn mpi_settings(mut self, set: impl FnOnce(&mut MpiSettings)) -> Client {
+        set(self.mpi.get_or_insert_with(MpiSettings::default));
+        self
+    }
+
+    /// The program that starts the ranks: `mpirun` (the default) or Slurm's `srun`
+    /// inside an allocation. Makes this an MPI client of [`Client::workers`] ranks.
+    pub fn launcher(self, launcher: Launcher) -> Client {
+        self.mpi_settings(|m| m.launcher = launcher)
+    }
+
+    /// The hosts `mpirun` spreads the ranks over (its `--hostfile`). Without one,
+    /// all ranks run on this machine. Makes this an MPI client.
+    pub fn hostfile(self, path: impl Into<PathBuf>) -> Client {
+        let path = path.into();
+        self.mpi_settings(|m| m.hostfile = Some(path))
+    }
+
+    /// Extra arguments for the launcher, placed before the worker
+    /// (`["--bind-to", "none"]`, `["--partition=short"]`). Makes this an MPI client.
+    pub fn args<S: Into<String>>(self, args: impl IntoIterator<Item = S>) -> Client {
+        let args: Vec<String> = args.into_iter().map(Into::into).collect();
+        self.mpi_settings(|m| m.args = args)
+    }
+
+    /// The folder in which each job gets its own folder (plan and results; removed
+    /// after): the temporary folder by default. On a cluster, rank 0's host must
+    /// see it, so choose one on the shared file system. Makes this an MPI client.
+    pub fn job_dir(self, path: impl Into<PathBuf>) -> Client {
+        let path = path.into();
+        self.mpi_settings(|m| m.job_dir = Some(path))
+    }
+
+    /// Stops an MPI job still running after `limit` (default: none; a rank that
+    /// dies ends the job anyway). Makes this an MPI client.
+    pub fn timeout(self, limit: Duration) -> Client {
+        self.mpi_settings(|m| m.timeout = Some(limit))
+    }
+
+    /// What each rank of this client's last MPI job did (pieces, seconds, peak
+    /// memory), or `None` before the first job.
+    pub fn last_job(&self) -> Option<JobReport> {
+        self.last_job.lock().ok().and_then(|r| r.clone())
+    }
+
+    /// How an MPI client runs its workers, for its display.
+    pub(crate) fn mpi_scheduler(&self) -> Option<String> {
+        self.mpi.as_ref().map(|m| {
+            format!(
+                "{} MPI ranks of geoxr-mpi-worker, started by {} for each computation",
+                self.n_workers,
+                m.launcher.program()
+            )
+        })
+    }
+
+    pub(crate) fn set_memory_limit(&mut self, limit: Option<u64>) {
+        self.memory_limit = limit;
+    }
+
+    /// Runs `plan` on this client's MPI ranks and keeps the job's figures.
+    pub(crate) fn run_on_ranks(&self, plan: &crate::Plan) -> Result<crate::DataArray> {
+        let settings = self.mpi.clone().unwrap_or_default();
+        let (result, report) = super::mpi::run_job(
+            &settings,
+            self.n_workers,
+            self.threads_per_worker,
+            self.memory_limit,
+            plan,
+        )?;
+        if let Ok(mut last) = self.last_job.lock() {
+            *last = Some(report);
+        }
+        Ok(result)
     }
 
     /// Number of workers (1 to 1024).
@@ -119,6 +235,7 @@ impl fmt::Debug for Client {
             .field("n_workers", &self.n_workers)
             .field("threads_per_worker", &self.threads_per_worker)
             .field("memory_limit", &self.memory_limit)
+            .field("mpi", &self.mpi)
             .finish()
     }
 }

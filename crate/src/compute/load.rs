@@ -170,6 +170,8 @@ pub trait Computable: Sized + Send + Sync {
     fn load_here(&self) -> Result<Self>;
     /// Computes every chunk into memory, keeping the chunked structure.
     fn persist_here(&self) -> Result<Self>;
+    /// Computes into memory on the ranks of an MPI client ([`Client::mpi`]).
+    fn load_on_ranks(&self, client: &Client) -> Result<Self>;
 }
 
 impl Computable for DataArray {
@@ -181,6 +183,13 @@ impl Computable for DataArray {
     fn persist_here(&self) -> Result<Self> {
         let what = self.name().unwrap_or("array").to_owned();
         Ok(self.with_variable(self.variable().persist_here(&what)?))
+    }
+
+    fn load_on_ranks(&self, client: &Client) -> Result<Self> {
+        if !self.is_lazy() {
+            return Ok(self.clone());
+        }
+        client.run_on_ranks(&self.plan())
     }
 }
 
@@ -202,11 +211,36 @@ impl Computable for Dataset {
         };
         self.with_variables(all(self.coords())?, all(self.data_vars())?)
     }
+
+    /// Each lazy data variable is one MPI job; coordinates are computed here.
+    fn load_on_ranks(&self, client: &Client) -> Result<Self> {
+        let coords = self
+            .coords()
+            .iter()
+            .map(|(n, v)| Ok((n.clone(), v.load_here(n)?)))
+            .collect::<Result<Vec<_>>>()?;
+        let data = self
+            .data_vars()
+            .iter()
+            .map(|(n, v)| {
+                if !v.is_lazy() {
+                    return Ok((n.clone(), v.clone()));
+                }
+                let loaded = self.get(n)?.load_on_ranks(client)?;
+                Ok((n.clone(), loaded.variable().clone()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.with_variables(coords, data)
+    }
 }
 
 impl Client {
-    /// Computes `x` into memory on this client (dask's `client.compute(x).result()`).
+    /// Computes `x` into memory on this client (dask's `client.compute(x).result()`);
+    /// on an MPI client, on its ranks.
     pub fn load<T: Computable>(&self, x: &T) -> Result<T> {
+        if self.is_mpi() {
+            return x.load_on_ranks(self);
+        }
         self.run(|| x.load_here())
     }
 
@@ -217,7 +251,13 @@ impl Client {
 
     /// Computes every chunk of `x` and keeps them in memory, still chunked, so later
     /// computations start from memory instead of files (dask's `client.persist`).
+    ///
+    /// On an MPI client the ranks compute `x` and its values come back here in
+    /// memory, as with [`Client::load`] (re-chunk with `chunk` for streaming).
     pub fn persist<T: Computable>(&self, x: &T) -> Result<T> {
+        if self.is_mpi() {
+            return x.load_on_ranks(self);
+        }
         self.run(|| x.persist_here())
     }
 }

@@ -6,6 +6,7 @@
 mod client;
 pub(crate) mod engine;
 mod load;
+pub mod mpi;
 pub(crate) mod ops;
 pub mod plan;
 mod progress;

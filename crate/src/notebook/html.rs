@@ -204,16 +204,18 @@ pub(crate) fn client_html(client: &crate::Client) -> String {
         ),
         None => "no limit".into(),
     };
-    let state = "started for each computation";
+    let scheduler = client.mpi_scheduler().unwrap_or_else(|| {
+        "threads in this kernel, started for each computation; no dashboard".into()
+    });
     format!(
         "{STYLE}<div class=\"gx-repr\"><div class=\"gx-head\"><span class=\"gx-type\">geoxr.Client</span></div>\
          <table><tr><td class=\"gx-name\">Workers</td><td>{}</td><td class=\"gx-name\">Threads per worker</td><td>{}</td></tr>\
          <tr><td class=\"gx-name\">Total threads</td><td>{}</td><td class=\"gx-name\">Memory</td><td>{}</td></tr>\
-         <tr><td class=\"gx-name\">Scheduler</td><td colspan=\"3\">threads in this kernel, {}; no dashboard</td></tr></table></div>",
+         <tr><td class=\"gx-name\">Scheduler</td><td colspan=\"3\">{}</td></tr></table></div>",
         client.workers(),
         client.threads() / client.workers(),
         client.threads(),
         escape(&memory),
-        state
+        escape(&scheduler)
     )
 }

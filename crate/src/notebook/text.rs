@@ -168,10 +168,12 @@ impl fmt::Display for crate::Client {
         };
         write!(
             f,
-            "<geoxr.Client>\nWorkers: {}, threads per worker: {}, threads: {}\nMemory: {memory}\nScheduler: threads in this kernel (no dashboard)",
+            "<geoxr.Client>\nWorkers: {}, threads per worker: {}, threads: {}\nMemory: {memory}\nScheduler: {}",
             self.workers(),
             self.threads() / self.workers(),
-            self.threads()
+            self.threads(),
+            self.mpi_scheduler()
+                .unwrap_or_else(|| "threads in this kernel (no dashboard)".into())
         )
     }
 }

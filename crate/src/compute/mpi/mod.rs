@@ -1,0 +1,231 @@
+//! Running a lazy array's plan on the ranks of an MPI job. geoxr does not link MPI:
+//! the notebook (the driver) writes the plan into a job directory and starts
+//! `mpirun` (or `srun`) on the worker binary `geoxr-mpi-worker` (package
+//! `geoxr-mpi`, the only part that links MPI), then reads back what rank 0 wrote.
+//!
+//! The protocol, in order:
+//! 1. The driver writes `plan.json` and runs
+//!    `mpirun -n N geoxr-mpi-worker --threads T [--memory-limit B] --outcomes outcomes.bin plan.json`.
+//! 2. Rank 0 reads the plan and broadcasts it; rank `r` runs the pieces
+//!    [`split`]`(pieces, N, r)` (a fixed split), on `T` threads within `B` bytes.
+//! 3. Every rank sends its [`RankOutcome`] (results or error, wall time, peak RSS)
+//!    to rank 0, which receives them in rank order and writes them all
+//!    ([`JobOutcome`]). In the batch form (`... plan.json out.nc`) rank 0 also
+//!    merges them ([`conclude`]) and writes the result with `to_netcdf`.
+//! 4. The driver merges the results in rank order with the plan it kept, so the
+//!    result is bit for bit the in-process one, or returns the first rank's error
+//!    naming the rank. A rank that dies ends the job through MPI's own abort, and
+//!    the driver kills the job's process group whatever happens.
+
+mod launch;
+mod wire;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+pub use launch::find_worker;
+pub(crate) use launch::run_job;
+pub use wire::{split, JobOutcome, JobReport, RankFigures, RankOutcome};
+
+use crate::compute::plan::Plan;
+use crate::error::{Error, Result};
+
+/// The program that starts the ranks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Launcher {
+    /// Open MPI's `mpirun` (also `mpiexec`), on this machine or a host file's hosts.
+    #[default]
+    Mpirun,
+    /// Slurm's `srun`, inside an allocation (`salloc`, `sbatch`).
+    Srun,
+}
+
+impl Launcher {
+    /// The program's name.
+    pub fn program(self) -> &'static str {
+        match self {
+            Launcher::Mpirun => "mpirun",
+            Launcher::Srun => "srun",
+        }
+    }
+}
+
+/// How an MPI client starts its ranks (set through [`crate::Client`]'s builder).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct MpiSettings {
+    pub(crate) launcher: Launcher,
+    pub(crate) hostfile: Option<PathBuf>,
+    pub(crate) args: Vec<String>,
+    pub(crate) job_dir: Option<PathBuf>,
+    pub(crate) timeout: Option<Duration>,
+}
+
+/// The worker binary's command line, parsed by every rank.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WorkerOptions {
+    /// The plan file.
+    pub plan: PathBuf,
+    /// Where rank 0 writes the result with `to_netcdf` (the batch form).
+    pub out: Option<PathBuf>,
+    /// Where rank 0 writes every rank's outcome (what the driver reads).
+    pub outcomes: Option<PathBuf>,
+    /// Threads of each rank.
+    pub threads: usize,
+    /// Memory each rank may use, in bytes.
+    pub memory_limit: Option<u64>,
+}
+
+/// The worker's usage line.
+pub const WORKER_USAGE: &str = "usage: geoxr-mpi-worker [--threads N] [--memory-limit SIZE] \
+[--outcomes FILE] PLAN.json [OUT.nc]  (start it with mpirun -n RANKS or srun)";
+
+impl WorkerOptions {
+    /// Reads the worker's arguments (without the program name).
+    ///
+    /// ```
+    /// use geoxr::compute::mpi::WorkerOptions;
+    /// let o = WorkerOptions::parse(["--threads", "2", "plan.json", "out.nc"].map(String::from))?;
+    /// assert_eq!((o.threads, o.out.as_deref()), (2, Some("out.nc".as_ref())));
+    /// assert!(WorkerOptions::parse(["--threads", "lots", "plan.json"].map(String::from)).is_err());
+    /// # Ok::<(), geoxr::Error>(())
+    /// ```
+    pub fn parse(args: impl IntoIterator<Item = String>) -> Result<WorkerOptions> {
+        let bad =
+            |why: String| Error::invalid("geoxr-mpi-worker", format!("{why}; {WORKER_USAGE}"));
+        let mut args = args.into_iter();
+        let mut files = Vec::new();
+        let mut options = WorkerOptions {
+            plan: PathBuf::new(),
+            out: None,
+            outcomes: None,
+            threads: 1,
+            memory_limit: None,
+        };
+        while let Some(arg) = args.next() {
+            let mut value = || {
+                args.next()
+                    .ok_or_else(|| bad(format!("`{arg}` needs a value")))
+            };
+            match arg.as_str() {
+                "--threads" => {
+                    let v = value()?;
+                    options.threads = v
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=1024).contains(n))
+                        .ok_or_else(|| {
+                            bad(format!("--threads `{v}` is not a number from 1 to 1024"))
+                        })?;
+                }
+                "--memory-limit" => options.memory_limit = Some(crate::parse_bytes(&value()?)?),
+                "--outcomes" => options.outcomes = Some(value()?.into()),
+                a if a.starts_with("--") => return Err(bad(format!("unknown option `{a}`"))),
+                _ => files.push(PathBuf::from(arg)),
+            }
+        }
+        let mut files = files.into_iter();
+        options.plan = files
+            .next()
+            .ok_or_else(|| bad("no plan file given".into()))?;
+        options.out = files.next();
+        if files.next().is_some() {
+            return Err(bad("more than two files given".into()));
+        }
+        if options.out.is_none() && options.outcomes.is_none() {
+            return Err(bad(
+                "nothing to write: give OUT.nc or --outcomes FILE".into()
+            ));
+        }
+        Ok(options)
+    }
+
+    /// The arguments that [`WorkerOptions::parse`] reads back as these options.
+    pub fn to_args(&self) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec!["--threads".into(), self.threads.to_string().into()];
+        if let Some(m) = self.memory_limit {
+            args.extend(["--memory-limit".into(), m.to_string().into()]);
+        }
+        if let Some(o) = &self.outcomes {
+            args.extend(["--outcomes".into(), o.into()]);
+        }
+        args.push(self.plan.clone().into());
+        args.extend(self.out.iter().map(OsString::from));
+        args
+    }
+
+    /// A client with this rank's threads and memory limit.
+    fn client(&self) -> crate::Client {
+        let mut client = crate::Client::new().threads_per_worker(self.threads);
+        client.set_memory_limit(self.memory_limit);
+        client
+    }
+}
+
+/// This machine's host name, for the report.
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "?".into())
+}
+
+/// Runs rank `rank`'s share of the plan in `plan_text` (on the options' threads and
+/// memory limit) and says how it went. Every error is inside the outcome, so the
+/// rank still reports to rank 0.
+pub fn run_rank(
+    plan_text: &str,
+    rank: usize,
+    ranks: usize,
+    options: &WorkerOptions,
+) -> RankOutcome {
+    let started = Instant::now();
+    let mut pieces = 0..0;
+    let result = Plan::from_json(plan_text).and_then(|job| {
+        pieces = split(job.pieces(), ranks, rank);
+        let range = pieces.clone();
+        options.client().run(|| job.run_pieces(range))
+    });
+    RankOutcome {
+        rank,
+        host: host_name(),
+        pieces,
+        seconds: started.elapsed().as_secs_f64(),
+        peak_bytes: crate::peak_memory().map(|b| b.bytes()).unwrap_or(0),
+        result: result.map_err(|e| e.to_string()),
+    }
+}
+
+/// Rank 0's last step: writes every rank's outcome (when asked) and, in the batch
+/// form, merges the results in rank order and writes the array with `to_netcdf`.
+/// Fails with the first failed rank's error, naming the rank.
+pub fn conclude(
+    plan_text: &str,
+    ranks: Vec<RankOutcome>,
+    options: &WorkerOptions,
+) -> Result<JobReport> {
+    let job = JobOutcome { ranks };
+    let report = job.report();
+    if let Some(path) = &options.outcomes {
+        // Whole or absent (written aside, then renamed), but not synced to disk: the
+        // file lives only until the driver has read it, and a sync of the partials
+        // cost about a second per job here.
+        let aside = path.with_extension("partial");
+        let failed = |e: std::io::Error| Error::File {
+            path: path.clone(),
+            reason: format!("cannot write the MPI job's outcomes: {e}"),
+        };
+        std::fs::write(&aside, job.encode()).map_err(failed)?;
+        std::fs::rename(&aside, path).map_err(failed)?;
+    }
+    let parts = job.parts()?;
+    if let Some(out) = &options.out {
+        let plan = Plan::from_json(plan_text)?;
+        options
+            .client()
+            .run(|| plan.finish(&parts)?.to_netcdf(out))?;
+    }
+    Ok(report)
+}

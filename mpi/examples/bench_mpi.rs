@@ -1,0 +1,94 @@
+//! Benchmark of the tutorial's weekly std (and the time mean) on MPI ranks against
+//! the same computation in process: wall time of each run, each rank's own seconds
+//! and peak RSS, the bytes the ranks sent back, and the overhead of 2 ranks over
+//! the in-process run on the same cores. Prints the load average beside the
+//! figures; timing on a shared machine is noisy, so compare within one run.
+//!
+//! ```sh
+//! cargo build --release -p geoxr-mpi     # the worker, beside this example
+//! cargo run --release -p geoxr-mpi --example bench_mpi [-- PATTERN]
+//! ```
+
+use std::time::Instant;
+
+use geoxr::{Client, DataArray};
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// Every value's bits (float arrays).
+fn bits(a: &DataArray) -> geoxr::Result<Vec<u64>> {
+    Ok(match a.dtype() {
+        geoxr::DType::F32 => a
+            .to_ndarray::<f32>()?
+            .iter()
+            .map(|v| u64::from(v.to_bits()))
+            .collect(),
+        _ => a.to_ndarray::<f64>()?.iter().map(|v| v.to_bits()).collect(),
+    })
+}
+
+fn main() -> geoxr::Result<()> {
+    let pattern = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "data/IMERG/3B-DAY.MS.MRG.3IMERG.2018*.nc4".into());
+    let cores = geoxr::cpu_count();
+    println!("{cores} cores; load average at start: {}", load_average());
+    let rain = geoxr::open_mfdataset(&pattern)?.get("HQprecipitation")?;
+    let days = rain.sizes().get("time").unwrap_or(0);
+    let cells: usize = rain.shape().iter().skip(1).product();
+    let cases: Vec<(&str, DataArray)> = vec![
+        (
+            "weekly std",
+            rain.resample("time", "1W")?.mean()?.std("time")?,
+        ),
+        ("time mean", rain.mean("time")?),
+        (
+            "box mean",
+            rain.sel([
+                ("lon", -74.13671875..=-60.984375),
+                ("lat", -15.3724475816178..=-10.685765151760275),
+            ])?
+            .mean("time")?,
+        ),
+    ];
+    for (what, x) in &cases {
+        let plan = x.plan();
+        println!(
+            "\n== {what}: {} pieces, {days} days of {cells} cells",
+            plan.pieces()
+        );
+        let started = Instant::now();
+        let here = Client::new().load(x)?;
+        let base = started.elapsed().as_secs_f64();
+        println!(
+            "in process, {cores} threads: {base:.2} s  ({:.1} ms per day-file; load {})",
+            1e3 * base * cores as f64 / days.max(1) as f64,
+            load_average()
+        );
+        for ranks in [1, 2, 4] {
+            let client = Client::mpi(ranks);
+            let started = Instant::now();
+            let there = client.load(x)?;
+            let wall = started.elapsed().as_secs_f64();
+            let same = there.equals(&here)? && bits(&there)? == bits(&here)?;
+            println!(
+                "{ranks} ranks x {} threads: {wall:.2} s, {:+.0} % over in process, bit-identical: {same} (load {})",
+                (cores / ranks).max(1),
+                100.0 * (wall / base - 1.0),
+                load_average()
+            );
+            if let Some(report) = client.last_job() {
+                print!("{report}");
+            }
+        }
+    }
+    println!(
+        "\npeak RSS of this driver process: {}",
+        geoxr::peak_memory()?
+    );
+    Ok(())
+}

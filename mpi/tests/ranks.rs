@@ -1,0 +1,316 @@
+//! The MPI worker run for real under Open MPI's `mpirun`, through `Client::mpi` and
+//! as a batch job: the tutorial's weekly std, the time mean and a box mean over the
+//! 303 sample files on 1 to 4 ranks equal the in-process results bit for bit; a
+//! rank's error comes back naming the rank and the file; a rank killed mid-run ends
+//! the job with an error within 10 s; a plan that cannot be shipped is refused
+//! before anything starts. Each test runs in a child process under a timeout, so a
+//! hang is a failure, not a stuck test run.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use geoxr::{open_mfdataset, Client, DType, DataArray, Dataset};
+use xtask::child::in_child;
+
+/// The tutorial's 303 sample files (made by `cargo xtask setup`).
+fn imerg() -> Dataset {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/IMERG");
+    let pattern = dir.join("3B-DAY.MS.MRG.3IMERG.2018*.nc4");
+    let ds = open_mfdataset(pattern.to_string_lossy().as_ref())
+        .unwrap_or_else(|e| panic!("{e}; run `cargo xtask setup`, which makes the sample files"));
+    assert_eq!(
+        ds.dims().get("time"),
+        Some(303),
+        "expected the 303 sample files"
+    );
+    ds
+}
+
+fn rain() -> DataArray {
+    imerg().get("HQprecipitation").expect("HQprecipitation")
+}
+
+/// The tutorial's three reductions: weekly std, time mean, mean over its box.
+fn reductions() -> Vec<(&'static str, DataArray)> {
+    let rain = rain();
+    let weekly = rain
+        .resample("time", "1W")
+        .and_then(|r| r.mean())
+        .and_then(|w| w.std("time"));
+    let box_mean = rain
+        .sel([
+            ("lon", -74.13671875..=-60.984375),
+            ("lat", -15.3724475816178..=-10.685765151760275),
+        ])
+        .and_then(|b| b.mean("time"));
+    vec![
+        ("weekly std", weekly.expect("weekly std")),
+        ("time mean", rain.mean("time").expect("time mean")),
+        ("box mean", box_mean.expect("box mean")),
+    ]
+}
+
+/// Every value's bits, whatever the float type.
+fn bits(a: &DataArray) -> Vec<u64> {
+    match a.dtype() {
+        DType::F32 => a
+            .to_ndarray::<f32>()
+            .expect("f32")
+            .iter()
+            .map(|v| u64::from(v.to_bits()))
+            .collect(),
+        DType::F64 => a
+            .to_ndarray::<f64>()
+            .expect("f64")
+            .iter()
+            .map(|v| v.to_bits())
+            .collect(),
+        other => panic!("unexpected dtype {other}"),
+    }
+}
+
+/// The worker cargo built for these tests.
+fn use_this_worker() {
+    std::env::set_var("GEOXR_MPI_WORKER", env!("CARGO_BIN_EXE_geoxr-mpi-worker"));
+}
+
+/// A job folder of its own for a test, so its ranks can be told apart.
+fn job_dir(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("geoxr-mpi-test-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a job folder");
+    dir
+}
+
+#[test]
+fn reductions_on_one_to_four_ranks_equal_the_in_process_results() {
+    in_child(
+        "reductions_on_one_to_four_ranks_equal_the_in_process_results",
+        Duration::from_secs(600),
+        || {
+            use_this_worker();
+            for (what, x) in reductions() {
+                let here = x.load().expect("in process");
+                for ranks in 1..=4 {
+                    let client = Client::mpi(ranks).job_dir(job_dir("equal"));
+                    let started = Instant::now();
+                    let there = client.load(&x).expect("the MPI job runs");
+                    assert!(!there.is_lazy());
+                    assert!(
+                        there.equals(&here).expect("compares"),
+                        "{what} on {ranks} ranks: labels or values differ"
+                    );
+                    assert_eq!(
+                        bits(&there),
+                        bits(&here),
+                        "{what} on {ranks} ranks: bits differ"
+                    );
+                    let report = client.last_job().expect("a report");
+                    assert_eq!(report.ranks.len(), ranks);
+                    println!(
+                        "{what}, {ranks} ranks, {:.2} s\n{report}",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+        },
+    );
+}
+
+#[test]
+fn batch_job_writes_the_in_process_to_netcdf_file() {
+    in_child(
+        "batch_job_writes_the_in_process_to_netcdf_file",
+        Duration::from_secs(300),
+        || {
+            let dir = job_dir("batch");
+            let (_, weekly) = reductions().remove(0);
+            let plan = dir.join("plan.json");
+            std::fs::write(&plan, weekly.plan().to_json().expect("shippable"))
+                .expect("writes the plan");
+            let here = dir.join("here.nc");
+            weekly
+                .load()
+                .expect("in process")
+                .to_netcdf(&here)
+                .expect("writes");
+            let out = dir.join("out.nc");
+            let _ = std::fs::remove_file(&out);
+            // The command a Slurm script runs (with what root needs on this machine).
+            let status = Command::new("mpirun")
+                .args(["-n", "4"])
+                .arg(env!("CARGO_BIN_EXE_geoxr-mpi-worker"))
+                .arg(&plan)
+                .arg(&out)
+                .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+                .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+                .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
+                .status()
+                .expect("mpirun starts");
+            assert!(status.success(), "mpirun: {status}");
+            let read = |p: &Path| {
+                geoxr::open_dataset(p)
+                    .expect("opens")
+                    .load()
+                    .expect("loads")
+            };
+            let (a, b) = (read(&here), read(&out));
+            assert_eq!(
+                format!("{a}"),
+                format!("{b}"),
+                "the files hold different datasets"
+            );
+            assert_eq!(a.attrs(), b.attrs());
+            let (a, b) = (
+                a.get("HQprecipitation").expect("var"),
+                b.get("HQprecipitation").expect("var"),
+            );
+            assert!(a.equals(&b).expect("compares"));
+            assert_eq!(bits(&a), bits(&b));
+        },
+    );
+}
+
+#[test]
+fn a_rank_error_names_the_rank_and_the_file() {
+    in_child(
+        "a_rank_error_names_the_rank_and_the_file",
+        Duration::from_secs(120),
+        || {
+            use_this_worker();
+            let dir = job_dir("error");
+            let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../data/IMERG");
+            let mut names: Vec<_> = std::fs::read_dir(&source)
+                .expect("sample files")
+                .flatten()
+                .map(|e| e.file_name())
+                .filter(|n| n.to_string_lossy().ends_with(".nc4"))
+                .collect();
+            names.sort();
+            for n in &names[..6] {
+                std::fs::copy(source.join(n), dir.join(n)).expect("copies");
+            }
+            let ds = open_mfdataset(dir.join("*.nc4").to_string_lossy().as_ref()).expect("opens");
+            let rain = ds.get("HQprecipitation").expect("var");
+            // The last file changes after it was opened: its rank must refuse it.
+            let last = dir.join(&names[5]);
+            let bytes = std::fs::read(&last).expect("reads");
+            std::fs::write(&last, &bytes[..bytes.len() / 2]).expect("truncates");
+            let err = Client::mpi(3)
+                .job_dir(&dir)
+                .load(&rain)
+                .expect_err("rank 2 reads a changed file");
+            let text = err.to_string();
+            println!("{text}");
+            assert!(text.contains("MPI rank 2 of 3"), "{text}");
+            assert!(text.contains(&*names[5].to_string_lossy()), "{text}");
+        },
+    );
+}
+
+/// A chunk source made outside geoxr: it has no data form and cannot be shipped.
+#[derive(Debug)]
+struct Ramp;
+
+impl geoxr::ChunkSource for Ramp {
+    fn read(&self) -> geoxr::Result<std::sync::Arc<geoxr::ArrayData>> {
+        let values = geoxr::ndarray::ArrayD::from_shape_fn(vec![4], |i| i[0] as f64);
+        Ok(std::sync::Arc::new(geoxr::ArrayData::from(values)))
+    }
+
+    fn describe(&self) -> String {
+        "a ramp made by the test".into()
+    }
+}
+
+#[test]
+fn an_unshippable_plan_is_refused_before_starting() {
+    in_child(
+        "an_unshippable_plan_is_refused_before_starting",
+        Duration::from_secs(60),
+        || {
+            // No worker is needed: the refusal comes first.
+            std::env::set_var("GEOXR_MPI_WORKER", "/nonexistent/geoxr-mpi-worker");
+            let chunk = geoxr::model::Chunk {
+                len: 4,
+                source: std::sync::Arc::new(Ramp),
+            };
+            let lazy = geoxr::ChunkedArray::new(DType::F64, vec![4], 0, vec![chunk]).expect("lazy");
+            let variable = geoxr::Variable::new(["x"], geoxr::Data::Lazy(lazy)).expect("variable");
+            let ramp = DataArray::new(Some("ramp"), variable, vec![]).expect("array");
+            let doubled = (&ramp * 2.0).expect("lazy arithmetic");
+            let err = Client::mpi(2)
+                .load(&doubled)
+                .expect_err("refused")
+                .to_string();
+            println!("{err}");
+            assert!(err.contains("a ramp made by the test"), "{err}");
+            assert!(err.contains("step"), "{err}");
+        },
+    );
+}
+
+/// The process ids of workers whose command line mentions `dir`.
+fn workers_in(dir: &Path) -> Vec<i32> {
+    let needle = dir.to_string_lossy().into_owned();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let cmd = String::from_utf8_lossy(&cmd);
+            cmd.starts_with(env!("CARGO_BIN_EXE_geoxr-mpi-worker")) && cmd.contains(&needle)
+        })
+        .collect()
+}
+
+#[test]
+fn a_killed_rank_ends_the_job_within_ten_seconds() {
+    in_child(
+        "a_killed_rank_ends_the_job_within_ten_seconds",
+        Duration::from_secs(120),
+        || {
+            use_this_worker();
+            let dir = job_dir("kill");
+            let (_, weekly) = reductions().remove(0);
+            let client = Client::mpi(3).threads_per_worker(1).job_dir(&dir);
+            let run = std::thread::spawn(move || {
+                let r = client.load(&weekly);
+                (r, Instant::now())
+            });
+            let started = Instant::now();
+            let victim = loop {
+                let pids = workers_in(&dir);
+                if pids.len() == 3 {
+                    break pids[1];
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(30),
+                    "the ranks never started"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            };
+            std::thread::sleep(Duration::from_millis(500));
+            assert!(
+                !run.is_finished(),
+                "the job ended before a rank could be killed"
+            );
+            let killed = Instant::now();
+            let status = Command::new("kill")
+                .args(["-9", &victim.to_string()])
+                .status()
+                .expect("kill runs");
+            assert!(status.success());
+            let (result, ended) = run.join().expect("the driver thread returns");
+            let after = ended.duration_since(killed);
+            let err = result.expect_err("a killed rank fails the job").to_string();
+            println!("ended {:.2} s after the kill: {err}", after.as_secs_f64());
+            assert!(after < Duration::from_secs(10), "took {after:?}");
+            assert!(err.contains("signal 9") || err.contains("Killed"), "{err}");
+            assert!(workers_in(&dir).is_empty(), "ranks outlived the job");
+        },
+    );
+}
