@@ -245,20 +245,39 @@ fn run(name: &str, x: &DataArray, gamma: f64, with_sklearn: bool) -> R<f64> {
         ),
         None => ("      –       –".into(), "–".into()),
     };
+    let stages: Vec<String> = s
+        .timings
+        .iter()
+        .map(|(what, secs)| format!("{what} {secs:.2}"))
+        .collect();
     println!(
-        "{name:<22} {:>6} {gamma:9.3e} {exact_s:7.2} {:>5} {:>3} {before:5.0}/{peak:5.0} {worst:8.1e} {:>4} {:<9} | {sk} {ari:>5} | {nystrom_s:6.3} {:>5} | load {}",
+        "{name:<22} {:>6} {gamma:9.3e} {exact_s:7.2} {:>5} {:>3} {before:5.0}/{peak:5.0} {worst:8.1e} {:>4} {:<9} | {sk} {ari:>5} | {nystrom_s:6.3} {:>5} | load {} | {}",
         matrix.nrows(),
         s.iterations,
         s.restarts,
         if s.converged { "yes" } else { "NO" },
         format!(
             "{}/{}",
-            if s.solver.contains("shift") { "SI" } else { "Kr" },
-            if s.solver.contains("sparse") { "sparse" } else { "dense" }
+            if s.solver.contains("LOBPCG") {
+                "SI+LO"
+            } else if s.solver.contains("shift") {
+                "SI"
+            } else {
+                "Kr"
+            },
+            if s.solver.contains("dense normalised") {
+                "dense"
+            } else {
+                "sparse"
+            }
         ),
         labels_of(&nystrom).map(|l| format!("{:.2}", adjusted_rand_index(&ours, &l)))?,
         load_average(),
+        stages.join(", "),
     );
+    if std::env::var_os("GEOXR_BENCH_VERBOSE").is_some() {
+        println!("    {}", s.solver);
+    }
     Ok(s.median_sq_distance.unwrap_or(f64::NAN))
 }
 
@@ -280,6 +299,16 @@ fn both_gammas(name: &str, x: &DataArray, with_sklearn: bool) -> R<()> {
 fn main() -> R<()> {
     let args: Vec<String> = std::env::args().collect();
     let with_sklearn = !args.iter().any(|a| a == "quick");
+    // `only=NAME` runs the matrices whose name contains NAME; `seed=N` takes the
+    // sample boxes from the set of seed N instead of the tutorial's 2018.
+    let only = args
+        .iter()
+        .find_map(|a| a.strip_prefix("only="))
+        .unwrap_or("");
+    let seed: u64 = args
+        .iter()
+        .find_map(|a| a.strip_prefix("seed="))
+        .map_or(Ok(2018), str::parse)?;
     println!(
         "geoxr spectral clustering, 8 clusters, random_state 0, {} threads; load average at start {}",
         rayon::current_num_threads(),
@@ -288,26 +317,28 @@ fn main() -> R<()> {
     println!("(ARI columns: agreement of scikit-learn's and of our Nyström labels with our exact labels; informative only)\n");
     header();
     if args.iter().any(|a| a == "large") {
-        let x = rainfall(&sample_dir(2018)?, LARGE)?;
-        return both_gammas("large box (seed 2018)", &x, with_sklearn);
+        let x = rainfall(&sample_dir(seed)?, LARGE)?;
+        return both_gammas(&format!("large box (seed {seed})"), &x, with_sklearn);
     }
-    let tutorial_dir = sample_dir(2018)?;
-    both_gammas(
-        "tutorial box",
-        &rainfall(&tutorial_dir, TUTORIAL)?,
-        with_sklearn,
-    )?;
-    for region in OTHER_BOXES {
-        both_gammas(
-            &format!("{} box", region.0),
-            &rainfall(&tutorial_dir, region)?,
-            with_sklearn,
-        )?;
+    let wanted = |name: &str| name.contains(only);
+    if wanted("tutorial box") || OTHER_BOXES.iter().any(|r| wanted(r.0)) {
+        let dir = sample_dir(seed)?;
+        for region in std::iter::once(TUTORIAL).chain(OTHER_BOXES) {
+            let name = format!("{} box", region.0);
+            if wanted(&name) {
+                both_gammas(&name, &rainfall(&dir, region)?, with_sklearn)?;
+            }
+        }
     }
-    for seed in [1, 2] {
-        let x = rainfall(&sample_dir(seed)?, TUTORIAL)?;
-        both_gammas(&format!("tutorial, seed {seed}"), &x, with_sklearn)?;
+    for other in [1, 2] {
+        let name = format!("tutorial, seed {other}");
+        if wanted(&name) {
+            let x = rainfall(&sample_dir(other)?, TUTORIAL)?;
+            both_gammas(&name, &x, with_sklearn)?;
+        }
     }
-    both_gammas("8 blobs", &blobs()?, with_sklearn)?;
+    if wanted("8 blobs") {
+        both_gammas("8 blobs", &blobs()?, with_sklearn)?;
+    }
     Ok(())
 }

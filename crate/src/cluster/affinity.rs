@@ -43,6 +43,100 @@ impl Sparse {
     }
 }
 
+impl Sparse {
+    /// Order of the matrix.
+    pub(crate) fn order(&self) -> usize {
+        self.indptr.len() - 1
+    }
+    /// Stored entries.
+    pub(crate) fn stored(&self) -> usize {
+        self.indices.len()
+    }
+}
+
+/// Binary exponent buckets of [`sparsified`]: every positive finite `f64` falls in
+/// one (its biased exponent), subnormals in bucket 0.
+const BUCKETS: usize = 2048;
+
+fn bucket(v: f64) -> usize {
+    ((v.to_bits() >> 52) & 0x7ff) as usize
+}
+
+/// The largest entries of a symmetric non-negative `m`, such that every row loses
+/// at most `mass` of its sum: row `i` may drop its entries below a threshold
+/// `t_i` (a power of two, the largest for which they sum to at most `mass`), and
+/// an entry is kept when it reaches the smaller threshold of its row and column,
+/// so the kept pattern is symmetric. The dropped part `E` has non-negative entries
+/// and row sums at most `mass`, so `|E|₂ ≤ mass`: no eigenvalue moves by more.
+/// `None` when more than `max_stored` entries would be kept.
+pub(crate) fn sparsified(m: &Matrix, mass: f64, max_stored: usize) -> Option<Sparse> {
+    let n = m.order();
+    let thresholds: Vec<f64> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut sums = vec![0.0f64; BUCKETS];
+            m.visit_row(i, |_, v| {
+                if v > 0.0 {
+                    sums[bucket(v)] += v;
+                }
+            });
+            let mut dropped = 0.0;
+            for (b, s) in sums.iter().enumerate() {
+                if dropped + s > mass {
+                    // Entries of bucket b are at least 2^(b - 1023) (0 for b = 0).
+                    return f64::from_bits((b as u64) << 52);
+                }
+                dropped += s;
+            }
+            f64::INFINITY
+        })
+        .collect();
+    let keep = |i: usize, j: usize, v: f64| v > 0.0 && v >= thresholds[i].min(thresholds[j]);
+    let stored: usize = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut count = 0;
+            m.visit_row(i, |j, v| count += usize::from(keep(i, j, v)));
+            count
+        })
+        .sum();
+    if stored > max_stored {
+        return None;
+    }
+    let rows: Vec<Vec<(u32, f64)>> = (0..n)
+        .into_par_iter()
+        .map(|i| {
+            let mut row = Vec::new();
+            m.visit_row(i, |j, v| {
+                if keep(i, j, v) {
+                    row.push((j as u32, v));
+                }
+            });
+            row
+        })
+        .collect();
+    Some(from_rows(rows, n))
+}
+
+/// Compressed rows from each row's `(column, value)` pairs.
+fn from_rows(rows: Vec<Vec<(u32, f64)>>, n: usize) -> Sparse {
+    let total = rows.iter().map(Vec::len).sum();
+    let mut sp = Sparse {
+        indptr: Vec::with_capacity(n + 1),
+        indices: Vec::with_capacity(total),
+        values: Vec::with_capacity(total),
+    };
+    sp.indptr.push(0);
+    for row in rows {
+        for (j, v) in row {
+            sp.indices.push(j);
+            sp.values.push(v);
+        }
+        sp.indptr.push(sp.indices.len());
+    }
+    sp
+}
+
 /// The normalised affinity, dense or sparse.
 #[derive(Debug, Clone)]
 pub(crate) enum Matrix {
@@ -51,6 +145,26 @@ pub(crate) enum Matrix {
 }
 
 impl Matrix {
+    /// Order of the (square) matrix.
+    pub(crate) fn order(&self) -> usize {
+        match self {
+            Matrix::Dense(m) => m.nrows(),
+            Matrix::Sparse(sp) => sp.order(),
+        }
+    }
+
+    /// Calls `f(j, value)` for the stored entries of row `i`, by increasing `j`.
+    pub(crate) fn visit_row(&self, i: usize, mut f: impl FnMut(usize, f64)) {
+        match self {
+            Matrix::Dense(m) => m.row(i).iter().enumerate().for_each(|(j, v)| f(j, *v)),
+            Matrix::Sparse(sp) => {
+                for k in sp.indptr[i]..sp.indptr[i + 1] {
+                    f(sp.indices[k] as usize, sp.values[k]);
+                }
+            }
+        }
+    }
+
     /// `self · x` for a block of column vectors, rows in parallel; each entry is
     /// summed in the same order whatever the number of threads.
     pub(crate) fn matmul(&self, x: ArrayView2<f64>) -> Array2<f64> {
@@ -64,15 +178,26 @@ impl Matrix {
                 .for_each(|(mut o, rows)| {
                     ndarray::linalg::general_mat_mul(1.0, &rows, &x, 0.0, &mut o)
                 }),
-            Matrix::Sparse(sp) => out
-                .axis_iter_mut(Axis(0))
-                .into_par_iter()
-                .enumerate()
-                .for_each(|(i, mut row)| {
-                    for k in sp.indptr[i]..sp.indptr[i + 1] {
-                        row.scaled_add(sp.values[k], &x.row(sp.indices[k] as usize));
-                    }
-                }),
+            Matrix::Sparse(sp) => {
+                // Rows of x as contiguous slices: plain loops the compiler vectorises.
+                let nc = x.ncols();
+                let xs = x.as_standard_layout();
+                let flat = xs.as_slice().unwrap_or_default();
+                out.axis_iter_mut(Axis(0))
+                    .into_par_iter()
+                    .enumerate()
+                    .for_each(|(i, mut row)| {
+                        let mut acc = vec![0.0f64; nc];
+                        for k in sp.indptr[i]..sp.indptr[i + 1] {
+                            let v = sp.values[k];
+                            let j = sp.indices[k] as usize;
+                            for (a, xv) in acc.iter_mut().zip(&flat[j * nc..j * nc + nc]) {
+                                *a += v * xv;
+                            }
+                        }
+                        row.assign(&ndarray::ArrayView1::from(&acc[..]));
+                    })
+            }
         }
         out
     }
@@ -219,21 +344,7 @@ fn compress(a: &Array2<f64>) -> Sparse {
                 .collect()
         })
         .collect();
-    let total = rows.iter().map(Vec::len).sum();
-    let mut sp = Sparse {
-        indptr: Vec::with_capacity(a.nrows() + 1),
-        indices: Vec::with_capacity(total),
-        values: Vec::with_capacity(total),
-    };
-    sp.indptr.push(0);
-    for row in rows {
-        for (j, v) in row {
-            sp.indices.push(j);
-            sp.values.push(v);
-        }
-        sp.indptr.push(sp.indices.len());
-    }
-    sp
+    from_rows(rows, a.nrows())
 }
 
 /// Connected components of the graph of entries of at least [`KEEP`] (isolated

@@ -65,7 +65,7 @@ const DEPENDENT: f64 = 1e-10;
 /// Makes the columns of `w` orthonormal and orthogonal to the first `cols` columns
 /// of `q` (classical Gram–Schmidt against the basis, modified within the block, both
 /// twice); drops columns that were dependent.
-fn orthogonalise(q: &Array2<f64>, cols: usize, mut w: Array2<f64>) -> Array2<f64> {
+pub(crate) fn orthogonalise(q: &Array2<f64>, cols: usize, mut w: Array2<f64>) -> Array2<f64> {
     let before: Vec<f64> = w.columns().into_iter().map(|c| c.dot(&c).sqrt()).collect();
     let basis = q.slice(s![.., ..cols]);
     for _ in 0..2 {

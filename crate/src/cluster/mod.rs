@@ -8,6 +8,7 @@ mod cholesky;
 mod envelope;
 mod kmeans;
 mod krylov;
+mod lobpcg;
 mod matrix;
 mod spectral;
 

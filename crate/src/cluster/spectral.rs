@@ -3,8 +3,12 @@
 //!
 //! Exact: RBF affinity, normalised as scipy's Laplacian does; the `n_clusters`
 //! leading eigenvectors of `M = D^-1/2 A D^-1/2` (see `affinity`) by block Krylov
-//! with thick restart (`krylov`) on `M`, or on `(σI − M)^-1` when the first cycle
-//! shows eigenvalues crowding against 1 (`cholesky`, `envelope`); rows divided by
+//! with thick restart (`krylov`) on `M`; when the first cycle shows eigenvalues
+//! crowding against 1, shift-and-invert in two phases: block Krylov on the inverse
+//! of an approximate factor of `σI − M` (a single-precision dense Cholesky, or the
+//! envelope Cholesky of a sparsified `M` when the graph is sparse enough), then
+//! LOBPCG on `M` in double precision with that factor as preconditioner (`lobpcg`),
+//! which brings the residuals to the tolerance in a step or two; rows divided by
 //! `sqrt(degree)`, each vector's sign fixed so its largest entry is positive; k-means
 //! on the rows. The fitted model keeps the solver's name, iterations, every
 //! eigenvalue and residual and whether it converged, and says when the
@@ -22,11 +26,13 @@ use ndarray::{Array1, Array2, Axis};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
+use rayon::prelude::*;
 
-use super::affinity::{normalised_affinity, Matrix, Sparse};
-use super::cholesky::{cholesky, diagonal_blocks, solve, upper_symmetric_product};
+use super::affinity::{normalised_affinity, sparsified, Matrix};
+use super::cholesky::{cholesky, solve, upper_symmetric_product};
 use super::envelope::EnvelopeCholesky;
 use super::krylov::{leading_eigenpairs, Eigenpairs, Settings};
+use super::lobpcg::{lobpcg, Settings as LobpcgSettings};
 
 /// Smallest block of the eigen-solver.
 const BLOCK: usize = 16;
@@ -38,14 +44,26 @@ const BASIS_BLOCKS: usize = 6;
 /// 2 / SHIFT), and each solve then loses digits the residuals need (1e-7 left
 /// residuals stuck near the 1e-9 tolerance).
 const SHIFT: f64 = 1e-5;
-/// Largest envelope factorisation tried (flops); beyond it the Krylov method runs on
-/// the matrix itself.
-const MAX_FACTOR_FLOPS: f64 = 2e10;
+/// The envelope factorisation (one thread, scalar) is tried when it costs at most
+/// this fraction of the flops of a dense Cholesky (`n³/3`, parallel matrix products
+/// in single precision): on the Amazon box at 1/n_features an envelope of a quarter
+/// of those flops took 13.7 s against 3 s for the dense single-precision factor.
+const MAX_FACTOR_SHARE: f64 = 1.0 / 32.0;
 /// A dense spectrum is packed when the eigenvalue after the wanted ones is this
 /// close to 1 at the end of a Krylov cycle: shift-and-invert then takes over.
 const PACKED: f64 = 0.01;
+/// Each row of the sparsified affinity that preconditions shift-and-invert loses at
+/// most this much of its sum (see `sparsified_shift_invert`).
+const SPARSIFY_MASS: f64 = 1e-7;
+/// Most entries per row of the sparsified affinity: beyond, the graph is dense and
+/// Krylov methods on the matrix itself converge.
+const MAX_SPARSIFIED_PER_ROW: usize = 400;
+/// Block solves of the first phase around an approximate factor, at most.
+const FIRST_PHASE_BLOCKS: usize = 12;
+/// Residual the first phase stops at with a single-precision factor (its own
+/// accuracy is about this; LOBPCG then takes over).
+const SINGLE_FIRST_TOL: f64 = 1e-6;
 const KRYLOV: &str = "block Krylov with thick restart";
-const SHIFT_INVERT_ENVELOPE: &str = "shift-and-invert block Krylov (envelope Cholesky)";
 const SHIFT_INVERT_DENSE: &str = "shift-and-invert block Krylov (dense Cholesky)";
 
 /// Rayleigh quotients `uᵀ M u` and residuals `|M u − λ u|` of unit columns, given
@@ -86,6 +104,108 @@ fn inverted_pairs(
     Ok(found)
 }
 
+/// How the two-phase shift-and-invert went.
+struct TwoPhase {
+    found: Eigenpairs,
+    /// Block solves of the first phase, LOBPCG steps of the second.
+    solves: usize,
+    steps: usize,
+    factor_seconds: f64,
+}
+
+/// The two phases around a factor of (an approximation of) `σI − M` given by its
+/// block solve: block Krylov on the inverse (Rayleigh quotients and residuals of
+/// `approx`, the matrix factored) to `first_tol`, then LOBPCG on `M` itself with the
+/// factor as preconditioner to the tolerance of `settings`.
+fn two_phase(
+    solve: impl Fn(ndarray::ArrayView2<f64>) -> Array2<f64>,
+    approx: impl Fn(ndarray::ArrayView2<f64>) -> Array2<f64>,
+    matrix: &Matrix,
+    start: Array2<f64>,
+    settings: Settings,
+    first_tol: f64,
+) -> Result<(Eigenpairs, usize, usize)> {
+    let block = start.ncols();
+    let first = inverted_pairs(
+        &solve,
+        approx,
+        start,
+        Settings {
+            returned: block,
+            tol: settings.tol.max(first_tol),
+            max_products: settings.max_products.min(FIRST_PHASE_BLOCKS * block),
+            ..settings
+        },
+    )?;
+    let solves = first.products.div_ceil(block);
+    let mut found = lobpcg(
+        |v| matrix.matmul(v),
+        solve,
+        first.vectors,
+        LobpcgSettings {
+            wanted: settings.wanted,
+            returned: settings.returned,
+            tol: settings.tol,
+            max_products: settings.max_products,
+        },
+    )?;
+    let steps = found.cycles - 1;
+    found.cycles += first.cycles;
+    found.products += first.products;
+    Ok((found, solves, steps))
+}
+
+/// Shift-and-invert on a dense `M` through a single-precision Cholesky factor of
+/// `σI − M` (half the memory and twice the vector width of double precision),
+/// polished by LOBPCG on `M` in double precision. `None` when the factor does not
+/// fit in memory or single precision loses positive definiteness.
+fn single_precision_shift_invert(
+    matrix: &Matrix,
+    start: Array2<f64>,
+    settings: Settings,
+) -> Result<Option<TwoPhase>> {
+    let n = matrix.order();
+    let bytes = (n as u64).saturating_mul(n as u64).saturating_mul(4);
+    if crate::virtual_memory().is_ok_and(|mem| bytes > mem.available / 10 * 8) {
+        return Ok(None);
+    }
+    let clock = std::time::Instant::now();
+    let sigma = 1.0 + SHIFT;
+    let mut l = Array2::<f32>::zeros((n, n));
+    l.axis_iter_mut(Axis(0))
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(i, mut out)| {
+            matrix.visit_row(i, |j, v| {
+                if j < i {
+                    out[j] = -v as f32;
+                }
+            });
+            out[i] = sigma as f32;
+        });
+    if cholesky(&mut l).is_err() {
+        return Ok(None);
+    }
+    let factor_seconds = clock.elapsed().as_secs_f64();
+    let solve32 = |v: ndarray::ArrayView2<f64>| -> Array2<f64> {
+        solve(&l, v.mapv(|x| x as f32).view()).mapv(f64::from)
+    };
+    let (found, solves, steps) = two_phase(
+        solve32,
+        |u| matrix.matmul(u),
+        matrix,
+        start,
+        settings,
+        SINGLE_FIRST_TOL,
+    )?;
+    Ok(Some(TwoPhase {
+        found,
+        solves,
+        steps,
+        factor_seconds,
+    }))
+}
+
 /// Shift-and-invert on a dense `M`, factorised in place: its strict upper triangle
 /// still gives the products with `M` afterwards.
 fn dense_shift_invert(
@@ -98,28 +218,47 @@ fn dense_shift_invert(
     for i in 0..m.nrows() {
         m[[i, i]] += sigma;
     }
-    let diag = diagonal_blocks(&m);
     cholesky(&mut m)?;
     inverted_pairs(
         |v| solve(&m, v),
-        |u| upper_symmetric_product(&m, &diag, u, -1.0),
+        |u| upper_symmetric_product(&m, u, -1.0),
         start,
         settings,
     )
 }
 
-/// Shift-and-invert on a sparse `M` when its envelope factor is cheap enough
-/// (`None` otherwise).
-fn sparse_shift_invert(
-    sparse: &Sparse,
+/// What the sparsified route found, with its timings.
+struct Sparsified {
+    /// Stored entries of the sparsified matrix and of its factor.
+    stored: usize,
+    factor_entries: usize,
+    run: TwoPhase,
+}
+
+/// Shift-and-invert on the sparsified `M_s` ([`sparsified`], each row losing at
+/// most [`SPARSIFY_MASS`]) through its envelope Cholesky factor, then LOBPCG on `M`
+/// itself with that factor as preconditioner: the eigenvectors of `M_s` are within
+/// `SPARSIFY_MASS / gap` of those of `M`, and each LOBPCG step cuts the residuals
+/// by about `SPARSIFY_MASS / SHIFT`. `None` when the factor would cost too much
+/// (a dense graph), when the caller falls back on Krylov methods.
+fn sparsified_shift_invert(
     matrix: &Matrix,
     start: Array2<f64>,
     settings: Settings,
-) -> Result<Option<Eigenpairs>> {
-    let rows = sparse.rows();
-    let n = rows.len();
+) -> Result<Option<Sparsified>> {
+    let n = matrix.order();
+    let Some(ms) = sparsified(
+        matrix,
+        SPARSIFY_MASS,
+        n.saturating_mul(MAX_SPARSIFIED_PER_ROW),
+    ) else {
+        return Ok(None);
+    };
+    let clock = std::time::Instant::now();
+    let rows = ms.rows();
     let (order, entries, flops) = EnvelopeCholesky::cost(&rows);
-    if flops > MAX_FACTOR_FLOPS || entries > n * n / 4 {
+    let dense_flops = (n as f64).powi(3) / 3.0;
+    if flops > MAX_FACTOR_SHARE * dense_flops || entries > n * n / 4 {
         return Ok(None);
     }
     let negated: Vec<Vec<(usize, f64)>> = rows
@@ -130,7 +269,28 @@ fn sparse_shift_invert(
         return Ok(None);
     };
     drop(negated);
-    inverted_pairs(|v| factor.solve(v), |u| matrix.matmul(u), start, settings).map(Some)
+    let factor_seconds = clock.elapsed().as_secs_f64();
+    let stored = ms.stored();
+    let ms = Matrix::Sparse(ms);
+    // Eigenvectors of M_s to the accuracy they can have as eigenvectors of M.
+    let (found, solves, steps) = two_phase(
+        |v| factor.solve(v),
+        |u| ms.matmul(u),
+        matrix,
+        start,
+        settings,
+        10.0 * SPARSIFY_MASS,
+    )?;
+    Ok(Some(Sparsified {
+        stored,
+        factor_entries: entries,
+        run: TwoPhase {
+            found,
+            solves,
+            steps,
+            factor_seconds,
+        },
+    }))
 }
 
 use super::kmeans::{kmeans_matrix, sizes, KMeansStart};
@@ -301,6 +461,7 @@ impl SpectralClustering {
     fn exact_embedding(&self, x: &Array2<f64>, gamma: f64) -> Result<(Array2<f64>, Spectrum)> {
         let n = x.nrows();
         let k = self.n_clusters;
+        let clock = std::time::Instant::now();
         let aff = normalised_affinity(x, gamma)?;
         // A block wider than the clusters wanted: clustered eigenvalues converge in a
         // wide block, and the next eigenvalues tell whether there is a gap.
@@ -315,25 +476,26 @@ impl SpectralClustering {
             max_products: self.max_iter.saturating_mul(block),
             stop_if_packed: None,
         };
-        let (leading, solver, storage) = match aff.matrix {
-            matrix @ Matrix::Sparse(_) => {
-                let found = match &matrix {
-                    Matrix::Sparse(sp) => {
-                        sparse_shift_invert(sp, &matrix, start.clone(), settings)?
-                    }
-                    Matrix::Dense(_) => None,
-                };
-                match found {
-                    Some(found) => (found, SHIFT_INVERT_ENVELOPE, "sparse"),
-                    None => (
-                        leading_eigenpairs(|v| matrix.matmul(v), start, settings, |_, _, r| r)?,
-                        KRYLOV,
-                        "sparse",
-                    ),
-                }
+        let storage = match aff.matrix {
+            Matrix::Dense(_) => "dense",
+            Matrix::Sparse(_) => "sparse",
+        };
+        let mut timings = vec![("affinity", clock.elapsed().as_secs_f64())];
+        let clock = std::time::Instant::now();
+        let sparse_route = match &aff.matrix {
+            Matrix::Sparse(_) => sparsified_shift_invert(&aff.matrix, start.clone(), settings)?,
+            Matrix::Dense(_) => None,
+        };
+        let (leading, solver) = match (sparse_route, aff.matrix) {
+            (Some(sp), _) => {
+                timings.push(("factor", sp.run.factor_seconds));
+                let solver = format!(
+                    "shift-and-invert block Krylov on a sparsified affinity ({} entries, envelope Cholesky of {} entries, {} block solves), then LOBPCG preconditioned by that factor on the {storage} normalised affinity ({} steps)",
+                    sp.stored, sp.factor_entries, sp.run.solves, sp.run.steps
+                );
+                (sp.run.found, solver)
             }
-            Matrix::Dense(dense) => {
-                let matrix = Matrix::Dense(dense);
+            (None, matrix) => {
                 let probe = Settings {
                     stop_if_packed: Some(PACKED),
                     ..settings
@@ -342,16 +504,34 @@ impl SpectralClustering {
                     leading_eigenpairs(|v| matrix.matmul(v), start.clone(), probe, |_, _, r| r)?;
                 let packed =
                     !found.converged && found.values.get(k).is_some_and(|t| *t >= 1.0 - PACKED);
-                match (packed, matrix) {
-                    (true, Matrix::Dense(dense)) => (
+                if !packed {
+                    (
+                        found,
+                        format!("{KRYLOV} on the {storage} normalised affinity"),
+                    )
+                } else if let Some(run) =
+                    single_precision_shift_invert(&matrix, start.clone(), settings)?
+                {
+                    timings.push(("factor", run.factor_seconds));
+                    let solver = format!(
+                        "shift-and-invert block Krylov through a single-precision Cholesky factor ({} block solves), then LOBPCG preconditioned by that factor on the {storage} normalised affinity ({} steps)",
+                        run.solves, run.steps
+                    );
+                    (run.found, solver)
+                } else if let Matrix::Dense(dense) = matrix {
+                    (
                         dense_shift_invert(dense, start, settings)?,
-                        SHIFT_INVERT_DENSE,
-                        "dense",
-                    ),
-                    _ => (found, KRYLOV, "dense"),
+                        format!("{SHIFT_INVERT_DENSE} on the dense normalised affinity"),
+                    )
+                } else {
+                    (
+                        found,
+                        format!("{KRYLOV} on the sparse normalised affinity (too large to factor)"),
+                    )
                 }
             }
         };
+        timings.push(("eigen-solver", clock.elapsed().as_secs_f64()));
         let mut embedding = Array2::zeros((n, k));
         for c in 0..k {
             let mut v: Array1<f64> = leading.vectors.column(c).to_owned();
@@ -369,7 +549,7 @@ impl SpectralClustering {
             embedding.column_mut(c).assign(&v);
         }
         let spectrum = Spectrum {
-            solver: format!("{solver} on the {storage} normalised affinity"),
+            solver,
             iterations: leading.products.div_ceil(block),
             restarts: leading.cycles - 1,
             eigenvalues: leading.values,
@@ -379,6 +559,7 @@ impl SpectralClustering {
             median_sq_distance: Some(aff.median_sq_distance),
             components: Some(aff.components),
             stored: Some(aff.stored),
+            timings,
             n,
         };
         Ok((embedding, spectrum))
@@ -479,6 +660,7 @@ impl SpectralClustering {
             median_sq_distance: sq.get(sq.len() / 2).copied(),
             components: None,
             stored: None,
+            timings: Vec::new(),
             n,
         };
         Ok((embedding, spectrum))
@@ -539,6 +721,8 @@ pub struct Spectrum {
     pub components: Option<usize>,
     /// Stored entries of the sparse normalised affinity.
     pub stored: Option<usize>,
+    /// Seconds of each stage of the exact fit (affinity, factor, eigen-solver).
+    pub timings: Vec<(&'static str, f64)>,
     n: usize,
 }
 
@@ -678,5 +862,50 @@ impl fmt::Display for SpectralModel {
             write!(f, "\nwarning: {w}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_double_precision_fallback_finds_a_packed_spectrum() {
+        // Six groups linked by affinities near 1e-7: six eigenvalues within 1e-5 of 1.
+        let (groups, per) = (6, 20);
+        let n = groups * per;
+        let mut rng = Xoshiro256Plus::seed_from_u64(5);
+        let mut a = Array2::<f64>::zeros((n, n));
+        for i in 0..n {
+            for j in 0..i {
+                let v = if i / per == j / per {
+                    0.5 + 0.5 * rng.gen::<f64>()
+                } else {
+                    1e-7 * rng.gen::<f64>()
+                };
+                a[[i, j]] = v;
+                a[[j, i]] = v;
+            }
+        }
+        let d: Vec<f64> = a.rows().into_iter().map(|r| r.sum().sqrt()).collect();
+        let m = Array2::from_shape_fn((n, n), |(i, j)| a[[i, j]] / (d[i] * d[j]));
+        let (want, _) = m.clone().eigh_into().unwrap();
+        let mut want = want.to_vec();
+        want.sort_by(|x, y| y.total_cmp(x));
+        assert!(1.0 - want[5] < 1e-5, "{:?}", &want[..6]);
+        let start = Array2::from_shape_fn((n, 10), |_| rng.gen::<f64>() - 0.5);
+        let settings = Settings {
+            wanted: 6,
+            returned: 7,
+            basis: 40,
+            tol: 1e-10,
+            max_products: 4000,
+            stop_if_packed: None,
+        };
+        let found = dense_shift_invert(m, start, settings).unwrap();
+        assert!(found.converged, "{:?}", found.residuals);
+        for (got, want) in found.values.iter().zip(&want).take(6) {
+            assert!((got - want).abs() < 1e-9, "{got} vs {want}");
+        }
     }
 }
