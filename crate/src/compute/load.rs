@@ -11,7 +11,9 @@ use super::engine;
 use super::progress::Progress;
 use super::sources::MemoryChunk;
 use crate::error::{Error, Result};
-use crate::model::{ArrayData, Chunk, ChunkedArray, Data, DataArray, Dataset, Element, Variable};
+use crate::model::{
+    ArrayData, Chunk, ChunkedArray, DType, Data, DataArray, Dataset, Element, Variable,
+};
 
 fn nbytes(lazy: &ChunkedArray) -> u64 {
     crate::base::bytes::of_shape(lazy.shape(), lazy.dtype().size())
@@ -28,7 +30,7 @@ pub(crate) fn materialize(lazy: &ChunkedArray, what: &str) -> Result<ArrayData> 
     let (axis, chunks) = (lazy.axis(), lazy.chunks());
     macro_rules! fill_as {
         ($a:ident, $variant:ident) => {
-            fill($a, axis, chunks, &progress, |d| match d {
+            fill($a, lazy.dtype(), axis, chunks, &progress, |d| match d {
                 ArrayData::$variant(x) => Some(x.view()),
                 _ => None,
             })
@@ -47,7 +49,7 @@ pub(crate) fn materialize(lazy: &ChunkedArray, what: &str) -> Result<ArrayData> 
         ArrayData::U64(a) => fill_as!(a, U64),
         ArrayData::Time(a, c) => {
             let calendar = *c;
-            fill(a, axis, chunks, &progress, move |d| match d {
+            fill(a, lazy.dtype(), axis, chunks, &progress, move |d| match d {
                 ArrayData::Time(x, cal) if *cal == calendar => Some(x.view()),
                 _ => None,
             })
@@ -57,8 +59,9 @@ pub(crate) fn materialize(lazy: &ChunkedArray, what: &str) -> Result<ArrayData> 
     Ok(out)
 }
 
-fn fill<T: Copy + Send + Sync>(
+fn fill<T: bytemuck::Pod + Send + Sync>(
     out: &mut ArrayD<T>,
+    dtype: DType,
     axis: usize,
     chunks: &[Chunk],
     progress: &Progress,
@@ -73,6 +76,10 @@ fn fill<T: Copy + Send + Sync>(
     }
     let put = |slot: &mut ndarray::ArrayViewMutD<'_, T>, chunk: &Chunk| -> Result<()> {
         engine::nested(|| {
+            if read_straight(chunk, dtype, slot)? {
+                progress.tick(1);
+                return Ok(());
+            }
             let data = chunk.source.read()?;
             let values = view(&data).ok_or_else(|| {
                 Error::invalid(
@@ -110,6 +117,21 @@ fn fill<T: Copy + Send + Sync>(
         }
     }
     Ok(())
+}
+
+/// Lets a chunk's source write its values straight into their place in the output,
+/// when it can (which saves a copy of the chunk); `Ok(false)` when it cannot.
+fn read_straight<T: bytemuck::Pod>(
+    chunk: &Chunk,
+    dtype: DType,
+    slot: &mut ndarray::ArrayViewMutD<'_, T>,
+) -> Result<bool> {
+    match slot.as_slice_mut() {
+        Some(values) => chunk
+            .source
+            .read_into(dtype, bytemuck::cast_slice_mut(values)),
+        None => Ok(false),
+    }
 }
 
 /// Reads every chunk into memory, keeping the chunks.

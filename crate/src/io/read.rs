@@ -169,6 +169,27 @@ impl Files {
     }
 }
 
+impl Files {
+    /// Reads the whole of a variable into `out` (its stored values' bytes, this
+    /// machine's order) through its chunk map, when the Rust engine reads it that way;
+    /// `Ok(false)` when it does not.
+    fn read_mapped_into(&self, path: &Path, var: &VarMeta, out: &mut [u8]) -> Result<bool> {
+        let (Engine::Rust, Some(map), Some(steps)) = (self.engine, &var.chunks, var.shape.first())
+        else {
+            return Ok(false);
+        };
+        guarded(path, || {
+            map.read_into(path, 0, *steps, out)
+                .map_err(|reason| Error::FileVariable {
+                    path: path.to_owned(),
+                    variable: var.path.clone(),
+                    reason,
+                })
+        })?;
+        Ok(true)
+    }
+}
+
 fn file_error(path: &Path, reason: String) -> Error {
     Error::File {
         path: path.to_owned(),
@@ -305,6 +326,30 @@ impl ChunkSource for Slab {
         start[axis] = range.start;
         count[axis] = range.len();
         self.read_range(&start, &count)
+    }
+
+    fn read_into(&self, dtype: DType, out: &mut [u8]) -> Result<bool> {
+        if dtype != self.decoding.output() || !self.decoding.in_place() {
+            return Ok(false);
+        }
+        let error = |reason: String| Error::FileVariable {
+            path: self.path.clone(),
+            variable: self.var.path.clone(),
+            reason,
+        };
+        let bytes = checked_bytes(&self.var.shape, dtype.size()).map_err(error)?;
+        if bytes != out.len() {
+            return Err(error(format!(
+                "{} bytes to read into, not the {bytes} its values take",
+                out.len()
+            )));
+        }
+        self.identity.check(&self.path)?;
+        if !self.files.read_mapped_into(&self.path, &self.var, out)? {
+            return Ok(false);
+        }
+        self.decoding.decode_in_place(out).map_err(error)?;
+        Ok(true)
     }
 
     fn describe(&self) -> String {
