@@ -23,6 +23,11 @@ fn nbytes(lazy: &ChunkedArray) -> u64 {
 pub(crate) fn materialize(lazy: &ChunkedArray, what: &str) -> Result<ArrayData> {
     let _held = engine::reserve(&format!("loading {what}"), nbytes(lazy))?;
     if let [only] = lazy.chunks() {
+        // Untouched zeros cost no memory until written, so trying costs nothing.
+        let mut out = ArrayData::zeros(lazy.dtype(), lazy.shape());
+        if whole_straight(only, &mut out)? {
+            return Ok(out);
+        }
         return Ok(Arc::unwrap_or_clone(only.source.read()?));
     }
     let progress = Progress::new(format!("loading {what}"), lazy.chunks().len());
@@ -131,6 +136,24 @@ fn read_straight<T: bytemuck::Pod>(
             .source
             .read_into(dtype, bytemuck::cast_slice_mut(values)),
         None => Ok(false),
+    }
+}
+
+/// `read_straight` for a chunk that is the whole array.
+fn whole_straight(chunk: &Chunk, out: &mut ArrayData) -> Result<bool> {
+    let dtype = out.dtype();
+    match out {
+        ArrayData::F32(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::F64(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::I8(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::U8(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::I16(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::U16(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::I32(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::U32(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::I64(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::U64(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::Time(a, _) => read_straight(chunk, dtype, &mut a.view_mut()),
     }
 }
 
