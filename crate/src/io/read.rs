@@ -49,6 +49,9 @@ pub(crate) struct VarMeta {
     pub attrs: Attrs,
     /// Where its bytes are, when the layout is one `io::chunks` reads itself.
     pub chunks: Option<Arc<ChunkMap>>,
+    /// The stored values of a dimension coordinate, once read (the chunk index keeps
+    /// them, so a re-opened file is not read at all).
+    pub values: Option<Arc<ArrayData>>,
 }
 
 /// A group of a file as an engine describes it.
@@ -211,23 +214,30 @@ pub(crate) fn read_file(
 ) -> Result<FileDataset> {
     let identity = Identity::of(path)?;
     let group = options.get_group();
-    let meta = match options.get_engine() {
+    let (mut meta, store) = match options.get_engine() {
         Engine::Rust => match index::load(path, &identity, group) {
-            Some(meta) => meta,
-            None => {
-                let meta = files.metadata(path, group)?;
-                index::store(path, &identity, group, &meta);
-                meta
-            }
+            Some(meta) => (meta, false),
+            None => (files.metadata(path, group)?, true),
         },
-        Engine::Libnetcdf => files.metadata(path, group)?,
+        Engine::Libnetcdf => (files.metadata(path, group)?, false),
     };
+    // Dimension coordinates are read now (unless the index holds them).
+    for var in &mut meta.vars {
+        if is_dim_coord(var) && var.values.is_none() {
+            let start = vec![0; var.shape.len()];
+            var.values = Some(Arc::new(files.read(path, var, &start, &var.shape)?));
+        }
+    }
+    if store {
+        index::store(path, &identity, group, &meta);
+    }
     let mut coords = Vec::new();
     let mut data_vars = Vec::new();
     for var in meta.vars {
+        let variable = var.path.clone();
         let var_error = |reason: String| Error::FileVariable {
             path: path.to_owned(),
-            variable: var.path.clone(),
+            variable: variable.clone(),
             reason,
         };
         let (decoding, kept, encoding) =
@@ -242,9 +252,10 @@ pub(crate) fn read_file(
             decoding: Arc::new(decoding),
             files: files.clone(),
         };
-        let is_dim_coord = dims.len() == 1 && dims[0] == name;
-        let data = if is_dim_coord {
-            Data::from(Arc::unwrap_or_clone(slab.read()?))
+        let coordinate = is_dim_coord(&slab.var);
+        let data = if let (true, Some(raw)) = (coordinate, &slab.var.values) {
+            let decoded = slab.decoding.decode((**raw).clone()).map_err(var_error)?;
+            Data::from(decoded)
         } else {
             let len = shape.first().copied().unwrap_or(1);
             let dtype = slab.decoding.output();
@@ -262,7 +273,7 @@ pub(crate) fn read_file(
             })?
             .with_attrs(kept)
             .with_encoding(encoding);
-        if is_dim_coord {
+        if coordinate {
             coords.push((name, variable));
         } else {
             data_vars.push((name, variable));
@@ -275,6 +286,11 @@ pub(crate) fn read_file(
         dataset,
         unlimited: meta.unlimited,
     })
+}
+
+/// Whether a variable is the coordinate of its one dimension (read when opened).
+fn is_dim_coord(var: &VarMeta) -> bool {
+    var.dims.len() == 1 && var.dims[0] == var.name
 }
 
 /// The whole of one variable in one file, read and decoded on demand.
