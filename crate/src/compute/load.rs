@@ -12,7 +12,7 @@ use super::progress::Progress;
 use super::sources::MemoryChunk;
 use crate::error::{Error, Result};
 use crate::model::{
-    with_array, ArrayData, Chunk, ChunkedArray, DType, Data, DataArray, Dataset, Element, Variable,
+    ArrayData, Chunk, ChunkedArray, DType, Data, DataArray, Dataset, Element, Variable,
 };
 
 fn nbytes(lazy: &ChunkedArray) -> u64 {
@@ -32,7 +32,6 @@ pub(crate) fn materialize(lazy: &ChunkedArray, what: &str) -> Result<ArrayData> 
     }
     let progress = Progress::new(format!("loading {what}"), lazy.chunks().len());
     let mut out = ArrayData::zeros(lazy.dtype(), lazy.shape());
-    advise_huge_pages(&mut out);
     let (axis, chunks) = (lazy.axis(), lazy.chunks());
     macro_rules! fill_as {
         ($a:ident, $variant:ident) => {
@@ -138,27 +137,6 @@ fn read_straight<T: bytemuck::Pod>(
             .read_into(dtype, bytemuck::cast_slice_mut(values)),
         None => Ok(false),
     }
-}
-
-/// Asks the kernel to back a large output array with huge pages (2 MiB), as numpy
-/// does for its large arrays, so the chunks written into it fault in 512 times fewer
-/// pages. Only a hint: contents and untouched memory are as before.
-fn advise_huge_pages(out: &mut ArrayData) {
-    const HUGE: usize = 2 << 20;
-    with_array!(out, a => {
-        if let Some(values) = a.as_slice_memory_order_mut() {
-            let bytes: &mut [u8] = bytemuck::cast_slice_mut(values);
-            let start = bytes.as_mut_ptr() as usize;
-            let (first, end) = (start.next_multiple_of(HUGE), (start + bytes.len()) / HUGE * HUGE);
-            if end > first {
-                // SAFETY: the range lies inside memory this array owns; madvise only
-                // changes how the kernel backs those pages, never their contents.
-                unsafe {
-                    libc::madvise(first as *mut libc::c_void, end - first, libc::MADV_HUGEPAGE);
-                }
-            }
-        }
-    });
 }
 
 /// `read_straight` for a chunk that is the whole array.
