@@ -11,7 +11,9 @@ use super::engine;
 use super::progress::Progress;
 use super::sources::MemoryChunk;
 use crate::error::{Error, Result};
-use crate::model::{ArrayData, Chunk, ChunkedArray, Data, DataArray, Dataset, Element, Variable};
+use crate::model::{
+    ArrayData, Chunk, ChunkedArray, DType, Data, DataArray, Dataset, Element, Variable,
+};
 
 fn nbytes(lazy: &ChunkedArray) -> u64 {
     crate::base::bytes::of_shape(lazy.shape(), lazy.dtype().size())
@@ -21,6 +23,11 @@ fn nbytes(lazy: &ChunkedArray) -> u64 {
 pub(crate) fn materialize(lazy: &ChunkedArray, what: &str) -> Result<ArrayData> {
     let _held = engine::reserve(&format!("loading {what}"), nbytes(lazy))?;
     if let [only] = lazy.chunks() {
+        // Untouched zeros cost no memory until written, so trying costs nothing.
+        let mut out = ArrayData::zeros(lazy.dtype(), lazy.shape());
+        if whole_straight(only, &mut out)? {
+            return Ok(out);
+        }
         return Ok(Arc::unwrap_or_clone(only.source.read()?));
     }
     let progress = Progress::new(format!("loading {what}"), lazy.chunks().len());
@@ -28,7 +35,7 @@ pub(crate) fn materialize(lazy: &ChunkedArray, what: &str) -> Result<ArrayData> 
     let (axis, chunks) = (lazy.axis(), lazy.chunks());
     macro_rules! fill_as {
         ($a:ident, $variant:ident) => {
-            fill($a, axis, chunks, &progress, |d| match d {
+            fill($a, lazy.dtype(), axis, chunks, &progress, |d| match d {
                 ArrayData::$variant(x) => Some(x.view()),
                 _ => None,
             })
@@ -47,7 +54,7 @@ pub(crate) fn materialize(lazy: &ChunkedArray, what: &str) -> Result<ArrayData> 
         ArrayData::U64(a) => fill_as!(a, U64),
         ArrayData::Time(a, c) => {
             let calendar = *c;
-            fill(a, axis, chunks, &progress, move |d| match d {
+            fill(a, lazy.dtype(), axis, chunks, &progress, move |d| match d {
                 ArrayData::Time(x, cal) if *cal == calendar => Some(x.view()),
                 _ => None,
             })
@@ -57,8 +64,9 @@ pub(crate) fn materialize(lazy: &ChunkedArray, what: &str) -> Result<ArrayData> 
     Ok(out)
 }
 
-fn fill<T: Copy + Send + Sync>(
+fn fill<T: bytemuck::Pod + Send + Sync>(
     out: &mut ArrayD<T>,
+    dtype: DType,
     axis: usize,
     chunks: &[Chunk],
     progress: &Progress,
@@ -73,6 +81,10 @@ fn fill<T: Copy + Send + Sync>(
     }
     let put = |slot: &mut ndarray::ArrayViewMutD<'_, T>, chunk: &Chunk| -> Result<()> {
         engine::nested(|| {
+            if read_straight(chunk, dtype, slot)? {
+                progress.tick(1);
+                return Ok(());
+            }
             let data = chunk.source.read()?;
             let values = view(&data).ok_or_else(|| {
                 Error::invalid(
@@ -110,6 +122,39 @@ fn fill<T: Copy + Send + Sync>(
         }
     }
     Ok(())
+}
+
+/// Lets a chunk's source write its values straight into their place in the output,
+/// when it can (which saves a copy of the chunk); `Ok(false)` when it cannot.
+fn read_straight<T: bytemuck::Pod>(
+    chunk: &Chunk,
+    dtype: DType,
+    slot: &mut ndarray::ArrayViewMutD<'_, T>,
+) -> Result<bool> {
+    match slot.as_slice_mut() {
+        Some(values) => chunk
+            .source
+            .read_into(dtype, bytemuck::cast_slice_mut(values)),
+        None => Ok(false),
+    }
+}
+
+/// `read_straight` for a chunk that is the whole array.
+fn whole_straight(chunk: &Chunk, out: &mut ArrayData) -> Result<bool> {
+    let dtype = out.dtype();
+    match out {
+        ArrayData::F32(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::F64(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::I8(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::U8(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::I16(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::U16(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::I32(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::U32(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::I64(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::U64(a) => read_straight(chunk, dtype, &mut a.view_mut()),
+        ArrayData::Time(a, _) => read_straight(chunk, dtype, &mut a.view_mut()),
+    }
 }
 
 /// Reads every chunk into memory, keeping the chunks.

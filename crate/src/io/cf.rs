@@ -301,41 +301,23 @@ impl CfDecoding {
         if !packed && self.fills.is_empty() && self.output == raw.dtype() {
             return Ok(raw);
         }
-        let fills = &self.fills;
-        let masked = |x: f64| fills.contains(&x);
         match self.output {
             DType::F32 => {
-                let scale = self.scale.map(|s| s.value as f32);
-                let offset = self.offset.map(|o| o.value as f32);
                 #[allow(clippy::unnecessary_cast)]
                 let mut a = match raw {
                     ArrayData::F32(a) => a,
                     other => with_array!(&other, a => a.mapv(|x| x as f32)),
                 };
-                a.mapv_inplace(|x| {
-                    if masked(f64::from(x)) {
-                        return f32::NAN;
-                    }
-                    let x = scale.map_or(x, |s| x * s);
-                    offset.map_or(x, |o| x + o)
-                });
+                self.mask_scale_f32(contiguous(&mut a));
                 Ok(ArrayData::F32(a))
             }
             DType::F64 => {
-                let scale = self.scale.map(|s| s.value);
-                let offset = self.offset.map(|o| o.value);
                 #[allow(clippy::unnecessary_cast)]
                 let mut a = match raw {
                     ArrayData::F64(a) => a,
                     other => with_array!(&other, a => a.mapv(|x| x as f64)),
                 };
-                a.mapv_inplace(|x| {
-                    if masked(x) {
-                        return f64::NAN;
-                    }
-                    let x = scale.map_or(x, |s| x * s);
-                    offset.map_or(x, |o| x + o)
-                });
+                self.mask_scale_f64(contiguous(&mut a));
                 Ok(ArrayData::F64(a))
             }
             target => {
@@ -347,6 +329,61 @@ impl CfDecoding {
                 Ok(cast_ints(&ArrayData::I64(a), target))
             }
         }
+    }
+
+    /// Whether [`CfDecoding::decode_in_place`] can decode values where they were read:
+    /// no times, and each decoded value as wide as the stored one (decoding that only
+    /// reinterprets, or floats masked and scaled in their own type).
+    pub(crate) fn in_place(&self) -> bool {
+        let packed = self.scale.is_some() || self.offset.is_some();
+        let untouched = !packed && self.fills.is_empty() && self.output == self.viewed;
+        self.time.is_none()
+            && self.stored.size() == self.viewed.size()
+            && (untouched
+                || (self.stored == self.viewed
+                    && self.stored == self.output
+                    && self.output.is_float()))
+    }
+
+    /// Decodes, in place, the bytes of stored values (this machine's byte order), which
+    /// become the bytes of the decoded values; the same values as
+    /// [`CfDecoding::decode`]. Only when [`CfDecoding::in_place`] says so.
+    pub(crate) fn decode_in_place(&self, bytes: &mut [u8]) -> Result<(), String> {
+        if !self.in_place() {
+            return Err(format!("{} values cannot be decoded in place", self.stored));
+        }
+        let misaligned = |e: bytemuck::PodCastError| format!("cannot decode in place ({e:?})");
+        match self.output {
+            DType::F32 if self.output == self.stored => {
+                self.mask_scale_f32(bytemuck::try_cast_slice_mut(bytes).map_err(misaligned)?);
+            }
+            DType::F64 if self.output == self.stored => {
+                self.mask_scale_f64(bytemuck::try_cast_slice_mut(bytes).map_err(misaligned)?);
+            }
+            // Integers whose signedness `_Unsigned` changes keep their bits (`as`).
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn mask_scale_f32(&self, values: &mut [f32]) {
+        // A fill compared at float64 matches a float32 value only when the fill is
+        // itself a float32 number, and then exactly when it equals it as float32.
+        let fills: Vec<f32> = self
+            .fills
+            .iter()
+            .filter(|f| f64::from(**f as f32) == **f)
+            .map(|f| *f as f32)
+            .collect();
+        let scale = self.scale.map(|s| s.value as f32);
+        let offset = self.offset.map(|o| o.value as f32);
+        mask_scale(values, &fills, scale, offset, f32::NAN);
+    }
+
+    fn mask_scale_f64(&self, values: &mut [f64]) {
+        let scale = self.scale.map(|s| s.value);
+        let offset = self.offset.map(|o| o.value);
+        mask_scale(values, &self.fills, scale, offset, f64::NAN);
     }
 
     fn decode_times(&self, time: &TimeDecoding, raw: &ArrayData) -> Result<ArrayData, String> {
@@ -414,6 +451,41 @@ fn time_decoding(attrs: &Attrs) -> Result<Option<TimeDecoding>, String> {
         text: units.to_owned(),
         calendar,
     }))
+}
+
+/// The values of an array as one slice (memory order), made contiguous if needed.
+fn contiguous<T: Clone>(a: &mut ArrayD<T>) -> &mut [T] {
+    if a.as_slice_memory_order().is_none() {
+        *a = a.as_standard_layout().into_owned();
+    }
+    a.as_slice_memory_order_mut().unwrap_or_default()
+}
+
+/// Fill values become `nan`; the others are multiplied by `scale`, then `offset` is
+/// added, in the values' own type (never fused into one rounding). One loop per case,
+/// so that each is simple enough to vectorize.
+fn mask_scale<T>(values: &mut [T], fills: &[T], scale: Option<T>, offset: Option<T>, nan: T)
+where
+    T: Copy + PartialEq + std::ops::Mul<Output = T> + std::ops::Add<Output = T>,
+{
+    fn each<T: Copy + PartialEq>(values: &mut [T], fills: &[T], nan: T, f: impl Fn(T) -> T) {
+        match fills {
+            [] => values.iter_mut().for_each(|x| *x = f(*x)),
+            [fill] => values
+                .iter_mut()
+                .for_each(|x| *x = if *x == *fill { nan } else { f(*x) }),
+            _ => values
+                .iter_mut()
+                .for_each(|x| *x = if fills.contains(x) { nan } else { f(*x) }),
+        }
+    }
+    match (scale, offset) {
+        (None, None) if fills.is_empty() => {}
+        (None, None) => each(values, fills, nan, |x| x),
+        (Some(s), None) => each(values, fills, nan, |x| x * s),
+        (None, Some(o)) => each(values, fills, nan, |x| x + o),
+        (Some(s), Some(o)) => each(values, fills, nan, |x| x * s + o),
+    }
 }
 
 /// Integer (or any) values converted to an integer type with `as`, as numpy's

@@ -7,7 +7,6 @@
 //! file needs no HDF5 header at all. Any other layout has no map and is read by
 //! `hdf5-reader` itself.
 
-use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -205,17 +204,11 @@ impl ChunkMap {
             return Err(format!("{dtype} is not {} bytes wide", self.elem_size));
         }
         let n: usize = count.iter().product();
-        // Chunks decode straight into the array's memory (the last filter writes it),
-        // as little-endian bytes; big-endian machines reorder them after.
+        // Chunks decode straight into the array's memory (the last filter writes it).
         macro_rules! typed {
             ($t:ty, $variant:ident) => {{
                 let mut values: Vec<$t> = vec![<$t>::default(); n];
                 self.read_into(path, first, count[0], bytemuck::cast_slice_mut(&mut values))?;
-                if cfg!(target_endian = "big") {
-                    for v in &mut values {
-                        *v = <$t>::from_le_bytes(v.to_ne_bytes());
-                    }
-                }
                 ArrayData::$variant(
                     ArrayD::from_shape_vec(IxDyn(count), values).map_err(|e| e.to_string())?,
                 )
@@ -236,8 +229,16 @@ impl ChunkMap {
         })
     }
 
-    /// Decodes steps `first .. first + n` into `out` (little-endian, C order).
-    fn read_into(&self, path: &Path, first: usize, n: usize, out: &mut [u8]) -> Result<(), String> {
+    /// Decodes steps `first .. first + n` (whole along the other axes) into `out`: the
+    /// values' bytes in this machine's byte order, C order. Fails with a message when
+    /// the file's bytes do not decode as the map says (a damaged file).
+    pub(crate) fn read_into(
+        &self,
+        path: &Path,
+        first: usize,
+        n: usize,
+        out: &mut [u8],
+    ) -> Result<(), String> {
         let row: usize = self.shape[1..].iter().product::<usize>() * self.elem_size;
         let want = n.checked_mul(row).ok_or("size overflow")?;
         if want != out.len() || want as u64 > memory_cap() || first + n > self.shape[0] {
@@ -254,18 +255,21 @@ impl ChunkMap {
             .iter()
             .filter(|c| c.start[0] < first + n && c.start[0] + self.chunk[0] > first)
             .collect();
-        // The common case: one chunk that is exactly the selection.
-        if let [one] = covering.as_slice() {
-            if one.start[0] == first && self.chunk[0] == n && self.chunk[1..] == self.shape[1..] {
-                return self.decode(&file, one, out);
+        with_scratch(|scratch| {
+            // The common case: one chunk that is exactly the selection.
+            if let [one] = covering.as_slice() {
+                if one.start[0] == first && self.chunk[0] == n && self.chunk[1..] == self.shape[1..]
+                {
+                    return self.decode(&file, one, out, &mut scratch.buffers);
+                }
             }
-        }
-        let mut bytes = vec![0u8; chunk_bytes];
-        for c in covering {
-            self.decode(&file, c, &mut bytes)?;
-            self.place(&bytes, c, first, n, out);
-        }
-        Ok(())
+            let bytes = grown(&mut scratch.chunk, chunk_bytes);
+            for c in covering {
+                self.decode(&file, c, bytes, &mut scratch.buffers)?;
+                self.place(bytes, c, first, n, out);
+            }
+            Ok(())
+        })
     }
 
     /// Copies the part of a decoded chunk that lies in steps `first .. first + n`.
@@ -324,80 +328,95 @@ impl ChunkMap {
         }
     }
 
-    /// Decodes one chunk into `out` (its full size): little-endian elements in the
-    /// chunk's C order. The last filter to undo writes `out` directly.
-    fn decode(&self, file: &std::fs::File, c: &StoredChunk, out: &mut [u8]) -> Result<(), String> {
+    /// Decodes one chunk into `out` (its full size): elements in this machine's byte
+    /// order, in the chunk's C order. The last filter to undo writes `out` directly;
+    /// the stages before it use the thread's reused buffers.
+    fn decode(
+        &self,
+        file: &std::fs::File,
+        c: &StoredChunk,
+        out: &mut [u8],
+        buffers: &mut Buffers,
+    ) -> Result<(), String> {
         let damaged = |what: String| format!("damaged file: chunk at byte {}: {what}", c.address);
+        let want = out.len();
+        let holds = |len: usize| damaged(format!("holds {len} bytes, not {want}"));
         let stored = usize::try_from(c.size).map_err(|_| "chunk too large")?;
         if stored as u64 > memory_cap() {
             return Err("chunk larger than memory".into());
         }
-        let mut bytes = vec![0u8; stored];
-        file.read_exact_at(&mut bytes, c.address).map_err(|e| {
-            format!(
-                "truncated or damaged file: chunk at byte {}: {e}",
-                c.address
-            )
-        })?;
-        let stages = self.filters.len();
-        let mut wrote = false;
-        for (i, f) in self.filters.iter().rev().enumerate() {
-            let last = i + 1 == stages;
-            match f {
-                Filter::Fletcher32 => {
-                    bytes = hdf5_reader::filters::fletcher32::verify_and_strip(&bytes)
-                        .map_err(|e| damaged(e.to_string()))?;
-                }
-                Filter::Deflate if last => {
-                    let mut z = flate2::read::ZlibDecoder::new(bytes.as_slice());
-                    z.read_exact(out)
-                        .map_err(|e| damaged(format!("{e} (too short?)")))?;
-                    let mut extra = [0u8; 1];
-                    if z.read(&mut extra).map_err(|e| damaged(e.to_string()))? != 0 {
-                        return Err(damaged(
-                            "inflates to more bytes than the chunk holds".into(),
-                        ));
+        let read = |into: &mut [u8]| {
+            file.read_exact_at(into, c.address).map_err(|e| {
+                format!(
+                    "truncated or damaged file: chunk at byte {}: {e}",
+                    c.address
+                )
+            })
+        };
+        if self.filters.is_empty() {
+            if stored != out.len() {
+                return Err(holds(stored));
+            }
+            read(out)?;
+        } else {
+            let Buffers {
+                input,
+                work,
+                inflater,
+            } = buffers;
+            let mut len = stored;
+            read(grown(input, len))?;
+            let stages = self.filters.len();
+            let mut wrote = false;
+            for (i, f) in self.filters.iter().rev().enumerate() {
+                let last = i + 1 == stages;
+                match f {
+                    Filter::Fletcher32 => {
+                        let plain =
+                            hdf5_reader::filters::fletcher32::verify_and_strip(&input[..len])
+                                .map_err(|e| damaged(e.to_string()))?;
+                        len = plain.len();
+                        *input = plain;
                     }
-                    wrote = true;
-                }
-                Filter::Deflate => {
-                    // A checksum applied before deflate adds its 4 bytes.
-                    let mut inflated = Vec::with_capacity(out.len() + 4);
-                    flate2::read::ZlibDecoder::new(bytes.as_slice())
-                        .take(out.len() as u64 + 64)
-                        .read_to_end(&mut inflated)
-                        .map_err(|e| damaged(e.to_string()))?;
-                    bytes = inflated;
-                }
-                Filter::Shuffle if last => {
-                    if bytes.len() != out.len() {
-                        return Err(damaged(format!(
-                            "holds {} bytes, not {}",
-                            bytes.len(),
-                            out.len()
-                        )));
+                    Filter::Deflate => {
+                        let z = inflater.get_or_insert_with(|| flate2::Decompress::new(true));
+                        if last {
+                            let inflated = inflate(z, &input[..len], out).map_err(damaged)?;
+                            if inflated != out.len() {
+                                return Err(damaged(format!(
+                                    "inflates to {inflated} bytes, not {} (too short?)",
+                                    out.len()
+                                )));
+                            }
+                            wrote = true;
+                        } else {
+                            // A checksum applied before deflate adds its 4 bytes.
+                            let room = grown(work, out.len() + 64);
+                            len = inflate(z, &input[..len], room).map_err(damaged)?;
+                            std::mem::swap(input, work);
+                        }
                     }
-                    unshuffle_into(&bytes, self.elem_size, out);
-                    wrote = true;
-                }
-                Filter::Shuffle => {
-                    let mut plain = vec![0u8; bytes.len()];
-                    unshuffle_into(&bytes, self.elem_size, &mut plain);
-                    bytes = plain;
+                    Filter::Shuffle if last => {
+                        if len != out.len() {
+                            return Err(holds(len));
+                        }
+                        unshuffle_into(&input[..len], self.elem_size, out);
+                        wrote = true;
+                    }
+                    Filter::Shuffle => {
+                        unshuffle_into(&input[..len], self.elem_size, grown(work, len));
+                        std::mem::swap(input, work);
+                    }
                 }
             }
-        }
-        if !wrote {
-            if bytes.len() != out.len() {
-                return Err(damaged(format!(
-                    "holds {} bytes, not {}",
-                    bytes.len(),
-                    out.len()
-                )));
+            if !wrote {
+                if len != out.len() {
+                    return Err(holds(len));
+                }
+                out.copy_from_slice(&input[..len]);
             }
-            out.copy_from_slice(&bytes);
         }
-        if self.big_endian && self.elem_size > 1 {
+        if self.big_endian != cfg!(target_endian = "big") && self.elem_size > 1 {
             for element in out.chunks_exact_mut(self.elem_size) {
                 element.reverse();
             }
@@ -406,16 +425,97 @@ impl ChunkMap {
     }
 }
 
+/// What decoding one chunk needs besides its output: the stored bytes, one filter's
+/// output on the way to the last, and the inflater's state.
+#[derive(Default)]
+struct Buffers {
+    input: Vec<u8>,
+    work: Vec<u8>,
+    inflater: Option<flate2::Decompress>,
+}
+
+/// A thread's buffers, reused from chunk to chunk so that reading a chunk allocates
+/// (and zeroes, and faults in) nothing on the common path. `chunk` holds a decoded
+/// chunk of which only a part is wanted.
+#[derive(Default)]
+struct Scratch {
+    buffers: Buffers,
+    chunk: Vec<u8>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::default();
+}
+
+/// Buffers larger than this are freed after use rather than kept for the next chunk.
+const KEEP_BYTES: usize = 16 << 20;
+
+/// Runs `f` with this thread's scratch buffers.
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    let mut scratch = SCRATCH.with(|s| s.take());
+    let out = f(&mut scratch);
+    for v in [
+        &mut scratch.buffers.input,
+        &mut scratch.buffers.work,
+        &mut scratch.chunk,
+    ] {
+        if v.capacity() > KEEP_BYTES {
+            *v = Vec::new();
+        }
+    }
+    SCRATCH.with(|s| *s.borrow_mut() = scratch);
+    out
+}
+
+/// The first `len` bytes of a reused buffer, grown (and zeroed) only when too short.
+fn grown(buffer: &mut Vec<u8>, len: usize) -> &mut [u8] {
+    if buffer.len() < len {
+        buffer.resize(len, 0);
+    }
+    &mut buffer[..len]
+}
+
+/// Inflates one zlib stream into `out`; the number of bytes it held. Fails when the
+/// stream is damaged, ends early, or holds more than `out` has room for.
+fn inflate(z: &mut flate2::Decompress, input: &[u8], out: &mut [u8]) -> Result<usize, String> {
+    z.reset(true);
+    let status = z
+        .decompress(input, out, flate2::FlushDecompress::Finish)
+        .map_err(|e| format!("cannot inflate it ({e})"))?;
+    let written = usize::try_from(z.total_out()).map_err(|_| "size overflow")?;
+    match status {
+        flate2::Status::StreamEnd => Ok(written),
+        _ if written == out.len() => Err("inflates to more bytes than the chunk holds".into()),
+        _ => Err("the compressed stream ends early (truncated?)".into()),
+    }
+}
+
 /// Undoes HDF5's shuffle filter into `out` (as long as `planes`): byte `b` of every
 /// element was stored together in plane `b`. A trailing remainder (when the length is
 /// not a multiple of the element size) was left as it was.
 fn unshuffle_into(planes: &[u8], size: usize, out: &mut [u8]) {
     let n = if size <= 1 { 0 } else { planes.len() / size };
+    // Zipped iterators (no indexing) let the compiler vectorize the common widths.
     fn fixed<const S: usize>(planes: &[u8], n: usize, out: &mut [u8]) {
-        let planes: Vec<&[u8]> = planes.chunks_exact(n).take(S).collect();
-        for (i, element) in out.chunks_exact_mut(S).take(n).enumerate() {
-            for b in 0..S {
-                element[b] = planes[b][i];
+        let plane = |b: usize| &planes[b * n..(b + 1) * n];
+        match S {
+            2 => {
+                for ((o, a), b) in out.chunks_exact_mut(2).zip(plane(0)).zip(plane(1)) {
+                    o.copy_from_slice(&[*a, *b]);
+                }
+            }
+            4 => {
+                let elements = out.chunks_exact_mut(4).zip(plane(0)).zip(plane(1));
+                for (((o, a), b), (c, d)) in elements.zip(plane(2).iter().zip(plane(3))) {
+                    o.copy_from_slice(&[*a, *b, *c, *d]);
+                }
+            }
+            _ => {
+                for (b, p) in (0..S).map(|b| (b, plane(b))) {
+                    for (o, byte) in out.chunks_exact_mut(S).zip(p) {
+                        o[b] = *byte;
+                    }
+                }
             }
         }
     }

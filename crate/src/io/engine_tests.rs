@@ -150,6 +150,11 @@ impl Sample for f64 {
 /// steps of an unlimited dimension, deflate 1-9 with and without shuffle, big endian,
 /// unwritten and half-written chunks.
 fn write_netcdf4_matrix(path: &Path) {
+    write_netcdf4_matrix_from(path, 0);
+}
+
+/// The layout matrix with its five time steps from day `first_day` on.
+fn write_netcdf4_matrix_from(path: &Path, first_day: i32) {
     let mut f = netcdf::create(path).unwrap();
     f.add_unlimited_dimension("time").unwrap();
     f.add_dimension("y", 7).unwrap();
@@ -218,7 +223,8 @@ fn write_netcdf4_matrix(path: &Path) {
     }
     let mut v = f.add_variable::<i32>("time", &["time"]).unwrap();
     v.put_attribute("units", "days since 2000-01-01").unwrap();
-    v.put_values(&[0, 1, 2, 3, 4], ..).unwrap();
+    let days: Vec<i32> = (first_day..first_day + 5).collect();
+    v.put_values(&days, ..).unwrap();
     f.close().unwrap();
 }
 
@@ -229,6 +235,42 @@ fn netcdf4_layouts_and_types_read_as_libnetcdf_reads_them() {
     write_netcdf4_matrix(&path);
     let compared = assert_engines_agree(&path);
     assert_eq!(compared, 10 * 6 + 18 + 1);
+}
+
+/// Loading many files writes each file's chunks straight into the joined array; the
+/// values are still those libnetcdf reads, for every layout and type.
+#[test]
+fn joined_files_load_as_libnetcdf_reads_them() {
+    let dir = Scratch::new("joined");
+    for (i, first_day) in [0, 5, 10].into_iter().enumerate() {
+        write_netcdf4_matrix_from(&dir.path(&format!("part{i}.nc")), first_day);
+    }
+    let pattern = dir.path("part*.nc").display().to_string();
+    let load = |engine: Engine| {
+        OpenOptions::new()
+            .engine(engine)
+            .open_mfdataset(&pattern)
+            .and_then(|ds| ds.load())
+            .unwrap_or_else(|e| panic!("{engine} engine: {e}"))
+    };
+    let (rust, oracle) = (load(Engine::Rust), load(Engine::Libnetcdf));
+    assert_eq!(rust.dims().get("time"), Some(15));
+    let mut compared = 0;
+    for ((name, x), (other, y)) in rust.data_vars().iter().zip(oracle.data_vars()) {
+        assert_eq!(name, other);
+        assert_eq!(x.dtype(), y.dtype(), "`{name}`: dtype");
+        let (vx, vy) = (x.values().unwrap(), y.values().unwrap());
+        assert_eq!(vx.shape(), vy.shape(), "`{name}`: shape");
+        if let Some(i) = same_values(vx, vy) {
+            panic!(
+                "`{name}`: value {i} is {:?} with the Rust engine, {:?} with libnetcdf",
+                vx.get_f64(i),
+                vy.get_f64(i)
+            );
+        }
+        compared += 1;
+    }
+    assert_eq!(compared, 10 * 6 + 18);
 }
 
 /// The common layouts are read through `io::chunks` (the fast path the chunk index

@@ -159,17 +159,20 @@ impl<T> FilePool<T> {
 /// from a file's metadata that is larger than this comes from a damaged file or
 /// cannot be held anyway.
 pub(crate) fn memory_cap() -> u64 {
-    // SAFETY: sysconf only reads system configuration values.
-    let (pages, page) = unsafe {
-        (
-            libc::sysconf(libc::_SC_PHYS_PAGES),
-            libc::sysconf(libc::_SC_PAGESIZE),
-        )
-    };
-    if pages <= 0 || page <= 0 {
-        return 16 << 30;
-    }
-    (pages as u64).saturating_mul(page as u64)
+    static CAP: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *CAP.get_or_init(|| {
+        // SAFETY: sysconf only reads system configuration values.
+        let (pages, page) = unsafe {
+            (
+                libc::sysconf(libc::_SC_PHYS_PAGES),
+                libc::sysconf(libc::_SC_PAGESIZE),
+            )
+        };
+        if pages <= 0 || page <= 0 {
+            return 16 << 30;
+        }
+        (pages as u64).saturating_mul(page as u64)
+    })
 }
 
 /// Bytes needed for `shape` elements of `size` bytes, checked against overflow and

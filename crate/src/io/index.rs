@@ -19,9 +19,13 @@ use std::sync::Arc;
 use super::chunks::{ChunkMap, Filter, StoredChunk};
 use super::files::Identity;
 use super::read::{FileMeta, VarMeta};
-use crate::model::{AttrValue, Attrs, DType};
+use crate::model::{ArrayData, AttrValue, Attrs, DType};
+use ndarray::{ArrayD, IxDyn};
 
-const MAGIC: &[u8; 8] = b"GEOXRIX1";
+const MAGIC: &[u8; 8] = b"GEOXRIX2";
+
+/// Coordinate values larger than this are read from the file, not kept in the index.
+const MAX_VALUES_BYTES: usize = 1 << 20;
 
 /// The cache folder, or `None` when caching is off.
 pub(crate) fn folder() -> Option<PathBuf> {
@@ -46,9 +50,11 @@ fn fnv(bytes: &[u8]) -> u64 {
     })
 }
 
-/// The entry's file for a path and group.
+/// The entry's file for a path and group. The key is the absolute path as spelt (no
+/// symbolic links resolved, which would cost system calls): two spellings of one file
+/// only make two entries, each checked against the file's identity.
 fn entry_path(dir: &Path, path: &Path, group: Option<&str>) -> Option<PathBuf> {
-    let absolute = std::fs::canonicalize(path).ok()?;
+    let absolute = std::path::absolute(path).ok()?;
     let mut key = absolute.as_os_str().as_encoded_bytes().to_vec();
     key.push(0);
     key.extend_from_slice(group.unwrap_or("").as_bytes());
@@ -131,6 +137,7 @@ fn encode(path: &Path, id: &Identity, group: Option<&str>, meta: &FileMeta) -> V
                 }
             }
         }
+        w.values(v.values.as_deref());
     }
     let sum = fnv(&w.0);
     w.u64(sum);
@@ -239,6 +246,10 @@ fn decode(bytes: &[u8], path: &Path, id: &Identity, group: Option<&str>) -> Opti
             }
             _ => return None,
         };
+        let values = match r.u8()? {
+            0 => None,
+            _ => Some(Arc::new(r.values(raw, &shape)?)),
+        };
         vars.push(VarMeta {
             name,
             path: var_path,
@@ -248,6 +259,7 @@ fn decode(bytes: &[u8], path: &Path, id: &Identity, group: Option<&str>) -> Opti
             raw,
             attrs: var_attrs,
             chunks,
+            values,
         });
     }
     r.0.is_empty().then_some(FileMeta {
@@ -304,6 +316,38 @@ impl Writer {
     }
     fn str(&mut self, s: &str) {
         self.bytes(s.as_bytes());
+    }
+    /// A coordinate's stored values (1-D, a storage type, not too large), or a 0.
+    fn values(&mut self, values: Option<&ArrayData>) {
+        let Some(v) = values.filter(|v| {
+            v.shape().len() == 1
+                && dtype_code(v.dtype()) != 0
+                && v.shape()[0].saturating_mul(v.dtype().size()) <= MAX_VALUES_BYTES
+        }) else {
+            return self.u8(0);
+        };
+        self.u8(1);
+        self.u64(v.shape()[0] as u64);
+        macro_rules! each {
+            ($a:expr) => {
+                for x in $a.iter() {
+                    self.0.extend_from_slice(&x.to_le_bytes());
+                }
+            };
+        }
+        match v {
+            ArrayData::F32(a) => each!(a),
+            ArrayData::F64(a) => each!(a),
+            ArrayData::I8(a) => each!(a),
+            ArrayData::U8(a) => each!(a),
+            ArrayData::I16(a) => each!(a),
+            ArrayData::U16(a) => each!(a),
+            ArrayData::I32(a) => each!(a),
+            ArrayData::U32(a) => each!(a),
+            ArrayData::I64(a) => each!(a),
+            ArrayData::U64(a) => each!(a),
+            ArrayData::Time(a, _) => each!(a),
+        }
     }
     fn attrs(&mut self, attrs: &Attrs) {
         self.u64(attrs.len() as u64);
@@ -375,6 +419,37 @@ impl Reader<'_> {
     }
     fn str(&mut self) -> Option<String> {
         String::from_utf8(self.bytes()?.to_vec()).ok()
+    }
+    /// Stored values of type `raw` and shape `shape` (1-D), as `Writer::values` wrote.
+    fn values(&mut self, raw: DType, shape: &[usize]) -> Option<ArrayData> {
+        let n = self.count()?;
+        if shape != [n] {
+            return None;
+        }
+        let bytes = self.take(n.checked_mul(raw.size())?)?;
+        macro_rules! typed {
+            ($t:ty, $variant:ident) => {{
+                const N: usize = std::mem::size_of::<$t>();
+                let v: Vec<$t> = bytes
+                    .chunks_exact(N)
+                    .map(|b| <$t>::from_le_bytes(b.try_into().unwrap_or([0; N])))
+                    .collect();
+                ArrayData::$variant(ArrayD::from_shape_vec(IxDyn(shape), v).ok()?)
+            }};
+        }
+        Some(match raw {
+            DType::F32 => typed!(f32, F32),
+            DType::F64 => typed!(f64, F64),
+            DType::I8 => typed!(i8, I8),
+            DType::U8 => typed!(u8, U8),
+            DType::I16 => typed!(i16, I16),
+            DType::U16 => typed!(u16, U16),
+            DType::I32 => typed!(i32, I32),
+            DType::U32 => typed!(u32, U32),
+            DType::I64 => typed!(i64, I64),
+            DType::U64 => typed!(u64, U64),
+            DType::Time(_) => return None,
+        })
     }
     fn attrs(&mut self) -> Option<Attrs> {
         let mut attrs = Attrs::default();
@@ -459,12 +534,19 @@ mod tests {
         let meta = load(&path, &id, None).expect("the first open wrote an entry");
         let mapped = meta.vars.iter().find(|v| v.name == "rain").unwrap();
         assert_eq!(mapped.chunks.as_ref().map(|m| m.chunks.len()), Some(6));
+        let x = meta.vars.iter().find(|v| v.name == "x").unwrap();
+        let xs: Vec<f64> = (0..40).map(f64::from).collect();
+        assert_eq!(x.values.as_ref().map(|v| v.to_f64_vec()), Some(xs.clone()));
+        let x_bytes = x.chunks.as_ref().expect("x is contiguous").chunks[0].clone();
 
-        // Scribble over the HDF5 superblock but keep size and mtime: the reopen
-        // reads the entry and the chunks, and no header.
+        // Scribble over the HDF5 superblock and the coordinate's bytes but keep size
+        // and mtime: the reopen reads the entry and the data chunks, and no header
+        // and no coordinate.
         let mut bytes = std::fs::read(&path).unwrap();
         let mtime = std::fs::metadata(&path).unwrap().modified().unwrap();
         bytes[8..40].fill(0xff);
+        let at = x_bytes.address as usize;
+        bytes[at..at + x_bytes.size as usize].fill(0xff);
         std::fs::write(&path, &bytes).unwrap();
         std::fs::File::options()
             .write(true)
@@ -474,6 +556,9 @@ mod tests {
             .unwrap();
         assert_eq!(Identity::of(&path).unwrap(), id);
         assert_eq!(rain(&path), first);
+        let reopened = crate::open_dataset(&path).unwrap();
+        let x = reopened.coords().iter().find(|(n, _)| n == "x").unwrap();
+        assert_eq!(x.1.values().unwrap().to_f64_vec(), xs);
         let err = OpenOptions::new()
             .engine(Engine::Libnetcdf)
             .open_dataset(&path);
@@ -528,34 +613,51 @@ mod tests {
         let meta = FileMeta {
             unlimited: vec!["time".into()],
             attrs: attrs.clone(),
-            vars: vec![VarMeta {
-                name: "v".into(),
-                path: "g/v".into(),
-                dims: vec!["time".into(), "x".into()],
-                shape: vec![3, 4],
-                unlimited: true,
-                raw: DType::I16,
-                attrs,
-                chunks: Some(Arc::new(ChunkMap {
-                    elem_size: 2,
-                    big_endian: true,
+            vars: vec![
+                VarMeta {
+                    name: "v".into(),
+                    path: "g/v".into(),
+                    dims: vec!["time".into(), "x".into()],
                     shape: vec![3, 4],
-                    chunk: vec![2, 4],
-                    filters: vec![Filter::Shuffle, Filter::Deflate, Filter::Fletcher32],
-                    chunks: vec![
-                        StoredChunk {
-                            start: vec![0, 0],
-                            address: 100,
-                            size: 7,
-                        },
-                        StoredChunk {
-                            start: vec![2, 0],
-                            address: 107,
-                            size: 9,
-                        },
-                    ],
-                })),
-            }],
+                    unlimited: true,
+                    raw: DType::I16,
+                    attrs,
+                    chunks: Some(Arc::new(ChunkMap {
+                        elem_size: 2,
+                        big_endian: true,
+                        shape: vec![3, 4],
+                        chunk: vec![2, 4],
+                        filters: vec![Filter::Shuffle, Filter::Deflate, Filter::Fletcher32],
+                        chunks: vec![
+                            StoredChunk {
+                                start: vec![0, 0],
+                                address: 100,
+                                size: 7,
+                            },
+                            StoredChunk {
+                                start: vec![2, 0],
+                                address: 107,
+                                size: 9,
+                            },
+                        ],
+                    })),
+                    values: None,
+                },
+                VarMeta {
+                    name: "x".into(),
+                    path: "g/x".into(),
+                    dims: vec!["x".into()],
+                    shape: vec![4],
+                    unlimited: false,
+                    raw: DType::F32,
+                    attrs: Attrs::default(),
+                    chunks: None,
+                    values: Some(Arc::new(ArrayData::F32(
+                        ArrayD::from_shape_vec(IxDyn(&[4]), vec![-84.95, -84.85, f32::NAN, 1e30])
+                            .unwrap(),
+                    ))),
+                },
+            ],
         };
         let id = Identity {
             size: 1,
@@ -572,6 +674,20 @@ mod tests {
             (&b.name, &b.path, &b.dims, &b.shape)
         );
         assert_eq!(a.chunks, b.chunks);
+        let bits = |v: &VarMeta| {
+            v.values.as_ref().map(|a| {
+                a.to_f64_vec()
+                    .iter()
+                    .map(|x| x.to_bits())
+                    .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(
+            bits(&back.vars[1]),
+            bits(&meta.vars[1]),
+            "coordinate values"
+        );
+        assert_eq!(back.vars[0].values, None);
         assert_eq!(format!("{:?}", back.attrs), format!("{:?}", meta.attrs));
         let other = Identity { size: 2, ..id };
         assert!(

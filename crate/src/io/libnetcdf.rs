@@ -59,6 +59,7 @@ pub(crate) fn metadata(file: &netcdf::File, group: Option<&str>) -> Result<FileM
             raw,
             attrs: var_attrs,
             chunks: None,
+            values: None,
         });
         Ok(())
     };

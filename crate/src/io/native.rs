@@ -205,6 +205,7 @@ fn var_meta(v: &NcVariable, raw: DType, prefix: &str) -> std::result::Result<Var
         raw,
         attrs: attrs(&v.attributes),
         chunks: None,
+        values: None,
     })
 }
 

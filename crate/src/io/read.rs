@@ -49,6 +49,9 @@ pub(crate) struct VarMeta {
     pub attrs: Attrs,
     /// Where its bytes are, when the layout is one `io::chunks` reads itself.
     pub chunks: Option<Arc<ChunkMap>>,
+    /// The stored values of a dimension coordinate, once read (the chunk index keeps
+    /// them, so a re-opened file is not read at all).
+    pub values: Option<Arc<ArrayData>>,
 }
 
 /// A group of a file as an engine describes it.
@@ -169,6 +172,27 @@ impl Files {
     }
 }
 
+impl Files {
+    /// Reads the whole of a variable into `out` (its stored values' bytes, this
+    /// machine's order) through its chunk map, when the Rust engine reads it that way;
+    /// `Ok(false)` when it does not.
+    fn read_mapped_into(&self, path: &Path, var: &VarMeta, out: &mut [u8]) -> Result<bool> {
+        let (Engine::Rust, Some(map), Some(steps)) = (self.engine, &var.chunks, var.shape.first())
+        else {
+            return Ok(false);
+        };
+        guarded(path, || {
+            map.read_into(path, 0, *steps, out)
+                .map_err(|reason| Error::FileVariable {
+                    path: path.to_owned(),
+                    variable: var.path.clone(),
+                    reason,
+                })
+        })?;
+        Ok(true)
+    }
+}
+
 fn file_error(path: &Path, reason: String) -> Error {
     Error::File {
         path: path.to_owned(),
@@ -190,23 +214,30 @@ pub(crate) fn read_file(
 ) -> Result<FileDataset> {
     let identity = Identity::of(path)?;
     let group = options.get_group();
-    let meta = match options.get_engine() {
+    let (mut meta, store) = match options.get_engine() {
         Engine::Rust => match index::load(path, &identity, group) {
-            Some(meta) => meta,
-            None => {
-                let meta = files.metadata(path, group)?;
-                index::store(path, &identity, group, &meta);
-                meta
-            }
+            Some(meta) => (meta, false),
+            None => (files.metadata(path, group)?, true),
         },
-        Engine::Libnetcdf => files.metadata(path, group)?,
+        Engine::Libnetcdf => (files.metadata(path, group)?, false),
     };
+    // Dimension coordinates are read now (unless the index holds them).
+    for var in &mut meta.vars {
+        if is_dim_coord(var) && var.values.is_none() {
+            let start = vec![0; var.shape.len()];
+            var.values = Some(Arc::new(files.read(path, var, &start, &var.shape)?));
+        }
+    }
+    if store {
+        index::store(path, &identity, group, &meta);
+    }
     let mut coords = Vec::new();
     let mut data_vars = Vec::new();
     for var in meta.vars {
+        let variable = var.path.clone();
         let var_error = |reason: String| Error::FileVariable {
             path: path.to_owned(),
-            variable: var.path.clone(),
+            variable: variable.clone(),
             reason,
         };
         let (decoding, kept, encoding) =
@@ -222,9 +253,10 @@ pub(crate) fn read_file(
             files: files.clone(),
             options: options.clone(),
         };
-        let is_dim_coord = dims.len() == 1 && dims[0] == name;
-        let data = if is_dim_coord {
-            Data::from(Arc::unwrap_or_clone(slab.read()?))
+        let coordinate = is_dim_coord(&slab.var);
+        let data = if let (true, Some(raw)) = (coordinate, &slab.var.values) {
+            let decoded = slab.decoding.decode((**raw).clone()).map_err(var_error)?;
+            Data::from(decoded)
         } else {
             let len = shape.first().copied().unwrap_or(1);
             let dtype = slab.decoding.output();
@@ -242,7 +274,7 @@ pub(crate) fn read_file(
             })?
             .with_attrs(kept)
             .with_encoding(encoding);
-        if is_dim_coord {
+        if coordinate {
             coords.push((name, variable));
         } else {
             data_vars.push((name, variable));
@@ -255,6 +287,11 @@ pub(crate) fn read_file(
         dataset,
         unlimited: meta.unlimited,
     })
+}
+
+/// Whether a variable is the coordinate of its one dimension (read when opened).
+fn is_dim_coord(var: &VarMeta) -> bool {
+    var.dims.len() == 1 && var.dims[0] == var.name
 }
 
 /// The whole of one variable in one file, read and decoded on demand.
@@ -320,6 +357,30 @@ impl ChunkSource for Slab {
         start[axis] = range.start;
         count[axis] = range.len();
         self.read_range(&start, &count)
+    }
+
+    fn read_into(&self, dtype: DType, out: &mut [u8]) -> Result<bool> {
+        if dtype != self.decoding.output() || !self.decoding.in_place() {
+            return Ok(false);
+        }
+        let error = |reason: String| Error::FileVariable {
+            path: self.path.clone(),
+            variable: self.var.path.clone(),
+            reason,
+        };
+        let bytes = checked_bytes(&self.var.shape, dtype.size()).map_err(error)?;
+        if bytes != out.len() {
+            return Err(error(format!(
+                "{} bytes to read into, not the {bytes} its values take",
+                out.len()
+            )));
+        }
+        self.identity.check(&self.path)?;
+        if !self.files.read_mapped_into(&self.path, &self.var, out)? {
+            return Ok(false);
+        }
+        self.decoding.decode_in_place(out).map_err(error)?;
+        Ok(true)
     }
 
     fn describe(&self) -> String {

@@ -228,6 +228,15 @@ pub trait ChunkSource: Send + Sync + fmt::Debug {
         Ok(Arc::new(all.slice_axis(axis, range)))
     }
 
+    /// Reads the chunk straight into `out`, the memory of a `dtype` array of the
+    /// chunk's full shape in C order (its bytes, in this machine's order), when the
+    /// source can do that without a copy of its own; `Ok(false)` when it cannot (the
+    /// caller then uses [`ChunkSource::read`]). Values are those `read` gives.
+    fn read_into(&self, dtype: DType, out: &mut [u8]) -> Result<bool> {
+        let _ = (dtype, out);
+        Ok(false)
+    }
+
     /// Whether the values are already in memory (a persisted chunk).
     fn in_memory(&self) -> bool {
         false
