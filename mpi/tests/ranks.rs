@@ -82,38 +82,60 @@ fn job_dir(test: &str) -> PathBuf {
     dir
 }
 
+/// `which` of [`reductions`] on 1, 2, 3 and 4 ranks against `load()` in process.
+fn on_one_to_four_ranks_equals_in_process(which: usize) {
+    use_this_worker();
+    let (what, x) = reductions().swap_remove(which);
+    let here = x.load().expect("in process");
+    for ranks in 1..=4 {
+        let client = Client::mpi(ranks).job_dir(job_dir("equal"));
+        let started = Instant::now();
+        let there = client.load(&x).expect("the MPI job runs");
+        assert!(!there.is_lazy());
+        assert!(
+            there.equals(&here).expect("compares"),
+            "{what} on {ranks} ranks: labels or values differ"
+        );
+        assert_eq!(
+            bits(&there),
+            bits(&here),
+            "{what} on {ranks} ranks: bits differ"
+        );
+        let report = client.last_job().expect("a report");
+        assert_eq!(report.ranks.len(), ranks);
+        println!(
+            "{what}, {ranks} ranks, {:.2} s\n{report}",
+            started.elapsed().as_secs_f64()
+        );
+    }
+}
+
+// Each runs five computations over the 303 files; unoptimised (the test profile)
+// on two busy cores that took up to 90 s each, hence the long timeouts.
 #[test]
-fn reductions_on_one_to_four_ranks_equal_the_in_process_results() {
+fn weekly_std_on_one_to_four_ranks_equals_in_process() {
     in_child(
-        "reductions_on_one_to_four_ranks_equal_the_in_process_results",
-        Duration::from_secs(600),
-        || {
-            use_this_worker();
-            for (what, x) in reductions() {
-                let here = x.load().expect("in process");
-                for ranks in 1..=4 {
-                    let client = Client::mpi(ranks).job_dir(job_dir("equal"));
-                    let started = Instant::now();
-                    let there = client.load(&x).expect("the MPI job runs");
-                    assert!(!there.is_lazy());
-                    assert!(
-                        there.equals(&here).expect("compares"),
-                        "{what} on {ranks} ranks: labels or values differ"
-                    );
-                    assert_eq!(
-                        bits(&there),
-                        bits(&here),
-                        "{what} on {ranks} ranks: bits differ"
-                    );
-                    let report = client.last_job().expect("a report");
-                    assert_eq!(report.ranks.len(), ranks);
-                    println!(
-                        "{what}, {ranks} ranks, {:.2} s\n{report}",
-                        started.elapsed().as_secs_f64()
-                    );
-                }
-            }
-        },
+        "weekly_std_on_one_to_four_ranks_equals_in_process",
+        Duration::from_secs(900),
+        || on_one_to_four_ranks_equals_in_process(0),
+    );
+}
+
+#[test]
+fn time_mean_on_one_to_four_ranks_equals_in_process() {
+    in_child(
+        "time_mean_on_one_to_four_ranks_equals_in_process",
+        Duration::from_secs(900),
+        || on_one_to_four_ranks_equals_in_process(1),
+    );
+}
+
+#[test]
+fn box_mean_on_one_to_four_ranks_equals_in_process() {
+    in_child(
+        "box_mean_on_one_to_four_ranks_equals_in_process",
+        Duration::from_secs(900),
+        || on_one_to_four_ranks_equals_in_process(2),
     );
 }
 
