@@ -7,15 +7,16 @@ use std::sync::OnceLock;
 use geoxr_e2e::{assert_pictures, execute_notebook};
 use xtask::outputs::{problems, CellOutput, Notebook};
 
-/// Both notebooks, run once per test process one after the other, so the second
+/// The three notebooks, run once per test process one after the other, so each
 /// starts on the kernel build the first left warm.
-fn runs() -> &'static [Notebook; 2] {
-    static RUNS: OnceLock<[Notebook; 2]> = OnceLock::new();
+fn runs() -> &'static [Notebook; 3] {
+    static RUNS: OnceLock<[Notebook; 3]> = OnceLock::new();
     RUNS.get_or_init(|| {
         let run = |name: &str| execute_notebook(name).unwrap_or_else(|e| panic!("{e}"));
         [
             run("01-parallel-imerg.ipynb"),
             run("02-larger-than-memory.ipynb"),
+            run("03-scale-out.ipynb"),
         ]
     })
 }
@@ -26,6 +27,12 @@ fn tutorial() -> &'static Notebook {
 
 fn streaming() -> &'static Notebook {
     &runs()[1]
+}
+
+fn scale_out_cell(tag: &str) -> CellOutput {
+    runs()[2]
+        .cell_tagged(tag)
+        .unwrap_or_else(|| panic!("the third notebook has no cell tagged `{tag}`"))
 }
 
 fn streaming_cell(tag: &str) -> CellOutput {
@@ -488,4 +495,32 @@ fn progress_is_one_line_per_computation_ending_with_the_total_time() {
     // unit-tested in compute/progress.rs; here every line a notebook did show must
     // be a single finished one.
     println!("{shown} computations showed progress");
+}
+
+#[test]
+fn four_mpi_ranks_show_their_plan_and_share_and_equal_the_in_process_result() {
+    let plan = scale_out_cell("plan").text;
+    assert!(
+        plan.contains("(303 files)") && plan.contains("HQprecipitation"),
+        "the plan should name the variable and the 303 files:\n{plan}"
+    );
+    let ranks = scale_out_cell("ranks").text;
+    assert!(ranks.contains("MPI job: 4 ranks"), "{ranks}");
+    let rows: Vec<&str> = ranks
+        .lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|w| w.parse::<u32>().is_ok())
+        })
+        .collect();
+    assert_eq!(rows.len(), 4, "one row per rank:\n{ranks}");
+    assert!(!ranks.contains("(failed)"), "{ranks}");
+    let loaded = scale_out_cell("mpi-load").text;
+    assert!(
+        loaded.contains("Wall time: ")
+            && loaded.contains("<geoxr.DataArray 'HQprecipitation' (lon: 550, lat: 501)>"),
+        "{loaded}"
+    );
+    assert_eq!(value_text(&scale_out_cell("equals").text), "true");
 }
