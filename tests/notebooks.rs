@@ -500,11 +500,21 @@ fn progress_is_one_line_per_computation_ending_with_the_total_time() {
 #[test]
 fn four_mpi_ranks_show_their_plan_and_share_and_equal_the_in_process_result() {
     let plan = scale_out_cell("plan").text;
+    // Weeks are grouped by how many days they hold, each group naming its files as a
+    // range "(N files)"; together they are the year's 303 files.
+    let files: usize = plan
+        .split(" files)")
+        .filter_map(|before| before.rsplit('(').next()?.parse::<usize>().ok())
+        .sum();
     assert!(
-        plan.contains("(303 files)") && plan.contains("HQprecipitation"),
-        "the plan should name the variable and the 303 files:\n{plan}"
+        files == 303 && plan.contains("HQprecipitation") && plan.contains("6 pieces"),
+        "the plan should name the variable, its 6 pieces and the 303 files:\n{plan}"
     );
     let ranks = scale_out_cell("ranks").text;
+    assert!(
+        !ranks.lines().any(|l| l.trim() == "()"),
+        "a cell ending in `if let` shows no value:\n{ranks}"
+    );
     assert!(ranks.contains("MPI job: 4 ranks"), "{ranks}");
     let rows: Vec<&str> = ranks
         .lines()
