@@ -62,10 +62,10 @@ fn the_mouse_on_a_pixel_shows_its_longitude_latitude_and_value() {
     xtask::browser::install(&paths).expect("Chromium and playwright-core");
     let da = raster();
     let maps: [Map; 2] = [
-        (ocean() * da.plot().unwrap())
+        (ocean() * da.plot())
             .projection(PlateCarree::new())
             .size(400, 300),
-        (ocean() * da.plot().unwrap())
+        (ocean() * da.plot())
             .projection(Orthographic::new(-55.0, -10.0))
             .size(400, 300),
     ];

@@ -89,8 +89,11 @@ fn rainfall(dir: &Path, region: Region) -> R<DataArray> {
     let pattern = dir.join("3B-DAY.MS.MRG.3IMERG.2018*.nc4");
     let ds = geoxr::open_mfdataset(pattern.to_string_lossy().as_ref())?;
     let subset = ds.sel([("lon", lon.0..=lon.1), ("lat", lat.0..=lat.1)])?;
-    let stacked = subset.get("HQprecipitation")?.stack("z", ["lat", "lon"])?;
-    Ok(stacked.transpose()?.load()?)
+    let stacked = subset
+        .get("HQprecipitation")
+        .stack("z", ["lat", "lon"])
+        .into_result()?;
+    Ok(stacked.transpose().load()?)
 }
 
 /// The sample files for a seed, generated once.

@@ -13,8 +13,8 @@ mod common;
 use common::{compare_with_peer, load_average, timed};
 use geoxr::{Client, DataArray};
 
-fn weekly_std(rain: &DataArray) -> geoxr::Result<DataArray> {
-    rain.resample("time", "1W")?.mean()?.std("time")
+fn weekly_std(rain: &DataArray) -> DataArray {
+    rain.resample("time", "1W").mean().std("time")
 }
 
 fn main() -> geoxr::Result<()> {
@@ -29,25 +29,25 @@ fn main() -> geoxr::Result<()> {
     let imerg = timed(&mut steps, "open_mfdataset", || {
         geoxr::open_mfdataset(&pattern)
     })?;
-    let rain = imerg.get("HQprecipitation")?;
+    let rain = imerg.get("HQprecipitation").into_result()?;
     if args.iter().any(|a| a == "only-limited") {
         // Run alone so the peak is this computation's own.
         let client = Client::new().memory_limit("256MB")?;
         timed(&mut steps, "weekly std, lazy, memory_limit 256MB", || {
-            client.load(&weekly_std(&rain)?)
+            client.load(&weekly_std(&rain))
         })?;
         return Ok(());
     }
     let lazy = timed(
         &mut steps,
         "weekly std, lazy (resample.mean.std.load)",
-        || weekly_std(&rain)?.load(),
+        || weekly_std(&rain).load(),
     )?;
     if args.iter().any(|a| a == "only-lazy") {
         return Ok(());
     }
     timed(&mut steps, "mean over time, lazy", || {
-        rain.mean("time")?.load()
+        rain.mean("time").load()
     })?;
     timed(&mut steps, "subset + stack + load (z = 6157)", || {
         let subset = imerg.sel([
@@ -55,15 +55,15 @@ fn main() -> geoxr::Result<()> {
             ("lat", -15.3724475816178..=-10.685765151760275),
         ])?;
         let x = subset
-            .get("HQprecipitation")?
-            .stack("z", ["lat", "lon"])?
+            .get("HQprecipitation")
+            .stack("z", ["lat", "lon"])
             .load()?;
-        assert_eq!(x.sizes().get("z"), Some(6157));
+        assert_eq!(x.sizes()?.get("z"), Some(6157));
         Ok(x)
     })?;
     let loaded = timed(&mut steps, "load HQprecipitation", || rain.load())?;
     let eager = timed(&mut steps, "weekly std, eager (on loaded data)", || {
-        weekly_std(&loaded)
+        weekly_std(&loaded).into_result()
     })?;
     let same = lazy
         .to_ndarray::<f32>()?

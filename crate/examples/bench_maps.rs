@@ -74,12 +74,13 @@ fn main() -> geoxr::Result<()> {
     time_map("study box, Plate Carrée (auto = 1:50m)", &bbox_map, "bbox")?;
 
     let subset = imerg.sel([("lon", min_lon..=max_lon), ("lat", min_lat..=max_lat)])?;
-    let rain = subset.get("HQprecipitation")?;
+    let rain = subset.get("HQprecipitation").into_result()?;
     let x = Client::new()
-        .persist(&rain.stack("z", ["lat", "lon"])?)?
-        .transpose()?;
+        .persist(&rain.stack("z", ["lat", "lon"]).into_result()?)?
+        .transpose()
+        .into_result()?;
     let model = SpectralClustering::approximate(8).random_state(0).fit(&x)?;
-    let regimes = model.labels().unstack("z")?;
+    let regimes = model.labels().unstack("z").into_result()?;
     let globe = Orthographic::new(-55.0, -10.0);
     for (resolution, label) in [
         (Resolution::Medium50m, "1:50m"),
@@ -87,7 +88,7 @@ fn main() -> geoxr::Result<()> {
     ] {
         let regimes_map = (ocean().resolution(resolution)
             * land().resolution(resolution)
-            * regimes.plot()?.cmap(Colormap::Category10).clim(0.0, 8.0)
+            * regimes.plot().cmap(Colormap::Category10).clim(0.0, 8.0)
             * coastline().resolution(resolution)
             * borders().resolution(resolution))
         .projection(globe)
@@ -101,12 +102,12 @@ fn main() -> geoxr::Result<()> {
 
     // The tutorial's mean-rainfall globe: the box, then the full 550 × 501 grid.
     let rain_globe = |mean: &geoxr::DataArray| -> geoxr::Result<Map> {
-        let raster = mean.plot()?.cmap(Colormap::Jet).clim(0.0, 3.0);
+        let raster = mean.plot().cmap(Colormap::Jet).clim(0.0, 3.0);
         Ok((ocean() * land() * raster * coastline() * borders())
             .projection(globe)
             .size(500, 300))
     };
-    let mean = subset.get("HQprecipitation")?.mean("time")?;
+    let mean = subset.get("HQprecipitation").mean("time").into_result()?;
     let box_map = rain_globe(&mean)?;
     time_map(
         "mean rainfall of the box on the globe",
@@ -114,7 +115,7 @@ fn main() -> geoxr::Result<()> {
         "mean-box",
     )?;
     let t = Instant::now();
-    let full = imerg.get("HQprecipitation")?.mean("time")?.load()?;
+    let full = imerg.get("HQprecipitation").mean("time").load()?;
     println!(
         "(full-grid time mean computed in {:.2} s)",
         t.elapsed().as_secs_f64()

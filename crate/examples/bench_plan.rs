@@ -20,16 +20,22 @@ fn load_average() -> String {
 
 fn main() -> R<()> {
     let dir = std::env::var("GEOXR_IMERG").unwrap_or_else(|_| "data/IMERG".into());
-    let rain =
-        open_mfdataset(&format!("{dir}/3B-DAY.MS.MRG.3IMERG.2018*.nc4"))?.get("HQprecipitation")?;
-    let weekly: DataArray = rain.resample("time", "1W")?.mean()?.std("time")?;
+    let rain = open_mfdataset(&format!("{dir}/3B-DAY.MS.MRG.3IMERG.2018*.nc4"))?
+        .get("HQprecipitation")
+        .into_result()?;
+    let weekly: DataArray = rain
+        .resample("time", "1W")
+        .mean()
+        .std("time")
+        .into_result()?;
     let cases = [
         ("weekly std", weekly),
-        ("time mean", rain.mean("time")?),
+        ("time mean", rain.mean("time").into_result()?),
         (
             "box mean",
-            rain.sel([("lon", -74.1..=-61.0), ("lat", -15.4..=-10.7)])?
-                .mean("time")?,
+            rain.sel([("lon", -74.1..=-61.0), ("lat", -15.4..=-10.7)])
+                .mean("time")
+                .into_result()?,
         ),
     ];
     for (what, x) in cases {

@@ -7,7 +7,7 @@
 //! ```no_run
 //! use geoxr::prelude::*;
 //! let imerg = open_mfdataset("data/IMERG/3B-DAY.MS.MRG.3IMERG.2018*.nc4")?;
-//! let rain = imerg.get("HQprecipitation")?;
+//! let rain = imerg.get("HQprecipitation");
 //! println!("{rain}");
 //! # Ok::<(), geoxr::Error>(())
 //! ```

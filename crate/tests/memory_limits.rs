@@ -49,15 +49,14 @@ fn run_case(case: &str) {
         parts.next().unwrap(),
     );
     let ds = open_mfdataset(pattern).unwrap();
-    let rain = ds.get("HQprecipitation").unwrap();
+    let rain = ds.get("HQprecipitation").into_result().unwrap();
     let client = Client::new().memory_limit(limit).unwrap();
-    let mean = rain.mean("time").unwrap();
+    let mean = rain.mean("time").into_result().unwrap();
     let weekly = rain
         .resample("time", "1W")
-        .unwrap()
         .mean()
-        .unwrap()
         .std("time")
+        .into_result()
         .unwrap();
     // Reset the peak to the current resident set (Linux ≥ 4.0).
     std::fs::write("/proc/self/clear_refs", "5").unwrap();

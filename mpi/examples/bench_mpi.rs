@@ -37,22 +37,28 @@ fn main() -> geoxr::Result<()> {
         .unwrap_or_else(|| "data/IMERG/3B-DAY.MS.MRG.3IMERG.2018*.nc4".into());
     let cores = geoxr::cpu_count();
     println!("{cores} cores; load average at start: {}", load_average());
-    let rain = geoxr::open_mfdataset(&pattern)?.get("HQprecipitation")?;
-    let days = rain.sizes().get("time").unwrap_or(0);
+    let rain = geoxr::open_mfdataset(&pattern)?
+        .get("HQprecipitation")
+        .into_result()?;
+    let days = rain.sizes()?.get("time").unwrap_or(0);
     let cells: usize = rain.shape().iter().skip(1).product();
     let cases: Vec<(&str, DataArray)> = vec![
         (
             "weekly std",
-            rain.resample("time", "1W")?.mean()?.std("time")?,
+            rain.resample("time", "1W")
+                .mean()
+                .std("time")
+                .into_result()?,
         ),
-        ("time mean", rain.mean("time")?),
+        ("time mean", rain.mean("time").into_result()?),
         (
             "box mean",
             rain.sel([
                 ("lon", -74.13671875..=-60.984375),
                 ("lat", -15.3724475816178..=-10.685765151760275),
-            ])?
-            .mean("time")?,
+            ])
+            .mean("time")
+            .into_result()?,
         ),
     ];
     for (what, x) in &cases {

@@ -28,27 +28,31 @@ fn imerg() -> Dataset {
 }
 
 fn rain() -> DataArray {
-    imerg().get("HQprecipitation").expect("HQprecipitation")
+    imerg()
+        .get("HQprecipitation")
+        .into_result()
+        .expect("HQprecipitation")
 }
 
 /// The tutorial's three reductions: weekly std, time mean, mean over its box.
 fn reductions() -> Vec<(&'static str, DataArray)> {
     let rain = rain();
-    let weekly = rain
-        .resample("time", "1W")
-        .and_then(|r| r.mean())
-        .and_then(|w| w.std("time"));
+    let weekly = rain.resample("time", "1W").mean().std("time");
     let box_mean = rain
         .sel([
             ("lon", -74.13671875..=-60.984375),
             ("lat", -15.3724475816178..=-10.685765151760275),
         ])
-        .and_then(|b| b.mean("time"));
-    vec![
-        ("weekly std", weekly.expect("weekly std")),
-        ("time mean", rain.mean("time").expect("time mean")),
-        ("box mean", box_mean.expect("box mean")),
-    ]
+        .mean("time");
+    let cases = vec![
+        ("weekly std", weekly),
+        ("time mean", rain.mean("time")),
+        ("box mean", box_mean),
+    ];
+    for (what, array) in &cases {
+        assert!(array.error().is_none(), "{what}: {:?}", array.error());
+    }
+    cases
 }
 
 /// Every value's bits, whatever the float type.
@@ -184,8 +188,8 @@ fn batch_job_writes_the_in_process_to_netcdf_file() {
             );
             assert_eq!(a.attrs(), b.attrs());
             let (a, b) = (
-                a.get("HQprecipitation").expect("var"),
-                b.get("HQprecipitation").expect("var"),
+                a.get("HQprecipitation").into_result().expect("var"),
+                b.get("HQprecipitation").into_result().expect("var"),
             );
             assert!(a.equals(&b).expect("compares"));
             assert_eq!(bits(&a), bits(&b));
@@ -213,7 +217,7 @@ fn a_rank_error_names_the_rank_and_the_file() {
                 std::fs::copy(source.join(n), dir.join(n)).expect("copies");
             }
             let ds = open_mfdataset(dir.join("*.nc4").to_string_lossy().as_ref()).expect("opens");
-            let rain = ds.get("HQprecipitation").expect("var");
+            let rain = ds.get("HQprecipitation").into_result().expect("var");
             // The last file changes after it was opened: its rank must refuse it.
             let last = dir.join(&names[5]);
             let bytes = std::fs::read(&last).expect("reads");
@@ -260,7 +264,7 @@ fn an_unshippable_plan_is_refused_before_starting() {
             let lazy = geoxr::ChunkedArray::new(DType::F64, vec![4], 0, vec![chunk]).expect("lazy");
             let variable = geoxr::Variable::new(["x"], geoxr::Data::Lazy(lazy)).expect("variable");
             let ramp = DataArray::new(Some("ramp"), variable, vec![]).expect("array");
-            let doubled = (&ramp * 2.0).expect("lazy arithmetic");
+            let doubled = (&ramp * 2.0).into_result().expect("lazy arithmetic");
             let err = Client::mpi(2)
                 .load(&doubled)
                 .expect_err("refused")

@@ -1,7 +1,8 @@
 //! Arithmetic: `+ - * /` between arrays and numbers, and between arrays matched by
 //! dimension name (broadcasting: the result has the left operand's dimensions, then
-//! the right operand's others). Operators give a `Result`, since arrays may not fit:
-//! `(&a - &b)?`, `(&a * 2.0)?`.
+//! the right operand's others). Operators give a `DataArray`, so they chain:
+//! `(&a - &b) * 2.0`; arrays that do not fit give a failed array that names them
+//! (see [`DataArray`]), and a failed operand passes its own error on.
 //!
 //! Float32 stays float32 (with float32 or number operands); anything else computes in
 //! float64. Scalar arithmetic on lazy arrays stays lazy; array-array arithmetic stays
@@ -34,7 +35,24 @@ fn out_dtype(a: DType, b: Option<DType>) -> Result<DType> {
 
 impl DataArray {
     /// `self op x` for a number `x`, element by element.
-    pub fn apply_scalar(&self, op: BinaryOp, x: f64) -> Result<DataArray> {
+    pub fn apply_scalar(&self, op: BinaryOp, x: f64) -> DataArray {
+        self.step(
+            || format!("{} {x}", op.symbol()),
+            |a| a.try_apply_scalar(op, x),
+        )
+    }
+
+    /// `self op other`, matching dimensions by name. A failed `other` passes its
+    /// error on.
+    pub fn apply_array(&self, op: BinaryOp, other: &DataArray) -> DataArray {
+        let step = || format!("{} {}", op.symbol(), other.label());
+        self.step(step, |a| {
+            other.check()?;
+            a.try_apply_array(op, other)
+        })
+    }
+
+    fn try_apply_scalar(&self, op: BinaryOp, x: f64) -> Result<DataArray> {
         let dtype = out_dtype(self.dtype(), None)?;
         let scalar = ChunkOp::Scalar { op, x, dtype };
         let data = self.data().map(scalar, self.shape().to_vec(), same_axis)?;
@@ -42,12 +60,12 @@ impl DataArray {
         self.with_parts(variable, self.coords().to_vec())
     }
 
-    /// `self op other`, matching dimensions by name.
-    pub fn apply_array(&self, op: BinaryOp, other: &DataArray) -> Result<DataArray> {
+    fn try_apply_array(&self, op: BinaryOp, other: &DataArray) -> Result<DataArray> {
         let dtype = out_dtype(self.dtype(), Some(other.dtype()))?;
         // Shared dimensions must have the same length and the same labels.
-        for (dim, n) in other.sizes().iter() {
-            if let Some(m) = self.sizes().get(dim) {
+        let (sizes, other_sizes) = (self.variable().sizes(), other.variable().sizes());
+        for (dim, n) in other_sizes.iter() {
+            if let Some(m) = sizes.get(dim) {
                 if m != n {
                     return Err(Error::Shape {
                         what: format!(
@@ -86,12 +104,7 @@ impl DataArray {
         let dims: Vec<String> = self.dims().iter().chain(&extra).cloned().collect();
         let shape: Vec<usize> = dims
             .iter()
-            .map(|d| {
-                self.sizes()
-                    .get(d)
-                    .or_else(|| other.sizes().get(d))
-                    .unwrap_or(1)
-            })
+            .map(|d| sizes.get(d).or_else(|| other_sizes.get(d)).unwrap_or(1))
             .collect();
         let other_loaded = other.load()?;
         let right = other_loaded
@@ -167,27 +180,39 @@ fn align(data: &ArrayData, dims: &[String], target: &[String]) -> Result<ArrayD<
 macro_rules! operators {
     ($($trait:ident $method:ident $op:ident),*) => {$(
         impl $trait<f64> for &DataArray {
-            type Output = Result<DataArray>;
-            fn $method(self, x: f64) -> Result<DataArray> {
+            type Output = DataArray;
+            fn $method(self, x: f64) -> DataArray {
                 self.apply_scalar(BinaryOp::$op, x)
             }
         }
         impl $trait<&DataArray> for &DataArray {
-            type Output = Result<DataArray>;
-            fn $method(self, other: &DataArray) -> Result<DataArray> {
+            type Output = DataArray;
+            fn $method(self, other: &DataArray) -> DataArray {
                 self.apply_array(BinaryOp::$op, other)
             }
         }
+        impl $trait<DataArray> for &DataArray {
+            type Output = DataArray;
+            fn $method(self, other: DataArray) -> DataArray {
+                self.apply_array(BinaryOp::$op, &other)
+            }
+        }
         impl $trait<f64> for DataArray {
-            type Output = Result<DataArray>;
-            fn $method(self, x: f64) -> Result<DataArray> {
+            type Output = DataArray;
+            fn $method(self, x: f64) -> DataArray {
                 self.apply_scalar(BinaryOp::$op, x)
             }
         }
         impl $trait<&DataArray> for DataArray {
-            type Output = Result<DataArray>;
-            fn $method(self, other: &DataArray) -> Result<DataArray> {
+            type Output = DataArray;
+            fn $method(self, other: &DataArray) -> DataArray {
                 self.apply_array(BinaryOp::$op, other)
+            }
+        }
+        impl $trait<DataArray> for DataArray {
+            type Output = DataArray;
+            fn $method(self, other: DataArray) -> DataArray {
+                self.apply_array(BinaryOp::$op, &other)
             }
         }
     )*};

@@ -26,17 +26,21 @@ fn same_variable(a: &Variable, b: &Variable) -> Result<bool> {
 
 impl DataArray {
     /// Whether two arrays have the same dimensions, coordinates and values (NaN
-    /// equal to NaN), loading them if needed: xarray's `equals`.
+    /// equal to NaN), loading them if needed: xarray's `equals`. A failed array on
+    /// either side gives its error (two failed arrays are not equal, they are errors).
     ///
     /// ```
     /// use geoxr::{ArrayData, DataArray, Variable};
     /// use geoxr::ndarray::ArrayD;
     /// let v = Variable::new(["x"], ArrayData::from(ArrayD::from_elem(vec![2], f32::NAN)))?;
     /// let a = DataArray::new(None, v, vec![])?;
-    /// assert!(a.equals(&a.chunk("x", 1)?)?);
+    /// assert!(a.equals(&a.chunk("x", 1))?);
+    /// assert!(a.equals(&a.mean("y")).is_err());
     /// # Ok::<(), geoxr::Error>(())
     /// ```
     pub fn equals(&self, other: &DataArray) -> Result<bool> {
+        self.check()?;
+        other.check()?;
         if !same_variable(self.variable(), other.variable())?
             || self.coords().len() != other.coords().len()
         {

@@ -96,61 +96,66 @@ impl Variable {
 
 impl DataArray {
     /// Reduces over one or more dimensions with any [`Reduction`].
-    pub fn reduce(&self, dims: impl IntoDims, op: Reduction) -> Result<DataArray> {
+    pub fn reduce(&self, dims: impl IntoDims, op: Reduction) -> DataArray {
         let dims = dims.into_dims();
-        let variable = self.variable().reduce(&dims, op)?;
-        let coords = coords_without(self.coords(), &dims);
-        self.with_parts(variable, coords)
+        self.step(
+            || format!("{}({})", op.name(), dims.join(", ")),
+            |a| {
+                let variable = a.variable().reduce(&dims, op)?;
+                let coords = coords_without(a.coords(), &dims);
+                a.with_parts(variable, coords)
+            },
+        )
     }
 
     /// Mean over `dims`, skipping NaN.
     ///
     /// ```no_run
     /// # let ds = geoxr::open_mfdataset("data/IMERG/*.nc4")?;
-    /// let climatology = ds.get("HQprecipitation")?.mean("time")?.load()?;
+    /// let climatology = ds.get("HQprecipitation").mean("time").load()?;
     /// # Ok::<(), geoxr::Error>(())
     /// ```
-    pub fn mean(&self, dims: impl IntoDims) -> Result<DataArray> {
+    pub fn mean(&self, dims: impl IntoDims) -> DataArray {
         self.reduce(dims, Reduction::Mean)
     }
 
     /// Population standard deviation (ddof 0) over `dims`, skipping NaN.
-    pub fn std(&self, dims: impl IntoDims) -> Result<DataArray> {
+    pub fn std(&self, dims: impl IntoDims) -> DataArray {
         self.reduce(dims, Reduction::Std { ddof: 0 })
     }
 
     /// Standard deviation with `ddof` delta degrees of freedom.
-    pub fn std_ddof(&self, dims: impl IntoDims, ddof: u32) -> Result<DataArray> {
+    pub fn std_ddof(&self, dims: impl IntoDims, ddof: u32) -> DataArray {
         self.reduce(dims, Reduction::Std { ddof })
     }
 
     /// Population variance (ddof 0) over `dims`, skipping NaN.
-    pub fn var(&self, dims: impl IntoDims) -> Result<DataArray> {
+    pub fn var(&self, dims: impl IntoDims) -> DataArray {
         self.reduce(dims, Reduction::Var { ddof: 0 })
     }
 
     /// Variance with `ddof` delta degrees of freedom.
-    pub fn var_ddof(&self, dims: impl IntoDims, ddof: u32) -> Result<DataArray> {
+    pub fn var_ddof(&self, dims: impl IntoDims, ddof: u32) -> DataArray {
         self.reduce(dims, Reduction::Var { ddof })
     }
 
     /// Sum over `dims`, skipping NaN (0 where every value is NaN).
-    pub fn sum(&self, dims: impl IntoDims) -> Result<DataArray> {
+    pub fn sum(&self, dims: impl IntoDims) -> DataArray {
         self.reduce(dims, Reduction::Sum)
     }
 
     /// Smallest value over `dims`, skipping NaN.
-    pub fn min(&self, dims: impl IntoDims) -> Result<DataArray> {
+    pub fn min(&self, dims: impl IntoDims) -> DataArray {
         self.reduce(dims, Reduction::Min)
     }
 
     /// Largest value over `dims`, skipping NaN.
-    pub fn max(&self, dims: impl IntoDims) -> Result<DataArray> {
+    pub fn max(&self, dims: impl IntoDims) -> DataArray {
         self.reduce(dims, Reduction::Max)
     }
 
     /// Number of non-NaN values over `dims`.
-    pub fn count(&self, dims: impl IntoDims) -> Result<DataArray> {
+    pub fn count(&self, dims: impl IntoDims) -> DataArray {
         self.reduce(dims, Reduction::Count)
     }
 }

@@ -262,8 +262,10 @@ fn make_bins(
 /// An array grouped into time bins, waiting for a reduction (`mean`, `std`, ...).
 #[derive(Debug, Clone)]
 pub struct Resample {
+    /// The grouped array; a failed array when it or the grouping failed.
     array: DataArray,
     dim: String,
+    rule: String,
     calendar: Calendar,
     bins: Vec<(i64, Range<usize>)>,
 }
@@ -274,11 +276,29 @@ impl DataArray {
     ///
     /// ```no_run
     /// # let ds = geoxr::open_mfdataset("data/IMERG/*.nc4")?;
-    /// let weekly = ds.get("HQprecipitation")?.resample("time", "1W")?.mean()?;
-    /// assert_eq!(weekly.sizes().get("time"), Some(44));
+    /// let weekly = ds.get("HQprecipitation").resample("time", "1W").mean();
+    /// assert_eq!(weekly.sizes()?.get("time"), Some(44));
     /// # Ok::<(), geoxr::Error>(())
     /// ```
-    pub fn resample(&self, dim: &str, rule: &str) -> Result<Resample> {
+    ///
+    /// A bad rule, a missing dimension or unsorted times make the reductions give a
+    /// failed array with that error (see [`DataArray`]).
+    pub fn resample(&self, dim: &str, rule: &str) -> Resample {
+        let failed = |array| Resample {
+            array,
+            dim: dim.to_owned(),
+            rule: rule.to_owned(),
+            calendar: Calendar::Standard,
+            bins: Vec::new(),
+        };
+        if self.error().is_some() {
+            return failed(self.clone());
+        }
+        self.try_resample(dim, rule)
+            .unwrap_or_else(|e| failed(DataArray::failed(format!("resample({dim}, {rule})"), e)))
+    }
+
+    fn try_resample(&self, dim: &str, rule: &str) -> Result<Resample> {
         self.variable().axis_of(dim)?;
         let text = rule;
         let rule = parse_rule(text)?;
@@ -305,7 +325,10 @@ impl DataArray {
         if all.contains(&NAT) {
             // Missing times belong to no bin, as in pandas: drop their positions.
             let kept: Vec<usize> = (0..all.len()).filter(|i| all[*i] != NAT).collect();
-            return self.isel((dim, Pos::List(kept)))?.resample(dim, text);
+            return self
+                .isel((dim, Pos::List(kept)))
+                .into_result()?
+                .try_resample(dim, text);
         }
         let times = all;
         if let Some(i) = times.windows(2).position(|w| w[1] < w[0]) {
@@ -332,6 +355,7 @@ impl DataArray {
         Ok(Resample {
             array: self.clone(),
             dim: dim.to_owned(),
+            rule: text.to_owned(),
             calendar,
             bins: make_bins(rule, calendar, &times, max_bins),
         })
@@ -375,16 +399,29 @@ impl DataArray {
 }
 
 impl Resample {
-    /// The bins: label and number of positions in each.
-    pub fn bins(&self) -> Vec<(CfDateTime, usize)> {
-        self.bins
+    /// The bins: label and number of positions in each (or the error of a failed
+    /// grouping).
+    pub fn bins(&self) -> Result<Vec<(CfDateTime, usize)>> {
+        self.array.check()?;
+        Ok(self
+            .bins
             .iter()
             .map(|(l, r)| (CfDateTime::from_seconds(self.calendar, *l), r.len()))
-            .collect()
+            .collect())
+    }
+
+    /// The grouped array (a failed array when the grouping failed).
+    pub fn array(&self) -> &DataArray {
+        &self.array
     }
 
     /// Reduces every bin with any [`Reduction`].
-    pub fn reduce(&self, op: Reduction) -> Result<DataArray> {
+    pub fn reduce(&self, op: Reduction) -> DataArray {
+        let step = || format!("resample({}, {}).{}()", self.dim, self.rule, op.name());
+        self.array.step(step, |_| self.try_reduce(op))
+    }
+
+    fn try_reduce(&self, op: Reduction) -> Result<DataArray> {
         let var = self.array.variable();
         let axis = var.axis_of(&self.dim)?;
         op.output_dtype(var.dtype())?;
@@ -459,31 +496,31 @@ impl Resample {
     }
 
     /// Mean of each bin.
-    pub fn mean(&self) -> Result<DataArray> {
+    pub fn mean(&self) -> DataArray {
         self.reduce(Reduction::Mean)
     }
     /// Sum of each bin.
-    pub fn sum(&self) -> Result<DataArray> {
+    pub fn sum(&self) -> DataArray {
         self.reduce(Reduction::Sum)
     }
     /// Smallest value of each bin.
-    pub fn min(&self) -> Result<DataArray> {
+    pub fn min(&self) -> DataArray {
         self.reduce(Reduction::Min)
     }
     /// Largest value of each bin.
-    pub fn max(&self) -> Result<DataArray> {
+    pub fn max(&self) -> DataArray {
         self.reduce(Reduction::Max)
     }
     /// Population standard deviation of each bin.
-    pub fn std(&self) -> Result<DataArray> {
+    pub fn std(&self) -> DataArray {
         self.reduce(Reduction::Std { ddof: 0 })
     }
     /// Population variance of each bin.
-    pub fn var(&self) -> Result<DataArray> {
+    pub fn var(&self) -> DataArray {
         self.reduce(Reduction::Var { ddof: 0 })
     }
     /// Number of non-NaN values in each bin.
-    pub fn count(&self) -> Result<DataArray> {
+    pub fn count(&self) -> DataArray {
         self.reduce(Reduction::Count)
     }
 }
@@ -507,8 +544,8 @@ mod tests {
         let data = Variable::new(["time"], ArrayData::F32(ArrayD::zeros(IxDyn(&[n])))).unwrap();
         let da = DataArray::new(Some("x"), data, vec![("time".into(), time)]).unwrap();
         da.resample("time", rule)
-            .unwrap()
             .bins()
+            .unwrap()
             .iter()
             .map(|(t, k)| (t.date_string(), *k))
             .collect()
@@ -648,7 +685,7 @@ mod tests {
                     .collect();
                 let da = series(cal, times.clone());
                 for rule in RULES {
-                    let r = da.resample("time", rule).unwrap();
+                    let r = da.resample("time", rule);
                     check_bins(rule, cal, &times, &r.bins);
                 }
             }
@@ -679,42 +716,47 @@ mod tests {
     fn missing_times_are_left_out_of_every_bin() {
         let day = |d: i64| d * DAY;
         let da = series(Calendar::Standard, vec![day(0), NAT, day(1), day(2), NAT]);
-        let r = da.resample("time", "2D").unwrap();
-        let sizes: Vec<usize> = r.bins().iter().map(|b| b.1).collect();
+        let r = da.resample("time", "2D");
+        let sizes: Vec<usize> = r.bins().unwrap().iter().map(|b| b.1).collect();
         assert_eq!(sizes, [2, 1]);
         // Values are the positions: the bins hold 0 and 2, then 3.
-        assert_eq!(r.mean().unwrap().values().unwrap().to_f64_vec(), [1.0, 3.0]);
+        assert_eq!(r.mean().values().unwrap().to_f64_vec(), [1.0, 3.0]);
     }
 
     #[test]
     fn huge_spans_and_multiples_fail_before_allocating() {
         // int32 -2147483647 (netCDF's default fill) days before the epoch, then day 0.
         let da = series(Calendar::Standard, vec![-2_147_483_647 * DAY, 0]);
-        let err = da.resample("time", "1D").unwrap_err().to_string();
+        let err = da
+            .resample("time", "1D")
+            .mean()
+            .into_result()
+            .unwrap_err()
+            .to_string();
         for part in ["2147483648 bins", "fill value", "decode_times(false)"] {
             assert!(err.contains(part), "`{part}` missing from: {err}");
         }
         let small = series(Calendar::Julian, (0..1000).map(|d| d * DAY).collect());
         let limited = Client::new().memory_limit("1KiB").unwrap();
         let err = limited
-            .run(|| small.resample("time", "D"))
+            .run(|| small.resample("time", "D").bins())
             .unwrap_err()
             .to_string();
         assert!(
             err.contains("1000 bins") && err.contains("memory limit"),
             "{err}"
         );
-        assert!(limited.run(|| small.resample("time", "YS")).is_ok());
+        assert!(limited.run(|| small.resample("time", "YS").bins()).is_ok());
         for rule in [
             "99999999999999999999D",
             "1000000001D",
             "9223372036854775807D",
         ] {
-            let err = small.resample("time", rule).unwrap_err().to_string();
+            let err = small.resample("time", rule).bins().unwrap_err().to_string();
             assert!(err.contains(rule) && err.contains("multiple"), "{err}");
         }
-        let r = small.resample("time", "1000000000D").unwrap();
-        assert_eq!(r.bins().len(), 1);
+        let r = small.resample("time", "1000000000D");
+        assert_eq!(r.bins().unwrap().len(), 1);
     }
 
     #[test]
@@ -723,8 +765,8 @@ mod tests {
             for times in [vec![NAT + 1, -1, i64::MAX], vec![i64::MAX - 1, i64::MAX]] {
                 let da = series(cal, times);
                 for rule in RULES {
-                    if let Ok(r) = da.resample("time", rule) {
-                        assert!(r.bins().len() <= 3, "{rule} {cal}");
+                    if let Ok(bins) = da.resample("time", rule).bins() {
+                        assert!(bins.len() <= 3, "{rule} {cal}");
                     }
                 }
             }

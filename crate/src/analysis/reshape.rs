@@ -56,7 +56,7 @@ fn require_dims(da: &DataArray, dims: &[String]) -> Result<()> {
 
 impl DataArray {
     /// Reverses the order of the dimensions (xarray's `.transpose()` with no argument).
-    pub fn transpose(&self) -> Result<DataArray> {
+    pub fn transpose(&self) -> DataArray {
         let reversed: Vec<String> = self.dims().iter().rev().cloned().collect();
         self.transpose_to(reversed)
     }
@@ -65,25 +65,36 @@ impl DataArray {
     ///
     /// ```no_run
     /// # let ds = geoxr::open_mfdataset("data/IMERG/*.nc4")?;
-    /// let rain = ds.get("HQprecipitation")?.transpose_to(["time", "lat", "lon"])?;
+    /// let rain = ds.get("HQprecipitation").transpose_to(["time", "lat", "lon"]);
     /// # Ok::<(), geoxr::Error>(())
     /// ```
-    pub fn transpose_to(&self, dims: impl IntoDims) -> Result<DataArray> {
+    pub fn transpose_to(&self, dims: impl IntoDims) -> DataArray {
         let dims = dims.into_dims();
-        require_dims(self, &dims)?;
+        self.step(
+            || format!("transpose_to({})", dims.join(", ")),
+            |a| a.try_transpose_to(&dims),
+        )
+    }
+
+    fn try_transpose_to(&self, dims: &[String]) -> Result<DataArray> {
+        require_dims(self, dims)?;
         if dims.len() != self.dims().len() {
             return Err(Error::invalid(
                 format!("transpose to ({})", dims.join(", ")),
                 format!("name every dimension of ({}) once", self.dims().join(", ")),
             ));
         }
-        Ok(self.with_variable(self.variable().permute_to(&dims)?))
+        Ok(self.with_variable(self.variable().permute_to(dims)?))
     }
 
     /// The same labels, name and attributes around new values of the same shape:
     /// xarray's `copy(data=...)`.
-    pub fn with_data(&self, data: impl Into<ArrayData>) -> Result<DataArray> {
+    pub fn with_data(&self, data: impl Into<ArrayData>) -> DataArray {
         let data = data.into();
+        self.step(|| "with_data(..)".into(), |a| a.try_with_data(data))
+    }
+
+    fn try_with_data(&self, data: ArrayData) -> Result<DataArray> {
         if data.shape() != self.shape() {
             return Err(Error::Shape {
                 what: format!("new data for ({})", self.dims().join(", ")),
@@ -99,12 +110,19 @@ impl DataArray {
     ///
     /// ```no_run
     /// # let ds = geoxr::open_mfdataset("data/IMERG/*.nc4")?;
-    /// let rain = ds.get("HQprecipitation")?.stack("z", ["lat", "lon"])?;
+    /// let rain = ds.get("HQprecipitation").stack("z", ["lat", "lon"]);
     /// assert_eq!(rain.dims(), ["time", "z"]);
     /// # Ok::<(), geoxr::Error>(())
     /// ```
-    pub fn stack(&self, new_dim: &str, dims: impl IntoDims) -> Result<DataArray> {
+    pub fn stack(&self, new_dim: &str, dims: impl IntoDims) -> DataArray {
         let dims = dims.into_dims();
+        self.step(
+            || format!("stack({new_dim}, [{}])", dims.join(", ")),
+            |a| a.try_stack(new_dim, dims.clone()),
+        )
+    }
+
+    fn try_stack(&self, new_dim: &str, dims: Vec<String>) -> Result<DataArray> {
         require_dims(self, &dims)?;
         if self.dims().iter().any(|d| d == new_dim) {
             return Err(Error::invalid(
@@ -122,7 +140,7 @@ impl DataArray {
         let permuted = self.variable().permute_to(&order)?;
         let sizes: Vec<usize> = dims
             .iter()
-            .map(|d| self.sizes().get(d).unwrap_or(0))
+            .map(|d| self.variable().sizes().get(d).unwrap_or(0))
             .collect();
         let stacked_len: usize = sizes.iter().product();
         let mut shape: Vec<usize> = permuted.shape()[..kept.len()].to_vec();
@@ -170,7 +188,11 @@ impl DataArray {
     /// Splits a stacked dimension back into its levels, which go last, each in the
     /// order its labels first appear. Combinations missing from the stacked dimension
     /// become NaN (integers then widen to float64).
-    pub fn unstack(&self, dim: &str) -> Result<DataArray> {
+    pub fn unstack(&self, dim: &str) -> DataArray {
+        self.step(|| format!("unstack({dim})"), |a| a.try_unstack(dim))
+    }
+
+    fn try_unstack(&self, dim: &str) -> Result<DataArray> {
         let levels = self
             .levels(dim)
             .ok_or_else(|| {

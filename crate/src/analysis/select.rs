@@ -428,20 +428,33 @@ fn dimension_coord<'a>(coords: &'a [(String, Variable)], dim: &str) -> Result<&'
         })
 }
 
+/// The dimension names of a selection, for naming a failed step: `lon, lat`.
+fn selection_dims<S>(selection: &[(String, S)]) -> String {
+    let names: Vec<&str> = selection.iter().map(|(d, _)| d.as_str()).collect();
+    names.join(", ")
+}
+
 impl DataArray {
     /// Selects by position along named dimensions: xarray's `isel`.
     ///
     /// ```no_run
     /// # let ds = geoxr::open_mfdataset("data/IMERG/*.nc4")?;
-    /// let first_day = ds.get("HQprecipitation")?.isel(("time", 0))?;
-    /// let first_week = ds.get("HQprecipitation")?.isel(("time", 0..7))?;
+    /// let first_day = ds.get("HQprecipitation").isel(("time", 0));
+    /// let first_week = ds.get("HQprecipitation").isel(("time", 0..7));
     /// # Ok::<(), geoxr::Error>(())
     /// ```
-    pub fn isel(&self, selection: impl IntoSelection<Pos>) -> Result<DataArray> {
+    pub fn isel(&self, selection: impl IntoSelection<Pos>) -> DataArray {
         let selection = selection.into_selection();
-        check_dims(self.dims(), &selection)?;
+        self.step(
+            || format!("isel({})", selection_dims(&selection)),
+            |a| a.try_isel(&selection),
+        )
+    }
+
+    fn try_isel(&self, selection: &[(String, Pos)]) -> Result<DataArray> {
+        check_dims(self.dims(), selection)?;
         let mut out = self.clone();
-        for (dim, pos) in &selection {
+        for (dim, pos) in selection {
             let variable = out.variable().select_positions(dim, pos)?;
             let coords = select_all(out.coords(), dim, pos)?;
             out = out.with_parts(variable, coords)?;
@@ -454,19 +467,24 @@ impl DataArray {
     /// ```no_run
     /// # let ds = geoxr::open_mfdataset("data/IMERG/*.nc4")?;
     /// let rain = ds.get("HQprecipitation")?;
-    /// let box_ = rain.sel([("lon", -74.14..=-60.98), ("lat", -15.37..=-10.69)])?;
-    /// let day = rain.sel(("time", "2018-02-04"))?;
+    /// let box_ = rain.sel([("lon", -74.14..=-60.98), ("lat", -15.37..=-10.69)]);
+    /// let day = rain.sel(("time", "2018-02-04"));
     /// # Ok::<(), geoxr::Error>(())
     /// ```
-    pub fn sel(&self, selection: impl IntoSelection<Selector>) -> Result<DataArray> {
+    pub fn sel(&self, selection: impl IntoSelection<Selector>) -> DataArray {
         let selection = selection.into_selection();
-        check_dims(self.dims(), &selection)?;
-        let mut out = self.clone();
-        for (dim, selector) in &selection {
-            let pos = positions_for(dim, dimension_coord(out.coords(), dim)?, selector)?;
-            out = out.isel((dim.as_str(), pos))?;
-        }
-        Ok(out)
+        self.step(
+            || format!("sel({})", selection_dims(&selection)),
+            |a| {
+                check_dims(a.dims(), &selection)?;
+                let mut out = a.clone();
+                for (dim, selector) in &selection {
+                    let pos = positions_for(dim, dimension_coord(out.coords(), dim)?, selector)?;
+                    out = out.try_isel(&[(dim.clone(), pos)])?;
+                }
+                Ok(out)
+            },
+        )
     }
 }
 
@@ -528,34 +546,52 @@ mod tests {
     #[test]
     fn nearest_nan_is_an_error_and_infinities_reach_the_ends() {
         let da = line();
-        let err = da.sel(("x", Selector::nearest(f64::NAN))).unwrap_err();
+        let err = da
+            .sel(("x", Selector::nearest(f64::NAN)))
+            .into_result()
+            .unwrap_err();
         assert!(
             err.to_string().contains("NaN") && err.to_string().contains("`x`"),
             "{err}"
         );
         assert!(
-            da.sel(("x", f64::NAN)).is_err(),
+            da.sel(("x", f64::NAN)).check().is_err(),
             "an exact NaN label matches nothing"
         );
         assert_eq!(
-            value(&da.sel(("x", Selector::nearest(f64::INFINITY))).unwrap()),
+            value(
+                &da.sel(("x", Selector::nearest(f64::INFINITY)))
+                    .into_result()
+                    .unwrap()
+            ),
             3.0
         );
         assert_eq!(
-            value(&da.sel(("x", Selector::nearest(f64::NEG_INFINITY))).unwrap()),
+            value(
+                &da.sel(("x", Selector::nearest(f64::NEG_INFINITY)))
+                    .into_result()
+                    .unwrap()
+            ),
             1.0
         );
-        assert_eq!(value(&da.sel(("x", Selector::nearest(24.0))).unwrap()), 2.0);
+        assert_eq!(
+            value(
+                &da.sel(("x", Selector::nearest(24.0)))
+                    .into_result()
+                    .unwrap()
+            ),
+            2.0
+        );
     }
 
     #[test]
     fn inclusive_range_to_usize_max_means_to_the_end() {
         let da = line();
-        let tail = da.isel(("x", 1..=usize::MAX)).unwrap();
+        let tail = da.isel(("x", 1..=usize::MAX)).into_result().unwrap();
         assert_eq!(tail.shape(), [2]);
-        let all = da.isel(("x", 0..=usize::MAX)).unwrap();
+        let all = da.isel(("x", 0..=usize::MAX)).into_result().unwrap();
         assert_eq!(all.shape(), [3]);
-        assert!(da.isel(("x", usize::MAX)).is_err());
-        assert!(da.isel(("x", vec![0, usize::MAX])).is_err());
+        assert!(da.isel(("x", usize::MAX)).check().is_err());
+        assert!(da.isel(("x", vec![0, usize::MAX])).check().is_err());
     }
 }

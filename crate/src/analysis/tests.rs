@@ -71,11 +71,11 @@ fn mean_std(xs: impl Iterator<Item = f64>) -> (f64, f64) {
 
 #[test]
 fn time_mean_matches_a_serial_computation_lazy_and_eager() {
-    let eager = rain().mean("time").unwrap();
+    let eager = rain().mean("time").into_result().unwrap();
     assert!(!eager.is_lazy());
     assert_eq!(eager.dims(), ["lon", "lat"]);
     assert_eq!(eager.dtype(), crate::DType::F32, "float32 stays float32");
-    let lazy = rain().chunk("time", 1).unwrap().mean("time").unwrap();
+    let lazy = rain().chunk("time", 1).mean("time").into_result().unwrap();
     assert!(
         lazy.is_lazy(),
         "a reduction of lazy data stays lazy until loaded"
@@ -99,15 +99,14 @@ fn time_mean_matches_a_serial_computation_lazy_and_eager() {
 fn weekly_mean_then_std_matches_serial_and_does_not_depend_on_threads() {
     let weekly = |da: DataArray| {
         da.resample("time", "1W")
-            .unwrap()
             .mean()
-            .unwrap()
             .std("time")
+            .into_result()
             .unwrap()
     };
     let eager = values(&weekly(rain()));
     for chunk in [1, 3, 40] {
-        let lazy = weekly(rain().chunk("time", chunk).unwrap());
+        let lazy = weekly(rain().chunk("time", chunk).into_result().unwrap());
         for threads in [1, 2, 5] {
             let client = Client::new().threads_per_worker(threads);
             let got = values(&client.load(&lazy).unwrap());
@@ -142,15 +141,15 @@ fn weekly_mean_then_std_matches_serial_and_does_not_depend_on_threads() {
 
 #[test]
 fn resample_labels_and_counts() {
-    let weekly = rain().resample("time", "W").unwrap();
-    let bins = weekly.bins();
+    let weekly = rain().resample("time", "W");
+    let bins = weekly.bins().unwrap();
     assert_eq!(bins[0].0.date_string(), "2018-02-04");
     assert_eq!(bins[0].1, 4);
-    let counts = weekly.count().unwrap();
+    let counts = weekly.count().into_result().unwrap();
     assert_eq!(counts.dims(), ["time", "lon", "lat"]);
-    assert_eq!(counts.sizes().get("time"), Some(bins.len()));
-    let monthly = rain().resample("time", "MS").unwrap().sum().unwrap();
-    assert_eq!(monthly.sizes().get("time"), Some(2));
+    assert_eq!(counts.sizes().unwrap().get("time"), Some(bins.len()));
+    let monthly = rain().resample("time", "MS").sum().into_result().unwrap();
+    assert_eq!(monthly.sizes().unwrap().get("time"), Some(2));
 }
 
 #[test]
@@ -158,30 +157,37 @@ fn sel_by_label_slices_and_exact_labels() {
     let da = rain();
     let sub = da
         .sel([("lon", -69.95..=-69.65), ("lat", -15.05..=-14.85)])
+        .into_result()
         .unwrap();
-    assert_eq!(sub.sizes().to_string(), "{time: 40, lon: 3, lat: 2}");
-    let none = da.sel(("lon", 10.0..=20.0)).unwrap();
     assert_eq!(
-        none.sizes().get("lon"),
+        sub.sizes().unwrap().to_string(),
+        "{time: 40, lon: 3, lat: 2}"
+    );
+    let none = da.sel(("lon", 10.0..=20.0)).into_result().unwrap();
+    assert_eq!(
+        none.sizes().unwrap().get("lon"),
         Some(0),
         "a slice that selects nothing is empty"
     );
-    let day = da.sel(("time", "2018-02-04")).unwrap();
+    let day = da.sel(("time", "2018-02-04")).into_result().unwrap();
     assert_eq!(day.dims(), ["lon", "lat"]);
     assert_eq!(values(&day)[2], value(3, 0, 2));
-    let near = da.sel(("lon", Selector::nearest(-69.91))).unwrap();
+    let near = da
+        .sel(("lon", Selector::nearest(-69.91)))
+        .into_result()
+        .unwrap();
     assert_eq!(values(&near)[1].to_bits(), value(0, 1, 1).to_bits());
     let week = da
         .chunk("time", 7)
-        .unwrap()
         .sel(("time", "2018-02-10"..="2018-02-12"))
+        .into_result()
         .unwrap();
     assert!(week.is_lazy());
     assert!(same_bits(
         &values(&week),
-        &values(&da.isel(("time", 9..12)).unwrap())
+        &values(&da.isel(("time", 9..12)).into_result().unwrap())
     ));
-    let exact = da.sel(("lon", -69.9)).unwrap();
+    let exact = da.sel(("lon", -69.9)).into_result().unwrap();
     assert_eq!(
         exact.dims(),
         ["time", "lat"],
@@ -191,17 +197,17 @@ fn sel_by_label_slices_and_exact_labels() {
 
 #[test]
 fn descending_coordinates_select_by_value() {
-    let da = rain().isel(("lat", vec![2, 1, 0])).unwrap();
-    let sub = da.sel(("lat", -14.95..=-14.75)).unwrap();
-    assert_eq!(sub.sizes().get("lat"), Some(2));
+    let da = rain().isel(("lat", vec![2, 1, 0])).into_result().unwrap();
+    let sub = da.sel(("lat", -14.95..=-14.75)).into_result().unwrap();
+    assert_eq!(sub.sizes().unwrap().get("lat"), Some(2));
 }
 
 #[test]
 fn stack_and_unstack_round_trip() {
     let da = rain();
-    let stacked = da.stack("z", ["lat", "lon"]).unwrap();
+    let stacked = da.stack("z", ["lat", "lon"]).into_result().unwrap();
     assert_eq!(stacked.dims(), ["time", "z"]);
-    assert_eq!(stacked.sizes().get("z"), Some(NLON * NLAT));
+    assert_eq!(stacked.sizes().unwrap().get("z"), Some(NLON * NLAT));
     assert_eq!(stacked.levels("z").unwrap(), ["lat", "lon"]);
     let html = crate::notebook::dataarray_html_for_tests(&stacked);
     assert!(
@@ -209,12 +215,15 @@ fn stack_and_unstack_round_trip() {
         "the HTML repr names the levels"
     );
     // lat outer, lon inner.
-    let z = values(&stacked.isel(("time", 0)).unwrap());
+    let z = values(&stacked.isel(("time", 0)).into_result().unwrap());
     assert_eq!(z[1].to_bits(), value(0, 1, 0).to_bits());
     assert_eq!(z[NLON].to_bits(), value(0, 0, 1).to_bits());
-    let back = stacked.unstack("z").unwrap();
+    let back = stacked.unstack("z").into_result().unwrap();
     assert_eq!(back.dims(), ["time", "lat", "lon"]);
-    let again = back.transpose_to(["time", "lon", "lat"]).unwrap();
+    let again = back
+        .transpose_to(["time", "lon", "lat"])
+        .into_result()
+        .unwrap();
     assert!(same_bits(&values(&again), &values(&da)));
     assert_eq!(
         again.coord("lon").unwrap().values(),
@@ -223,32 +232,39 @@ fn stack_and_unstack_round_trip() {
     // Lazy stacking gives the same values.
     let lazy = da
         .chunk("time", 4)
-        .unwrap()
         .stack("z", ["lat", "lon"])
+        .into_result()
         .unwrap();
     assert!(lazy.is_lazy() && same_bits(&values(&lazy), &values(&stacked)));
     // Missing combinations come back as NaN.
     let partial = stacked
         .isel(("z", vec![0, 1, 2, 3, 4, 6]))
-        .unwrap()
         .unstack("z")
+        .into_result()
         .unwrap();
-    assert_eq!(partial.sizes().to_string(), "{time: 40, lat: 2, lon: 5}");
-    assert!(values(&partial.isel(("time", 0)).unwrap())[NLON].is_nan());
+    assert_eq!(
+        partial.sizes().unwrap().to_string(),
+        "{time: 40, lat: 2, lon: 5}"
+    );
+    assert!(values(&partial.isel(("time", 0)).into_result().unwrap())[NLON].is_nan());
 }
 
 #[test]
 fn transpose_and_with_data_keep_labels() {
     let x = rain()
         .stack("z", ["lat", "lon"])
-        .unwrap()
         .transpose()
+        .into_result()
         .unwrap();
     assert_eq!(x.dims(), ["z", "time"]);
-    let template = x.isel(("time", 0)).unwrap();
+    let template = x.isel(("time", 0)).into_result().unwrap();
     let labels =
         ArrayData::I64(ArrayD::from_shape_vec(IxDyn(&[NLON * NLAT]), (0..15).collect()).unwrap());
-    let map = template.with_data(labels).unwrap().unstack("z").unwrap();
+    let map = template
+        .with_data(labels)
+        .unstack("z")
+        .into_result()
+        .unwrap();
     assert_eq!(map.dims(), ["lat", "lon"]);
     assert_eq!(
         map.to_ndarray::<i64>().unwrap()[[1, 2]],
@@ -257,6 +273,7 @@ fn transpose_and_with_data_keep_labels() {
     );
     let err = template
         .with_data(ArrayData::I64(ArrayD::zeros(IxDyn(&[3]))))
+        .into_result()
         .unwrap_err();
     assert!(matches!(err, Error::Shape { .. }), "{err}");
 }
@@ -265,8 +282,8 @@ fn transpose_and_with_data_keep_labels() {
 fn persist_keeps_chunks_in_memory() {
     let lazy = rain()
         .chunk("time", 10)
-        .unwrap()
         .stack("z", ["lat", "lon"])
+        .into_result()
         .unwrap();
     let kept = Client::new().persist(&lazy).unwrap();
     let crate::Data::Lazy(chunks) = kept.data() else {
@@ -280,23 +297,33 @@ fn persist_keeps_chunks_in_memory() {
 fn bad_input_names_the_culprit() {
     let da = rain();
     let msg = |e: Error| e.to_string();
-    assert!(msg(da.sel(("depth", 1.0..=2.0)).unwrap_err()).contains("`depth`"));
-    assert!(msg(da.isel(("lon", 99)).unwrap_err()).contains("position 99 along `lon`"));
-    assert!(msg(da.mean("depth").unwrap_err()).contains("`depth`"));
-    assert!(msg(da.resample("time", "2X").unwrap_err()).contains("`2X`"));
-    assert!(msg(da.resample("lon", "W").unwrap_err()).contains("`lon` holds float32"));
-    assert!(msg(da.sel(("lon", -12.0)).unwrap_err()).contains("nearest is"));
-    assert!(msg(da.sel(("time", "2018-13-45")).unwrap_err()).contains("`time`"));
-    let shuffled = da.isel(("time", vec![3, 1, 2])).unwrap();
-    assert!(msg(shuffled.resample("time", "D").unwrap_err()).contains("not sorted"));
-    assert!(msg(da.transpose_to(["lon"]).unwrap_err()).contains("every dimension"));
-    assert!(msg(da.unstack("lon").unwrap_err()).contains("multi-index"));
-    assert!(msg(da.chunk("time", 0).unwrap_err()).contains("at least 1"));
+    assert!(msg(da.sel(("depth", 1.0..=2.0)).into_result().unwrap_err()).contains("`depth`"));
+    assert!(
+        msg(da.isel(("lon", 99)).into_result().unwrap_err()).contains("position 99 along `lon`")
+    );
+    assert!(msg(da.mean("depth").into_result().unwrap_err()).contains("`depth`"));
+    assert!(msg(da.resample("time", "2X").mean().into_result().unwrap_err()).contains("`2X`"));
+    assert!(
+        msg(da.resample("lon", "W").mean().into_result().unwrap_err())
+            .contains("`lon` holds float32")
+    );
+    assert!(msg(da.sel(("lon", -12.0)).into_result().unwrap_err()).contains("nearest is"));
+    assert!(msg(da.sel(("time", "2018-13-45")).into_result().unwrap_err()).contains("`time`"));
+    let shuffled = da.isel(("time", vec![3, 1, 2])).into_result().unwrap();
+    assert!(msg(shuffled
+        .resample("time", "D")
+        .mean()
+        .into_result()
+        .unwrap_err())
+    .contains("not sorted"));
+    assert!(msg(da.transpose_to(["lon"]).into_result().unwrap_err()).contains("every dimension"));
+    assert!(msg(da.unstack("lon").into_result().unwrap_err()).contains("multi-index"));
+    assert!(msg(da.chunk("time", 0).into_result().unwrap_err()).contains("at least 1"));
 }
 
 #[test]
 fn memory_limits_are_checked_before_reading() {
-    let lazy = rain().chunk("time", 1).unwrap();
+    let lazy = rain().chunk("time", 1).into_result().unwrap();
     let tiny = Client::new().memory_limit("1kB").unwrap();
     let err = tiny.load(&lazy).unwrap_err().to_string();
     assert!(
@@ -308,7 +335,7 @@ fn memory_limits_are_checked_before_reading() {
     let err = Client::new()
         .memory_limit("100B")
         .unwrap()
-        .load(&lazy.mean("time").unwrap())
+        .load(&lazy.mean("time").into_result().unwrap())
         .unwrap_err()
         .to_string();
     assert!(
@@ -317,54 +344,169 @@ fn memory_limits_are_checked_before_reading() {
     );
     // A limit that holds a couple of blocks streams the reduction within it.
     let small = Client::new().memory_limit("3kB").unwrap();
-    let got = values(&small.load(&lazy.mean("time").unwrap()).unwrap());
-    assert!(same_bits(&got, &values(&rain().mean("time").unwrap())));
+    let got = values(
+        &small
+            .load(&lazy.mean("time").into_result().unwrap())
+            .unwrap(),
+    );
+    assert!(same_bits(
+        &got,
+        &values(&rain().mean("time").into_result().unwrap())
+    ));
     assert!(Client::new().memory_limit("lots").is_err());
 }
 
 #[test]
 fn integer_reductions_widen_and_counts_skip_nan() {
-    let counts = rain().count("time").unwrap();
+    let counts = rain().count("time").into_result().unwrap();
     assert_eq!(counts.dtype(), crate::DType::I64);
     let c = counts.to_ndarray::<i64>().unwrap();
     assert_eq!(c[[4, 2]], 0, "an all-NaN cell counts zero");
-    let both = rain().mean(["lon", "lat"]).unwrap();
+    let both = rain().mean(["lon", "lat"]).into_result().unwrap();
     assert_eq!(both.dims(), ["time"]);
     let lazy_both = rain()
         .chunk("time", 3)
-        .unwrap()
         .mean(["time", "lat"])
+        .into_result()
         .unwrap();
-    let eager_both = rain().mean(["time", "lat"]).unwrap();
+    let eager_both = rain().mean(["time", "lat"]).into_result().unwrap();
     assert!(same_bits(&values(&lazy_both), &values(&eager_both)));
 }
 
 #[test]
 fn arithmetic_broadcasts_by_name_and_keeps_float32() {
     let da = rain();
-    let anomaly = (&da - &da.mean("time").unwrap()).unwrap();
+    let anomaly = (&da - &da.mean("time").into_result().unwrap())
+        .into_result()
+        .unwrap();
     assert_eq!(anomaly.dims(), ["time", "lon", "lat"]);
     assert_eq!(anomaly.dtype(), crate::DType::F32);
     let a = values(&anomaly);
-    let m = values(&da.mean("time").unwrap());
+    let m = values(&da.mean("time").into_result().unwrap());
     let v = values(&da);
     assert_eq!(a[7].to_bits(), (v[7] - m[7]).to_bits());
-    let lazy = (&da.chunk("time", 5).unwrap() - &da.mean("time").unwrap()).unwrap();
+    let lazy = (&da.chunk("time", 5).into_result().unwrap()
+        - &da.mean("time").into_result().unwrap())
+        .into_result()
+        .unwrap();
     assert!(
         lazy.is_lazy(),
         "a lazy left operand with an in-memory right one stays lazy"
     );
     assert!(same_bits(&values(&lazy), &a));
-    let doubled = (&da * 2.0).unwrap();
+    let doubled = (&da * 2.0).into_result().unwrap();
     assert_eq!(values(&doubled)[1], v[1] * 2.0);
-    let per_lat = da.isel(("lon", 0)).unwrap().isel(("time", 0)).unwrap();
-    let outer = (&da.isel(("lat", 0)).unwrap() + &per_lat).unwrap();
+    let per_lat = da.isel(("lon", 0)).isel(("time", 0)).into_result().unwrap();
+    let outer = (&da.isel(("lat", 0)).into_result().unwrap() + &per_lat)
+        .into_result()
+        .unwrap();
     assert_eq!(
         outer.dims(),
         ["time", "lon", "lat"],
         "the right operand's extra dims go last"
     );
-    let wrong = da.isel(("lon", 0..2)).unwrap();
-    let err = (&da + &wrong).unwrap_err().to_string();
+    let wrong = da.isel(("lon", 0..2)).into_result().unwrap();
+    let err = (&da + &wrong).into_result().unwrap_err().to_string();
     assert!(err.contains("`lon`"), "{err}");
+}
+
+// Deferred errors: a chain carries its first failure to the door.
+
+#[test]
+fn a_failed_step_is_named_and_kept_to_the_door() {
+    let da = rain();
+    // `tme` is a typo; every later step passes the first error on untouched.
+    let weekly = da.resample("tme", "1W").mean().std("time").sum("lon");
+    assert_eq!(weekly.failed_step(), Some("resample(tme, 1W)"));
+    for err in [
+        weekly.load().unwrap_err(),
+        weekly.compute().unwrap_err(),
+        weekly.persist().unwrap_err(),
+        weekly.to_ndarray::<f32>().unwrap_err(),
+        weekly.sizes().unwrap_err(),
+        weekly.check().unwrap_err(),
+        Client::new().load(&weekly).unwrap_err(),
+    ] {
+        assert!(
+            matches!(&err, Error::NoSuchDim { dim, .. } if dim == "tme"),
+            "{err}"
+        );
+        assert!(err.to_string().contains("`tme`"), "{err}");
+    }
+    let path = std::env::temp_dir().join(format!("geoxr-failed-{}.nc", std::process::id()));
+    assert!(weekly.to_netcdf(&path).is_err());
+    assert!(!path.exists(), "a failed array writes no file");
+    // The first error wins over later ones (`depth` does not exist either).
+    let first = da.mean("depth").std("height");
+    assert!(first.error().unwrap().to_string().contains("`depth`"));
+    assert_eq!(first.failed_step(), Some("mean(depth)"));
+}
+
+#[test]
+fn failed_arrays_are_never_equal() {
+    let da = rain();
+    let bad = da.sel(("depth", 1.0));
+    let also_bad = da.sel(("depth", 1.0));
+    assert!(bad.equals(&also_bad).is_err(), "two failures are not `true`");
+    assert!(da.equals(&bad).is_err());
+    assert!(bad.equals(&da).is_err());
+    assert!(da.equals(&da.chunk("time", 7)).unwrap());
+}
+
+#[test]
+fn chained_arithmetic_equals_the_step_by_step_values_bit_for_bit() {
+    let da = rain();
+    let climatology = da.mean("time");
+    let chained = ((&da - &climatology) * 2.0 + 1.5) / &da.std("time");
+    // The same steps, each loaded and checked before the next.
+    let anomaly = (&da - &climatology.load().unwrap()).load().unwrap();
+    let scaled = (&anomaly * 2.0).load().unwrap();
+    let shifted = (&scaled + 1.5).load().unwrap();
+    let step_by_step = (&shifted / &da.std("time").load().unwrap()).load().unwrap();
+    assert_eq!(chained.dims(), ["time", "lon", "lat"]);
+    assert!(same_bits(&values(&chained), &values(&step_by_step)));
+    // And the same chain on lazy, chunked data.
+    let lazy = da.chunk("time", 6);
+    let chained_lazy = ((&lazy - &climatology) * 2.0 + 1.5) / &da.std("time");
+    assert!(chained_lazy.is_lazy());
+    assert!(same_bits(&values(&chained_lazy), &values(&step_by_step)));
+    // One value against float32 arithmetic written out here.
+    let (v, m, s) = (values(&da), values(&climatology), values(&da.std("time")));
+    let k = NLAT + 1; // time 0, lon 1, lat 1
+    let expected = ((v[k] - m[k]) * 2.0 + 1.5) / s[k];
+    assert_eq!(values(&chained)[k].to_bits(), expected.to_bits());
+}
+
+#[test]
+fn a_failure_in_the_middle_of_a_chain_surfaces_at_load_and_in_the_display() {
+    let da = rain();
+    let two_lons = da.isel(("lon", 0..2));
+    // The shapes do not fit at `-`; `* 2.0` and `mean` pass the error on.
+    let result = ((&da - &two_lons) * 2.0).mean("time");
+    let err = result.load().unwrap_err().to_string();
+    assert!(err.contains("`lon`") && err.contains("`rain`"), "{err}");
+    assert_eq!(result.failed_step(), Some("- `rain`"));
+    let text = result.to_string();
+    assert!(text.starts_with("geoxr error in - `rain`: "), "{text}");
+    assert!(text.contains(&err), "{text}");
+    // A failed operand on the right passes its own error on.
+    let missing = rain().sel(("depth", 1.0));
+    let sum = &da + &missing;
+    assert!(sum.load().unwrap_err().to_string().contains("`depth`"));
+}
+
+#[test]
+fn a_failed_array_shows_its_error_as_escaped_html() {
+    let ds = crate::Dataset::new(
+        vec![],
+        vec![("<b>rain</b>".into(), rain().variable().clone())],
+        Default::default(),
+    )
+    .unwrap();
+    let missing = ds.get("snow").mean("time");
+    let html = crate::notebook::dataarray_html_for_tests(&missing);
+    assert!(html.contains("geoxr-error"), "{html}");
+    assert!(html.contains("&lt;b&gt;rain&lt;/b&gt;"), "names are escaped: {html}");
+    assert!(!html.contains("<b>"), "{html}");
+    assert!(missing.to_string().contains("`snow`"));
 }

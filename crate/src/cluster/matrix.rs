@@ -19,6 +19,7 @@ pub(crate) struct Samples {
 /// Samples with NaN or infinite values are an error naming how many and which,
 /// unless `drop_nonfinite` is set, when they are left out (their label is -1).
 pub(crate) fn samples(x: &DataArray, drop_nonfinite: bool) -> Result<Samples> {
+    x.check()?;
     if x.dims().len() != 2 {
         return Err(Error::invalid(
             format!("clustering `{}`", x.name().unwrap_or("array")),
@@ -102,13 +103,13 @@ impl Samples {
             all[*row] = *v;
         }
         let feature_dim = self.source.dims()[1].clone();
-        let template = self.source.isel((feature_dim.as_str(), 0))?;
+        let template = self.source.isel((feature_dim.as_str(), 0)).into_result()?;
         let data = ArrayData::I64(
             ArrayD::from_shape_vec(IxDyn(&[n]), all)
                 .map_err(|e| Error::invalid("labels", e.to_string()))?,
         );
-        let labels = template.with_data(data)?.without_attrs().rename(name);
+        let labels = template.with_data(data).without_attrs().rename(name);
         // The feature's scalar coordinate (e.g. the first day) means nothing here.
-        labels.drop_coord(&feature_dim)
+        labels.drop_coord(&feature_dim).into_result()
     }
 }

@@ -134,12 +134,12 @@ fn labels_unstack_to_a_map() {
     .unwrap();
     let x = cube
         .stack("z", ["lat", "lon"])
-        .unwrap()
         .transpose_to(["z", "time"])
+        .into_result()
         .unwrap();
     let model = KMeans::new(2).fit(&x).unwrap();
-    let map = model.labels().unstack("z").unwrap();
-    assert_eq!(map.sizes().to_string(), "{lat: 3, lon: 4}");
+    let map = model.labels().unstack("z").into_result().unwrap();
+    assert_eq!(map.sizes().unwrap().to_string(), "{lat: 3, lon: 4}");
     assert_eq!(map.name(), Some("labels"));
 }
 
@@ -180,7 +180,7 @@ fn bad_input_is_named() {
         err.contains("n_components = 10") && err.contains("smaller than the number of samples"),
         "{err}"
     );
-    let one_d = array(&points).isel(("feature", 0)).unwrap();
+    let one_d = array(&points).isel(("feature", 0)).into_result().unwrap();
     assert!(KMeans::new(2)
         .fit(&one_d)
         .unwrap_err()
@@ -266,11 +266,8 @@ fn sample_boxes(seed: u64, boxes: &[Region]) -> Vec<Array2<f64>> {
                 .sel([("lon", lon.0..=lon.1), ("lat", lat.0..=lat.1)])
                 .unwrap()
                 .get("HQprecipitation")
-                .unwrap()
                 .stack("z", ["lat", "lon"])
-                .unwrap()
                 .transpose()
-                .unwrap()
                 .to_ndarray::<f32>()
                 .unwrap();
             x.mapv(f64::from).into_dimensionality().unwrap()

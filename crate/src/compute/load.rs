@@ -221,17 +221,19 @@ pub trait Computable: Sized + Send + Sync {
 
 impl Computable for DataArray {
     fn load_here(&self) -> Result<Self> {
+        self.check()?;
         let what = self.name().unwrap_or("array").to_owned();
         Ok(self.with_variable(self.variable().load_here(&what)?))
     }
 
     fn persist_here(&self) -> Result<Self> {
+        self.check()?;
         let what = self.name().unwrap_or("array").to_owned();
         Ok(self.with_variable(self.variable().persist_here(&what)?))
     }
 
     fn load_on_ranks(&self, client: &Client) -> Result<Self> {
-        if !self.is_lazy() {
+        if !self.check()?.is_lazy() {
             return Ok(self.clone());
         }
         client.run_on_ranks(&self.plan())
@@ -271,7 +273,7 @@ impl Computable for Dataset {
                 if !v.is_lazy() {
                     return Ok((n.clone(), v.clone()));
                 }
-                let loaded = self.get(n)?.load_on_ranks(client)?;
+                let loaded = self.get(n).load_on_ranks(client)?;
                 Ok((n.clone(), loaded.variable().clone()))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -329,7 +331,7 @@ impl DataArray {
     ///
     /// ```no_run
     /// # let ds = geoxr::open_mfdataset("data/IMERG/*.nc4")?;
-    /// let rain = ds.get("HQprecipitation")?.to_ndarray::<f32>()?;
+    /// let rain = ds.get("HQprecipitation").to_ndarray::<f32>()?;
     /// # Ok::<(), geoxr::Error>(())
     /// ```
     pub fn to_ndarray<T: Element>(&self) -> Result<ArrayD<T>> {

@@ -94,11 +94,14 @@ impl DataArray {
     /// use geoxr::{ArrayData, DataArray, Variable};
     /// use geoxr::ndarray::ArrayD;
     /// let v = Variable::new(["time"], ArrayData::from(ArrayD::<f32>::zeros(vec![10])))?;
-    /// let da = DataArray::new(None, v, vec![])?.chunk("time", 4)?;
+    /// let da = DataArray::new(None, v, vec![])?.chunk("time", 4);
     /// assert!(da.is_lazy());
     /// # Ok::<(), geoxr::Error>(())
     /// ```
-    pub fn chunk(&self, dim: &str, size: usize) -> Result<DataArray> {
-        Ok(self.with_variable(self.variable().rechunk(dim, size)?))
+    pub fn chunk(&self, dim: &str, size: usize) -> DataArray {
+        self.step(
+            || format!("chunk({dim}, {size})"),
+            |a| Ok(a.with_variable(a.variable().rechunk(dim, size)?)),
+        )
     }
 }

@@ -44,14 +44,18 @@ fn a_variable_larger_than_memory_is_refused_everywhere() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("huge.nc");
     write_huge(&path);
-    let big = open_dataset(&path).unwrap().get("big").unwrap();
+    let big = open_dataset(&path)
+        .unwrap()
+        .get("big")
+        .into_result()
+        .unwrap();
 
     let err = refused("load", big.load(), &["big", "160.0 GB"]);
     assert!(matches!(err, Error::OutOfMemory { .. }), "{err:?}");
     refused("persist", big.persist(), &["big", "160.0 GB"]);
     let client = Client::new().memory_limit("1GB").unwrap();
     for dim in ["x", "y"] {
-        let mean = big.mean(dim).unwrap();
+        let mean = big.mean(dim).into_result().unwrap();
         let err = refused("mean under 1GB", client.load(&mean), &["1.0 GB"]);
         assert!(matches!(err, Error::MemoryLimit { .. }), "{dim}: {err:?}");
         refused("mean without a client", mean.load(), &["available"]);

@@ -519,7 +519,7 @@ mod tests {
 
     fn rain(path: &Path) -> Vec<f64> {
         let ds = crate::open_dataset(path).unwrap().load().unwrap();
-        ds.get("rain").unwrap().values().unwrap().to_f64_vec()
+        ds.get("rain").values().unwrap().to_f64_vec()
     }
 
     #[test]

@@ -131,13 +131,13 @@ fn open_dataset_decodes_cf_encoding() {
     write_day(&path, &Day::default());
     let ds = open_dataset(&path).unwrap();
     assert_eq!(ds.dims().get("lon"), Some(4));
-    let time = ds.get("time").unwrap();
+    let time = ds.get("time").into_result().unwrap();
     assert_eq!(time.dtype(), DType::Time(Calendar::Julian));
     let times = time.values().unwrap().as_times().unwrap();
     assert_eq!(times[0].to_string(), "2018-02-01 00:00:00");
     assert!(time.variable().encoding().get("units").is_some());
 
-    let rain = ds.get("rain").unwrap();
+    let rain = ds.get("rain").into_result().unwrap();
     assert!(rain.is_lazy());
     assert_eq!(rain.dtype(), DType::F32);
     let values = rain.to_ndarray::<f32>().unwrap();
@@ -152,17 +152,17 @@ fn open_dataset_decodes_cf_encoding() {
         Some(FILL as f64)
     );
 
-    let packed = ds.get("packed").unwrap().to_ndarray::<f32>().unwrap();
+    let packed = ds.get("packed").to_ndarray::<f32>().unwrap();
     assert_eq!(packed[[0, 0, 0]], 12.0);
     assert!(packed[[0, 0, 1]].is_nan());
-    let count = ds.get("count").unwrap();
+    let count = ds.get("count").into_result().unwrap();
     assert_eq!(
         count.dtype(),
         DType::I16,
         "integers without encoding stay integers"
     );
     assert_eq!(
-        ds.get("lon").unwrap().dtype(),
+        ds.get("lon").dtype(),
         DType::F32,
         "float32 coordinates stay float32"
     );
@@ -176,7 +176,6 @@ fn mfdataset_orders_by_time_not_name_and_stays_lazy() {
     assert_eq!(ds.dims().get("time"), Some(3));
     let times: Vec<String> = ds
         .get("time")
-        .unwrap()
         .values()
         .unwrap()
         .as_times()
@@ -185,7 +184,7 @@ fn mfdataset_orders_by_time_not_name_and_stays_lazy() {
         .map(|t| t.date_string())
         .collect();
     assert_eq!(times, ["2018-02-01", "2018-02-02", "2018-02-03"]);
-    let rain = ds.get("rain").unwrap();
+    let rain = ds.get("rain").into_result().unwrap();
     let crate::model::Data::Lazy(lazy) = rain.data() else {
         panic!("rain should be lazy")
     };
@@ -223,7 +222,7 @@ fn mixed_calendars_keep_their_dates() {
         },
     );
     let ds = open_mfdataset(&dir.pattern("*.nc4")).unwrap();
-    let time = ds.get("time").unwrap();
+    let time = ds.get("time").into_result().unwrap();
     assert_eq!(time.dtype(), DType::Time(Calendar::Julian));
     let dates: Vec<String> = time
         .values()
@@ -254,7 +253,7 @@ fn a_missing_time_stays_missing_when_calendars_are_harmonised() {
     write("a.nc", "julian", &[17_563]);
     write("b.nc", "standard", &[17_564, -1]);
     let ds = open_mfdataset(&dir.pattern("*.nc")).unwrap();
-    let time = ds.get("time").unwrap();
+    let time = ds.get("time").into_result().unwrap();
     assert_eq!(time.dtype(), DType::Time(Calendar::Julian));
     let times = time.values().unwrap().as_times().unwrap();
     let shown: Vec<String> = times.iter().map(|t| t.to_string()).collect();
@@ -284,9 +283,9 @@ fn reprs_show_structure_and_escape_file_text() {
     );
     let html = crate::notebook::dataset_html_for_tests(&ds);
     assert!(!html.contains("<b>file</b>") && html.contains("&lt;b&gt;file&lt;/b&gt; &amp; more"));
-    let rain = crate::notebook::dataarray_html_for_tests(&ds.get("rain").unwrap());
+    let rain = crate::notebook::dataarray_html_for_tests(&ds.get("rain").into_result().unwrap());
     assert!(!rain.contains("<script>") && rain.contains("&lt;script&gt;"));
-    let loaded = ds.get("rain").unwrap().load().unwrap().to_string();
+    let loaded = ds.get("rain").load().unwrap().to_string();
     assert!(
         loaded.contains("nan 1.756e+04"),
         "in-memory arrays preview their values: {loaded}"
@@ -399,7 +398,7 @@ fn a_missing_name_lists_what_exists_and_loses_nothing() {
     let dir = Scratch::new();
     write_days(&dir, &[17_563, 17_564]);
     let ds = open_mfdataset(&dir.pattern("day-*.nc4")).unwrap();
-    let err = ds.get("HQprecipitation").unwrap_err();
+    let err = ds.get("HQprecipitation").into_result().unwrap_err();
     let message = err.to_string();
     assert!(
         message.contains("`HQprecipitation`") && message.contains("rain"),
@@ -407,7 +406,7 @@ fn a_missing_name_lists_what_exists_and_loses_nothing() {
     );
     // A failed call leaves what was opened intact.
     assert_eq!(
-        ds.get("rain").unwrap().to_ndarray::<f32>().unwrap().shape(),
+        ds.get("rain").to_ndarray::<f32>().unwrap().shape(),
         &[2, 4, 3]
     );
     // And a bad pattern afterwards does not disturb it either.
@@ -428,7 +427,7 @@ fn sample_generator_writes_the_imerg_layout() {
     assert_eq!(ds.dims().get("time"), Some(6));
     assert_eq!(ds.dims().get("lon"), Some(550));
     assert_eq!(ds.dims().get("lat"), Some(501));
-    let hq = ds.get("HQprecipitation").unwrap();
+    let hq = ds.get("HQprecipitation").into_result().unwrap();
     assert_eq!(hq.dims(), ["time", "lon", "lat"]);
     assert_eq!(hq.attrs().get("units").and_then(|v| v.as_str()), Some("mm"));
     let file = netcdf::open(&files[0]).unwrap();
@@ -456,13 +455,11 @@ fn sample_generator_writes_the_imerg_layout() {
     let a = open_dataset(&files[0])
         .unwrap()
         .get("HQprecipitation")
-        .unwrap()
         .to_ndarray::<f32>()
         .unwrap();
     let b = open_dataset(again.0.join(files[0].file_name().unwrap()))
         .unwrap()
         .get("HQprecipitation")
-        .unwrap()
         .to_ndarray::<f32>()
         .unwrap();
     assert!(a
@@ -481,10 +478,7 @@ fn to_netcdf_round_trips_values_coordinates_and_attributes() {
     ds.to_netcdf(&out).unwrap();
     let back = open_dataset(&out).unwrap();
     for name in ["rain", "packed", "count", "time", "lon", "lat"] {
-        let (a, b) = (
-            ds.get(name).unwrap().load().unwrap(),
-            back.get(name).unwrap().load().unwrap(),
-        );
+        let (a, b) = (ds.get(name).load().unwrap(), back.get(name).load().unwrap());
         assert_eq!(a.dtype(), b.dtype(), "{name}");
         let (va, vb) = (
             a.values().unwrap().to_f64_vec(),
@@ -499,14 +493,15 @@ fn to_netcdf_round_trips_values_coordinates_and_attributes() {
         assert_eq!(a.attrs(), b.attrs(), "{name}");
     }
     assert_eq!(back.attrs().get("title"), ds.attrs().get("title"));
-    let time = back.get("time").unwrap();
+    let time = back.get("time").into_result().unwrap();
     assert_eq!(time.dtype(), DType::Time(Calendar::Julian));
     // A reduced array writes and reads back too.
-    let mean = ds.get("rain").unwrap().mean("time").unwrap();
+    let mean = ds.get("rain").mean("time").into_result().unwrap();
     mean.to_netcdf(dir.path("mean.nc")).unwrap();
     let again = open_dataset(dir.path("mean.nc"))
         .unwrap()
         .get("rain")
+        .into_result()
         .unwrap();
     let (a, b) = (
         again.to_ndarray::<f32>().unwrap(),
@@ -533,7 +528,11 @@ fn to_netcdf_names_bad_paths() {
     );
     let err = ds.to_netcdf(dir.path("out.png")).unwrap_err().to_string();
     assert!(err.contains("out.png") && err.contains(".nc"), "{err}");
-    let stacked = ds.get("rain").unwrap().stack("z", ["lat", "lon"]).unwrap();
+    let stacked = ds
+        .get("rain")
+        .stack("z", ["lat", "lon"])
+        .into_result()
+        .unwrap();
     assert!(stacked
         .to_netcdf(dir.path("z.nc"))
         .unwrap_err()
@@ -559,28 +558,35 @@ fn the_tutorial_box_selects_131_by_47_and_stacks_to_6157() {
     assert_eq!(subset.dims().get("lon"), Some(131));
     assert_eq!(subset.dims().get("lat"), Some(47));
     assert_eq!(subset.dims().get("nv"), Some(2));
-    let lon = subset.get("lon").unwrap().values().unwrap().to_f64_vec();
+    let lon = subset.get("lon").values().unwrap().to_f64_vec();
     assert!((lon[0] + 74.05).abs() < 1e-4 && (lon[130] + 61.05).abs() < 1e-4);
-    let lat = subset.get("lat").unwrap().values().unwrap().to_f64_vec();
+    let lat = subset.get("lat").values().unwrap().to_f64_vec();
     assert!((lat[0] + 15.35).abs() < 1e-4 && (lat[46] + 10.75).abs() < 1e-4);
     let stacked = subset
         .get("HQprecipitation")
-        .unwrap()
         .stack("z", ["lat", "lon"])
+        .into_result()
         .unwrap();
-    assert_eq!(stacked.sizes().to_string(), "{time: 2, z: 6157}");
+    assert_eq!(stacked.sizes().unwrap().to_string(), "{time: 2, z: 6157}");
     let x = crate::Client::new()
         .persist(&stacked)
         .unwrap()
         .transpose()
+        .into_result()
         .unwrap();
-    assert_eq!(x.sizes().to_string(), "{z: 6157, time: 2}");
+    assert_eq!(x.sizes().unwrap().to_string(), "{z: 6157, time: 2}");
     let text = x.to_string();
     assert!(text.contains("MultiIndex[lat, lon]"), "{text}");
     // One chunk of the full grid does not fit in 1 MB.
     let tight = crate::Client::new().memory_limit("1MB").unwrap();
     let err = tight
-        .load(&imerg.get("HQprecipitation").unwrap().mean("time").unwrap())
+        .load(
+            &imerg
+                .get("HQprecipitation")
+                .mean("time")
+                .into_result()
+                .unwrap(),
+        )
         .unwrap_err();
     assert!(err.to_string().contains("memory limit is 1.0 MB"), "{err}");
 }

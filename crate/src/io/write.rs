@@ -270,6 +270,7 @@ impl DataArray {
     /// Writes the array, with its coordinates, to a NetCDF-4 file; the variable is
     /// named after the array (or `__xarray_dataarray_variable__`, as xarray does).
     pub fn to_netcdf(&self, path: impl AsRef<Path>) -> Result<()> {
+        self.check()?;
         if let Some((dim, _)) = self.multi_indexes().first() {
             return Err(Error::invalid(
                 format!("writing `{}`", self.name().unwrap_or("array")),
@@ -286,7 +287,7 @@ impl DataArray {
             self.coords(),
             &data_vars,
             &Attrs::default(),
-            &self.sizes(),
+            &self.variable().sizes(),
         )
     }
 }
@@ -431,7 +432,7 @@ mod tests {
             "someone else's"
         );
         let back = crate::open_dataset(&target).unwrap();
-        assert_eq!(back.get("rain").unwrap().shape(), [10]);
+        assert_eq!(back.get("rain").shape(), [10]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -448,7 +449,7 @@ mod tests {
             .file_type()
             .is_symlink());
         let back = crate::open_dataset(&real).unwrap();
-        assert_eq!(back.get("rain").unwrap().shape(), [5]);
+        assert_eq!(back.get("rain").shape(), [5]);
         assert_eq!(listing(&dir), ["link.nc", "real.nc"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -478,12 +479,7 @@ mod tests {
         day(17_564, f64s).to_netcdf(dir.join("day-2.nc")).unwrap();
         let pattern = dir.join("day-*.nc").to_string_lossy().into_owned();
         let message = match crate::open_mfdataset(&pattern) {
-            Ok(ds) => ds
-                .get("rain")
-                .and_then(|r| r.load())
-                .map(|_| ())
-                .unwrap_err()
-                .to_string(),
+            Ok(ds) => ds.get("rain").load().map(|_| ()).unwrap_err().to_string(),
             Err(e) => e.to_string(),
         };
         assert!(

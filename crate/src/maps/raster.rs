@@ -20,7 +20,7 @@ use crate::model::DataArray;
 /// use geoxr::prelude::*;
 /// use geoxr::maps::Colormap;
 /// # fn demo(rain: &DataArray) -> geoxr::Result<()> {
-/// let layer = rain.mean("time")?.plot()?.cmap(Colormap::Jet).clim(0.0, 3.0);
+/// let layer = rain.mean("time").plot().cmap(Colormap::Jet).clim(0.0, 3.0);
 /// # Ok(()) }
 /// ```
 #[derive(Debug, Clone)]
@@ -32,6 +32,8 @@ pub struct Raster {
     values: Vec<f64>,
     cmap: Colormap,
     clim: Option<(f64, f64)>,
+    /// Why the array could not become a raster; drawing the map returns it.
+    failure: Option<Error>,
 }
 
 /// Rasters with more cells go into SVG files as one embedded image.
@@ -44,9 +46,21 @@ pub(crate) const MAX_CLASSES: usize = 1024;
 impl DataArray {
     /// A raster map layer of this 2-D array over its `lon`/`lat` coordinates (either
     /// dim order; lazy data is computed here). Defaults: `Viridis`, limits from the
-    /// data.
-    pub fn plot(&self) -> Result<Raster> {
-        Raster::from_dataarray(self)
+    /// data. An array that cannot be drawn (or a failed one) gives a layer that
+    /// carries the error to the map's `draw` and display, so a map expression needs
+    /// no `?`.
+    pub fn plot(&self) -> Raster {
+        self.check()
+            .and_then(Raster::from_dataarray)
+            .unwrap_or_else(|e| Raster {
+                label: self.name().unwrap_or("values").to_string(),
+                lon: Vec::new(),
+                lat: Vec::new(),
+                values: Vec::new(),
+                cmap: Colormap::Viridis,
+                clim: None,
+                failure: Some(e),
+            })
     }
 }
 
@@ -134,6 +148,7 @@ impl Raster {
             values,
             cmap: Colormap::Viridis,
             clim: None,
+            failure: None,
         })
     }
 
@@ -170,6 +185,9 @@ impl Raster {
 
     /// The limits used for colouring: the set ones, checked, or the data's range.
     pub fn limits(&self) -> Result<(f64, f64)> {
+        if let Some(e) = &self.failure {
+            return Err(e.clone());
+        }
         let (lo, hi) = match self.clim {
             Some((lo, hi)) => {
                 if !(lo.is_finite() && hi.is_finite() && lo < hi) {

@@ -69,11 +69,7 @@ fn raster_cells_take_their_class_colour_in_either_dim_order() {
         vec![0.0, 3.0, 1.0, 4.0, 2.0, f64::NAN],
     );
     for array in [by_lat, by_lon] {
-        let layer = array
-            .plot()
-            .unwrap()
-            .cmap(Colormap::Category10)
-            .clim(0.0, 8.0);
+        let layer = array.plot().cmap(Colormap::Category10).clim(0.0, 8.0);
         let figure = (ocean() * layer)
             .projection(globe(-55.0, -10.0))
             .size(500, 300)
@@ -109,7 +105,7 @@ fn raster_cells_take_their_class_colour_in_either_dim_order() {
 fn colour_bar_ends_are_the_colour_map_ends() {
     let array = grid(["lat", "lon"], &[0.0, 1.0], &[0.0], vec![0.5, 2.5]);
     for cmap in [Colormap::Jet, Colormap::Viridis] {
-        let raster = array.plot().unwrap().cmap(cmap).clim(0.0, 3.0);
+        let raster = array.plot().cmap(cmap).clim(0.0, 3.0);
         let (w, h) = (120u32, 200u32);
         let mut rgb = vec![255u8; (w * h * 3) as usize];
         {
@@ -197,7 +193,7 @@ fn world_map_is_not_smeared_across_the_antimeridian() {
 #[test]
 fn svg_holds_shapes_text_and_dense_rasters_as_an_image() {
     let array = grid(["lat", "lon"], &[-60.0, -59.0], &[-10.0], vec![0.0, 1.0]);
-    let map = (ocean() * land() * array.plot().unwrap().cmap(Colormap::Jet) * coastline())
+    let map = (ocean() * land() * array.plot().cmap(Colormap::Jet) * coastline())
         .projection(globe(-55.0, -10.0))
         .title("Two <cells>");
     let svg = map.to_svg().unwrap();
@@ -216,7 +212,7 @@ fn svg_holds_shapes_text_and_dense_rasters_as_an_image() {
         svg.contains(">regime</text>"),
         "the colour bar is labelled by the name"
     );
-    let relabelled = array.plot().unwrap().clabel("Rain & <snow> (mm)");
+    let relabelled = array.plot().clabel("Rain & <snow> (mm)");
     let svg = (ocean() * relabelled).to_svg().unwrap();
     assert!(svg.contains(">Rain &amp; &lt;snow&gt; (mm)</text>"));
     // 200 × 150 cells: embedded as one image, the file stays small.
@@ -226,7 +222,7 @@ fn svg_holds_shapes_text_and_dense_rasters_as_an_image() {
     );
     let values = (0..30_000).map(|k| (k % 97) as f64).collect();
     let dense = grid(["lat", "lon"], &lon, &lat, values);
-    let svg = (ocean() * dense.plot().unwrap())
+    let svg = (ocean() * dense.plot())
         .projection(globe(-55.0, -10.0))
         .to_svg()
         .unwrap();
@@ -245,7 +241,7 @@ fn bad_input_gets_clear_errors() {
         vec![],
     )
     .unwrap();
-    let err = plain.plot().unwrap_err().to_string();
+    let err = plain.plot().limits().unwrap_err().to_string();
     assert!(err.contains("t2m") && err.contains("longitude"), "{err}");
     // lon/lat dims without coordinate values.
     let values = ArrayData::F64(ArrayD::from_shape_vec(IxDyn(&[2, 2]), vec![1.0; 4]).unwrap());
@@ -255,7 +251,7 @@ fn bad_input_gets_clear_errors() {
         vec![],
     )
     .unwrap();
-    let err = bare.plot().unwrap_err().to_string();
+    let err = bare.plot().limits().unwrap_err().to_string();
     assert!(err.contains("`lon`") && err.contains("coordinate"), "{err}");
     // 3-D.
     let values = ArrayData::F64(ArrayD::from_shape_vec(IxDyn(&[2, 1, 2]), vec![1.0; 4]).unwrap());
@@ -265,7 +261,7 @@ fn bad_input_gets_clear_errors() {
         vec![],
     )
     .unwrap();
-    let err = cube.plot().unwrap_err().to_string();
+    let err = cube.plot().limits().unwrap_err().to_string();
     assert!(
         err.contains("rain") && err.contains("3 dims") && err.contains("time"),
         "{err}"
@@ -277,10 +273,10 @@ fn bad_input_gets_clear_errors() {
         &[0.0],
         vec![f64::NAN, f64::NAN],
     );
-    let err = empty.plot().unwrap_err().to_string();
+    let err = empty.plot().limits().unwrap_err().to_string();
     assert!(err.contains("regime") && err.contains("NaN"), "{err}");
     // clim with min >= max: the map keeps its layers; drawing says why.
-    let map = ocean() * ok.plot().unwrap().clim(3.0, 0.0);
+    let map = ocean() * ok.plot().clim(3.0, 0.0);
     let err = map.draw().unwrap_err().to_string();
     assert!(
         err.contains("clim(3, 0)") && err.contains("regime"),
@@ -364,7 +360,7 @@ fn points_and_graticule_are_drawn_where_they_belong() {
 #[test]
 fn a_raster_on_the_far_side_or_across_the_limb_draws_only_what_shows() {
     let far = grid(["lat", "lon"], &[120.0, 121.0], &[10.0], vec![1.0, 2.0]);
-    let figure = (ocean() * far.plot().unwrap())
+    let figure = (ocean() * far.plot())
         .projection(globe(-55.0, -10.0))
         .draw()
         .unwrap();
@@ -380,11 +376,7 @@ fn a_raster_on_the_far_side_or_across_the_limb_draws_only_what_shows() {
     let lon: Vec<f64> = (0..50).map(|i| 30.5 + i as f64).collect();
     let lat: Vec<f64> = (0..20).map(|j| -9.5 + j as f64).collect();
     let across = grid(["lat", "lon"], &lon, &lat, vec![0.0; 1000]);
-    let layer = across
-        .plot()
-        .unwrap()
-        .cmap(Colormap::Category10)
-        .clim(0.0, 8.0);
+    let layer = across.plot().cmap(Colormap::Category10).clim(0.0, 8.0);
     let figure = (ocean() * layer)
         .projection(globe(-20.0, 0.0))
         .draw()
@@ -397,4 +389,14 @@ fn a_raster_on_the_far_side_or_across_the_limb_draws_only_what_shows() {
         );
     }
     assert!(figure.locate(75.0, 0.0).is_none(), "beyond the limb");
+}
+
+#[test]
+fn a_failed_array_reaches_the_map_as_its_error() {
+    let array = grid(["lat", "lon"], &[0.0, 1.0], &[0.0], vec![0.5, 2.5]);
+    // No `time` to reduce: the layer carries the error; the map expression needs no `?`.
+    let map = ocean() * array.mean("time").plot().cmap(Colormap::Jet) * coastline();
+    let err = map.draw().unwrap_err().to_string();
+    assert!(err.contains("`time`"), "{err}");
+    assert!(map.to_svg().unwrap_err().to_string().contains("`time`"));
 }

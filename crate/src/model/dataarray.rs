@@ -1,5 +1,7 @@
 //! `DataArray`: one variable with the coordinates that label its axes, and a name.
 
+use std::sync::Arc;
+
 use super::attrs::Attrs;
 use super::data::{ArrayData, DType, Data};
 use super::sizes::Sizes;
@@ -7,6 +9,13 @@ use super::variable::Variable;
 use crate::error::{Error, Result};
 
 /// A labelled n-d array: xarray's `DataArray`.
+///
+/// Operations on a `DataArray` (selection, reductions, resampling, reshaping,
+/// arithmetic) return a `DataArray`, so they chain without `?`. When one of them
+/// fails, the result is a *failed* array that keeps the first error and the step
+/// that produced it; later operations pass it along untouched, and the error comes
+/// out at the doors that give back data: `load`, `compute`, `persist`, `to_ndarray`,
+/// `to_netcdf`, `equals`, `sizes`, `check`, drawing a map, and the notebook display.
 ///
 /// ```
 /// use geoxr::{ArrayData, DataArray, Variable};
@@ -24,6 +33,16 @@ pub struct DataArray {
     coords: Vec<(String, Variable)>,
     /// Stacked dimensions and their levels: `("z", ["lat", "lon"])`.
     multi_index: Vec<(String, Vec<String>)>,
+    /// Set when the operation that made this array failed; the other fields are
+    /// then empty.
+    failure: Option<Arc<Failure>>,
+}
+
+/// The first error of a chain, and the step (`mean(time)`, `- other`, ...) that gave it.
+#[derive(Debug)]
+struct Failure {
+    step: String,
+    error: Error,
 }
 
 impl DataArray {
@@ -60,7 +79,74 @@ impl DataArray {
             variable,
             coords,
             multi_index: Vec::new(),
+            failure: None,
         })
+    }
+
+    /// A failed array: `error` happened in `step` (as the user wrote it, e.g.
+    /// `resample(time, 1W)`). It has no dimensions, and shows and returns `error`.
+    pub(crate) fn failed(step: impl Into<String>, error: Error) -> DataArray {
+        DataArray {
+            name: None,
+            variable: Variable::empty(),
+            coords: Vec::new(),
+            multi_index: Vec::new(),
+            failure: Some(Arc::new(Failure {
+                step: step.into(),
+                error,
+            })),
+        }
+    }
+
+    /// The error that made this array, if an operation in its chain failed.
+    ///
+    /// ```
+    /// use geoxr::{ArrayData, DataArray, Variable};
+    /// use geoxr::ndarray::ArrayD;
+    /// let v = Variable::new(["x"], ArrayData::from(ArrayD::<f32>::zeros(vec![3])))?;
+    /// let a = DataArray::new(Some("rain"), v, vec![])?;
+    /// let bad = a.mean("time").std("x"); // no `time`: the chain carries the error on
+    /// assert!(bad.error().unwrap().to_string().contains("`time`"));
+    /// assert!(a.error().is_none());
+    /// # Ok::<(), geoxr::Error>(())
+    /// ```
+    pub fn error(&self) -> Option<&Error> {
+        self.failure.as_ref().map(|f| &f.error)
+    }
+
+    /// The step of the chain that failed, as written (`mean(time)`), if one did.
+    pub fn failed_step(&self) -> Option<&str> {
+        self.failure.as_ref().map(|f| f.step.as_str())
+    }
+
+    /// The array itself, or the error that made it: the door to use with `?` when
+    /// a chain should stop at its first failure (`let x = chain.check()?;`).
+    pub fn check(&self) -> Result<&DataArray> {
+        match &self.failure {
+            Some(f) => Err(f.error.clone()),
+            None => Ok(self),
+        }
+    }
+
+    /// [`DataArray::check`], by value.
+    pub fn into_result(self) -> Result<DataArray> {
+        match &self.failure {
+            Some(f) => Err(f.error.clone()),
+            None => Ok(self),
+        }
+    }
+
+    /// One step of a chain: `op` on this array, or this array's failure passed on
+    /// unchanged. An error from `op` becomes a failed array naming `step`.
+    pub(crate) fn step(
+        &self,
+        step: impl FnOnce() -> String,
+        op: impl FnOnce(&DataArray) -> Result<DataArray>,
+    ) -> DataArray {
+        if self.failure.is_some() {
+            return self.clone();
+        }
+        op(self).unwrap_or_else(|e| DataArray::failed(step(), e))
     }
 
     /// The array's name (the variable name it was read from).
@@ -73,14 +159,25 @@ impl DataArray {
         &self.variable
     }
 
-    /// Dimension names, in axis order.
+    /// Dimension names, in axis order (none for a failed array: [`DataArray::sizes`]
+    /// and [`DataArray::check`] report its error).
     pub fn dims(&self) -> &[String] {
         self.variable.dims()
     }
 
-    /// Dimension names with lengths.
-    pub fn sizes(&self) -> Sizes {
-        self.variable.sizes()
+    /// Dimension names with lengths, or the error of a failed array.
+    ///
+    /// ```
+    /// use geoxr::{ArrayData, DataArray, Variable};
+    /// use geoxr::ndarray::ArrayD;
+    /// let v = Variable::new(["x"], ArrayData::from(ArrayD::<f32>::zeros(vec![3])))?;
+    /// let a = DataArray::new(None, v, vec![])?;
+    /// assert_eq!(a.sizes()?.get("x"), Some(3));
+    /// assert!(a.sum("y").sizes().is_err());
+    /// # Ok::<(), geoxr::Error>(())
+    /// ```
+    pub fn sizes(&self) -> Result<Sizes> {
+        self.check().map(|a| a.variable.sizes())
     }
 
     /// Length of each axis.
@@ -174,19 +271,26 @@ impl DataArray {
     }
 
     /// The array without the coordinate `name` (unchanged when it has none).
-    pub fn drop_coord(&self, name: &str) -> Result<DataArray> {
-        let coords = self
-            .coords
-            .iter()
-            .filter(|(n, _)| n != name)
-            .cloned()
-            .collect();
-        self.with_parts(self.variable.clone(), coords)
+    pub fn drop_coord(&self, name: &str) -> DataArray {
+        self.step(
+            || format!("drop_coord({name})"),
+            |a| {
+                let coords = a
+                    .coords
+                    .iter()
+                    .filter(|(n, _)| n != name)
+                    .cloned()
+                    .collect();
+                a.with_parts(a.variable.clone(), coords)
+            },
+        )
     }
 
-    /// Renamed.
+    /// Renamed (a failed array stays failed).
     pub fn rename(mut self, name: &str) -> DataArray {
-        self.name = Some(name.to_owned());
+        if self.failure.is_none() {
+            self.name = Some(name.to_owned());
+        }
         self
     }
 

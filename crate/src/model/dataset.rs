@@ -13,8 +13,8 @@ use crate::error::{Error, Result};
 /// use geoxr::ndarray::ArrayD;
 /// let rain = Variable::new(["time"], ArrayData::from(ArrayD::<f32>::zeros(vec![3])))?;
 /// let ds = Dataset::new(vec![], vec![("rain".into(), rain)], Attrs::default())?;
-/// assert_eq!(ds.get("rain")?.sizes().get("time"), Some(3));
-/// assert!(ds.get("snow").is_err());
+/// assert_eq!(ds.get("rain").sizes()?.get("time"), Some(3));
+/// assert!(ds.get("snow").check().is_err());
 /// # Ok::<(), geoxr::Error>(())
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -108,8 +108,14 @@ impl Dataset {
     }
 
     /// A variable (data variable or coordinate) as a `DataArray` with the coordinates
-    /// that label its dimensions: xarray's `ds["name"]`.
-    pub fn get(&self, name: &str) -> Result<DataArray> {
+    /// that label its dimensions: xarray's `ds["name"]`. A name the dataset lacks
+    /// gives a failed array whose error lists the names it has (see [`DataArray`]).
+    pub fn get(&self, name: &str) -> DataArray {
+        self.try_get(name)
+            .unwrap_or_else(|e| DataArray::failed(format!("get({name})"), e))
+    }
+
+    fn try_get(&self, name: &str) -> Result<DataArray> {
         let variable = self
             .data_vars
             .iter()

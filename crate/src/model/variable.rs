@@ -51,6 +51,19 @@ impl Variable {
         })
     }
 
+    /// A 0-d variable holding NaN: what a failed `DataArray` holds in place of data.
+    pub(crate) fn empty() -> Variable {
+        Variable {
+            dims: Vec::new(),
+            data: Data::from(ArrayData::from(ndarray::ArrayD::from_elem(
+                ndarray::IxDyn(&[]),
+                f64::NAN,
+            ))),
+            attrs: Attrs::default(),
+            encoding: Attrs::default(),
+        }
+    }
+
     /// The same variable with these attributes.
     pub fn with_attrs(mut self, attrs: Attrs) -> Variable {
         self.attrs = attrs;

@@ -88,7 +88,13 @@ impl Dataset {
 }
 
 impl DataArray {
+    /// The array's text and HTML; a failed array shows its error, and also writes
+    /// it to stderr, as a map that cannot be drawn does (where notebook tests and
+    /// Jupyter's error styling find it).
     pub(crate) fn display_blocks(&self) -> String {
+        if let Some(text) = super::text::failure_text(self) {
+            eprintln!("{text}");
+        }
         block(Mime::Text, &dataarray_text(self)) + &block(Mime::Html, &dataarray_html(self))
     }
 }
@@ -156,11 +162,7 @@ impl crate::Error {
     /// errors quote names and text from files).
     pub(crate) fn display_blocks(&self) -> String {
         let text = format!("geoxr error: {self}");
-        let html = format!(
-            r#"<pre class="geoxr-error" style="color: #a40000; white-space: pre-wrap">{}</pre>"#,
-            crate::base::text::html(&text)
-        );
-        block(Mime::Text, &text) + &block(Mime::Html, &html)
+        block(Mime::Text, &text) + &block(Mime::Html, &super::html::error_html(&text))
     }
 }
 

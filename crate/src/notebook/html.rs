@@ -147,6 +147,9 @@ pub(crate) fn dataset_html(ds: &Dataset) -> String {
 
 /// The HTML representation of a data array.
 pub(crate) fn dataarray_html(da: &DataArray) -> String {
+    if let Some(text) = super::text::failure_text(da) {
+        return error_html(&text);
+    }
     let indexed = index_names(da.coords());
     let mut out = format!("{STYLE}<div class=\"gx-repr\">");
     let name = da
@@ -157,7 +160,7 @@ pub(crate) fn dataarray_html(da: &DataArray) -> String {
         out,
         "<div class=\"gx-head\"><span class=\"gx-type\">geoxr.DataArray</span> {name}{} · {} · {}</div>\
          <div class=\"gx-dims\">{}</div>",
-        sizes_html(&da.sizes(), &indexed),
+        sizes_html(&da.variable().sizes(), &indexed),
         escape(&da.dtype().to_string()),
         human_bytes(da.variable().nbytes()),
         preview_html(da.variable())
@@ -217,5 +220,13 @@ pub(crate) fn client_html(client: &crate::Client) -> String {
         client.threads(),
         escape(&memory),
         escape(&scheduler)
+    )
+}
+
+/// An error as HTML: preformatted, in red, escaped (errors quote names from files).
+pub(crate) fn error_html(text: &str) -> String {
+    format!(
+        r#"<pre class="geoxr-error" style="color: #a40000; white-space: pre-wrap">{}</pre>"#,
+        escape(text)
     )
 }

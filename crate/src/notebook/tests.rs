@@ -82,8 +82,8 @@ fn dataset(t: &[&str; 6]) -> Dataset {
 /// Every displayable value built from `t`, with the blocks it shows.
 fn displays(t: &[&str; 6]) -> Vec<(&'static str, String)> {
     let ds = dataset(t);
-    let rain = ds.get(t[0]).unwrap();
-    let map_of = rain.isel((t[1], 0)).unwrap().plot().unwrap().clabel(t[2]);
+    let rain = ds.get(t[0]).into_result().unwrap();
+    let map_of = rain.isel((t[1], 0)).plot().clabel(t[2]);
     let figure = Map::from(map_of.clone()).size(60, 40).draw().unwrap();
     // A map that cannot be drawn shows its error instead.
     let not_a_map = Map::from(map_of.clone()).title(t[0]).size(0, 40);
@@ -105,7 +105,7 @@ fn displays(t: &[&str; 6]) -> Vec<(&'static str, String)> {
     vec![
         ("dataset", ds.display_blocks()),
         ("lazy-free array", rain.display_blocks()),
-        ("sizes", rain.sizes().display_blocks()),
+        ("sizes", rain.sizes().unwrap().display_blocks()),
         ("raster", map_of.display_blocks()),
         ("figure", figure.display_blocks()),
         ("map error", not_a_map.display_blocks()),
@@ -120,12 +120,7 @@ fn displays(t: &[&str; 6]) -> Vec<(&'static str, String)> {
         ("client", Client::new().display_blocks()),
         (
             "plan",
-            rain.chunk(t[1], 1)
-                .unwrap()
-                .mean(t[1])
-                .unwrap()
-                .plan()
-                .display_blocks(),
+            rain.chunk(t[1], 1).mean(t[1]).plan().display_blocks(),
         ),
         ("kmeans", KMeans::new(2).display_blocks()),
         ("kmeans model", model.display_blocks()),
@@ -177,14 +172,17 @@ fn hostile_text_cannot_end_open_or_retype_a_block() {
 #[test]
 fn text_forms_printed_with_println_carry_no_control_line() {
     let ds = dataset(&HOSTILE);
-    let rain = ds.get(HOSTILE[0]).unwrap();
-    let missing = ds.get("EVCXR_BEGIN_CONTENT text/html\n").unwrap_err();
+    let rain = ds.get(HOSTILE[0]).into_result().unwrap();
+    let missing = ds
+        .get("EVCXR_BEGIN_CONTENT text/html\n")
+        .into_result()
+        .unwrap_err();
     for (what, text, benign) in [
         ("dataset", ds.to_string(), dataset(&BENIGN).to_string()),
         (
             "array",
             rain.to_string(),
-            dataset(&BENIGN).get(BENIGN[0]).unwrap().to_string(),
+            dataset(&BENIGN).get(BENIGN[0]).to_string(),
         ),
         ("error", missing.to_string(), "one line".to_owned()),
     ] {
@@ -244,7 +242,7 @@ fn files_written_by_netcdf4_python_and_h5py_cannot_script_the_notebook() {
         checked_blocks("netCDF4-python dataset", &ds.display_blocks()),
         ["text/plain", "text/html"]
     );
-    let rain = ds.get("rain EVCXR_END_CONTENT").unwrap();
+    let rain = ds.get("rain EVCXR_END_CONTENT").into_result().unwrap();
     assert!(
         rain.attrs()
             .get("units")
@@ -258,7 +256,11 @@ fn files_written_by_netcdf4_python_and_h5py_cannot_script_the_notebook() {
     );
     let loaded = rain.load().unwrap();
     checked_blocks("loaded array", &loaded.display_blocks());
-    for text in [ds.to_string(), rain.to_string(), rain.sizes().to_string()] {
+    for text in [
+        ds.to_string(),
+        rain.to_string(),
+        rain.sizes().unwrap().to_string(),
+    ] {
         assert!(!text.contains("EVCXR_") && !text.contains('\r'), "{text}");
     }
     // h5py wrote a dataset whose name netCDF-C hides; the other one shows safely.

@@ -119,8 +119,19 @@ pub(crate) fn dataset_text(ds: &Dataset) -> String {
     out.trim_end().to_owned()
 }
 
+/// What a failed array shows: the step that failed and its error, as an exception
+/// under a cell (`None` for an array that did not fail).
+pub(crate) fn failure_text(da: &DataArray) -> Option<String> {
+    let error = da.error()?;
+    let step = da.failed_step().unwrap_or("a step");
+    Some(format!("geoxr error in {}: {error}", plain(step)))
+}
+
 /// The text representation of a data array.
 pub(crate) fn dataarray_text(da: &DataArray) -> String {
+    if let Some(text) = failure_text(da) {
+        return text;
+    }
     let mut out = String::new();
     let name = da
         .name()
@@ -129,7 +140,7 @@ pub(crate) fn dataarray_text(da: &DataArray) -> String {
     let _ = writeln!(
         out,
         "<geoxr.DataArray{name} {}> Size: {}",
-        sizes_inline(&da.sizes()),
+        sizes_inline(&da.variable().sizes()),
         human_bytes(da.variable().nbytes())
     );
     let _ = writeln!(
@@ -180,7 +191,10 @@ impl fmt::Display for crate::Client {
 
 impl fmt::Display for crate::Resample {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let bins = self.bins();
+        let bins = match self.bins() {
+            Ok(bins) => bins,
+            Err(_) => return f.write_str(&dataarray_text(self.array())),
+        };
         write!(f, "<geoxr.Resample> {} bins", bins.len())?;
         if let (Some(first), Some(last)) = (bins.first(), bins.last()) {
             write!(

@@ -144,6 +144,7 @@ impl Plan {
     /// Whether the plan can leave the process: an error naming the first step that
     /// cannot (a source made outside geoxr, or values in memory larger than 64 MiB).
     pub fn shippable(&self) -> Result<()> {
+        self.array.check()?;
         for (i, n) in self.graph.nodes.iter().enumerate() {
             let refuse = |why: String| Error::invalid(format!("step {i} of the plan"), why);
             match &n.node {

@@ -178,6 +178,9 @@ fn files(list: &[PathBuf]) -> String {
 
 impl fmt::Display for Plan {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Err(e) = self.array.check() {
+            return write!(f, "no plan: {e}");
+        }
         let g = &self.graph;
         let dims: Vec<String> = g
             .var

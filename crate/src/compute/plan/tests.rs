@@ -82,6 +82,7 @@ fn rain(dir: &Scratch, days: usize) -> DataArray {
     open_mfdataset(&dir.0.join("day-*.nc4").to_string_lossy())
         .unwrap()
         .get("rain")
+        .into_result()
         .unwrap()
 }
 
@@ -89,20 +90,26 @@ fn rain(dir: &Scratch, days: usize) -> DataArray {
 fn computations(rain: &DataArray) -> Vec<(&'static str, DataArray)> {
     let box_ = rain
         .sel([("lon", -68.0..=-64.0), ("lat", -19.0..=-16.0)])
+        .into_result()
         .unwrap();
     vec![
         (
             "weekly std",
             rain.resample("time", "1W")
-                .unwrap()
                 .mean()
-                .unwrap()
                 .std("time")
+                .into_result()
                 .unwrap(),
         ),
-        ("time mean", rain.mean("time").unwrap()),
-        ("box mean over time", box_.mean("time").unwrap()),
-        ("box mean", box_.mean(["time", "lon", "lat"]).unwrap()),
+        ("time mean", rain.mean("time").into_result().unwrap()),
+        (
+            "box mean over time",
+            box_.mean("time").into_result().unwrap(),
+        ),
+        (
+            "box mean",
+            box_.mean(["time", "lon", "lat"]).into_result().unwrap(),
+        ),
     ]
 }
 
@@ -163,21 +170,28 @@ fn pieces_split_any_way_merge_to_the_bits_of_load() {
 fn a_json_round_trip_gives_the_same_plan_and_result() {
     let dir = Scratch::new();
     let rain = rain(&dir, 20);
-    let scaled = ((&rain * 2.0).unwrap() - 1.0).unwrap();
-    let anomaly = (&rain - &rain.mean("time").unwrap()).unwrap();
+    let scaled = ((&rain * 2.0).into_result().unwrap() - 1.0)
+        .into_result()
+        .unwrap();
+    let anomaly = (&rain - &rain.mean("time").into_result().unwrap())
+        .into_result()
+        .unwrap();
     let mut all = computations(&rain);
     all.push((
         "arithmetic",
-        scaled.transpose_to(["lat", "time", "lon"]).unwrap(),
+        scaled
+            .transpose_to(["lat", "time", "lon"])
+            .into_result()
+            .unwrap(),
     ));
     all.push(("anomaly", anomaly));
-    all.push(("isel", rain.isel(("time", 3)).unwrap()));
-    all.push(("rechunked", rain.chunk("time", 6).unwrap()));
+    all.push(("isel", rain.isel(("time", 3)).into_result().unwrap()));
+    all.push(("rechunked", rain.chunk("time", 6).into_result().unwrap()));
     all.push((
         "stacked",
         rain.stack("z", ["lon", "lat"])
-            .unwrap()
             .mean("time")
+            .into_result()
             .unwrap(),
     ));
     for (what, x) in all {
@@ -202,7 +216,7 @@ fn a_json_round_trip_gives_the_same_plan_and_result() {
 fn a_plan_shows_its_steps_and_files_as_a_range() {
     let dir = Scratch::new();
     let rain = rain(&dir, 20);
-    let text = rain.mean("time").unwrap().plan().to_string();
+    let text = rain.mean("time").plan().to_string();
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].contains("rain (lon: 9, lat: 7) float32"), "{text}");
     assert!(lines[1].contains("mean over axis 0"), "{text}");
@@ -245,7 +259,7 @@ fn in_memory_and_outside_sources_are_named_when_they_cannot_ship() {
         err.contains("75.5 MB") && err.contains("in memory"),
         "{err}"
     );
-    let small = big.isel(("x", 0..10)).unwrap();
+    let small = big.isel(("x", 0..10)).into_result().unwrap();
     let plan = Plan::from_json(&small.plan().to_json().unwrap()).unwrap();
     assert_eq!(
         plan.finish(&[plan.run_pieces(0..1).unwrap()])
@@ -263,10 +277,9 @@ fn damaged_json_and_results_give_errors_not_panics() {
     let rain = rain(&dir, 10);
     let x = rain
         .resample("time", "1W")
-        .unwrap()
         .mean()
-        .unwrap()
         .std("time")
+        .into_result()
         .unwrap();
     let plan = x.plan();
     let text = plan.to_json().unwrap();
