@@ -466,7 +466,7 @@ impl DataArray {
     ///
     /// ```no_run
     /// # let ds = geoxr::open_mfdataset("data/IMERG/*.nc4")?;
-    /// let rain = ds.get("HQprecipitation")?;
+    /// let rain = ds.get("HQprecipitation");
     /// let box_ = rain.sel([("lon", -74.14..=-60.98), ("lat", -15.37..=-10.69)]);
     /// let day = rain.sel(("time", "2018-02-04"));
     /// # Ok::<(), geoxr::Error>(())

@@ -447,7 +447,10 @@ fn failed_arrays_are_never_equal() {
     let da = rain();
     let bad = da.sel(("depth", 1.0));
     let also_bad = da.sel(("depth", 1.0));
-    assert!(bad.equals(&also_bad).is_err(), "two failures are not `true`");
+    assert!(
+        bad.equals(&also_bad).is_err(),
+        "two failures are not `true`"
+    );
     assert!(da.equals(&bad).is_err());
     assert!(bad.equals(&da).is_err());
     assert!(da.equals(&da.chunk("time", 7)).unwrap());
@@ -506,7 +509,10 @@ fn a_failed_array_shows_its_error_as_escaped_html() {
     let missing = ds.get("snow").mean("time");
     let html = crate::notebook::dataarray_html_for_tests(&missing);
     assert!(html.contains("geoxr-error"), "{html}");
-    assert!(html.contains("&lt;b&gt;rain&lt;/b&gt;"), "names are escaped: {html}");
+    assert!(
+        html.contains("&lt;b&gt;rain&lt;/b&gt;"),
+        "names are escaped: {html}"
+    );
     assert!(!html.contains("<b>"), "{html}");
     assert!(missing.to_string().contains("`snow`"));
 }

@@ -313,7 +313,7 @@ pub enum SpectralMethod {
 /// # let x: geoxr::DataArray = unimplemented!();
 /// use geoxr::SpectralClustering;
 /// let model = SpectralClustering::exact(8).random_state(0).fit(&x)?;
-/// let regimes = model.labels().unstack("z")?;
+/// let regimes = model.labels().unstack("z");
 /// # Ok::<(), geoxr::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]

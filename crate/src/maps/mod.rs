@@ -7,7 +7,7 @@
 //! # fn demo(regimes: &DataArray) -> geoxr::Result<()> {
 //! let map = ocean()
 //!     * land()
-//!     * regimes.plot()?.cmap(Colormap::Category10).clim(0.0, 8.0)
+//!     * regimes.plot().cmap(Colormap::Category10).clim(0.0, 8.0)
 //!     * coastline()
 //!     * borders();
 //! let figure = map.projection(Orthographic::new(-55.0, -10.0)).size(500, 300).draw()?;

@@ -400,3 +400,36 @@ fn a_failed_array_reaches_the_map_as_its_error() {
     assert!(err.contains("`time`"), "{err}");
     assert!(map.to_svg().unwrap_err().to_string().contains("`time`"));
 }
+
+#[test]
+fn a_polygons_bounds_select_the_cells_inside_it() {
+    // Corners in any order, as the tutorial's bbox array gives them.
+    let corners = ndarray::array![[-60.5, -10.2], [-58.9, -10.2], [-58.9, -8.8], [-60.5, -8.8]];
+    let bounds = Shape::polygon(&corners).unwrap().bounds();
+    assert_eq!(
+        (
+            bounds.lon_min,
+            bounds.lon_max,
+            bounds.lat_min,
+            bounds.lat_max
+        ),
+        (-60.5, -58.9, -10.2, -8.8)
+    );
+    assert_eq!(bounds.to_string(), "lon -60.5 .. -58.9, lat -10.2 .. -8.8");
+    let lon = [-61.0, -60.0, -59.0, -58.0];
+    let lat = [-11.0, -10.0, -9.0, -8.0];
+    let array = grid(["lat", "lon"], &lon, &lat, (0..16).map(f64::from).collect());
+    let inside = array.sel(bounds);
+    let by_hand = array.sel([("lon", -60.5..=-58.9), ("lat", -10.2..=-8.8)]);
+    assert_eq!(inside.sizes().unwrap().to_string(), "{lat: 2, lon: 2}");
+    assert!(inside.equals(&by_hand).unwrap());
+    assert_eq!(
+        inside
+            .to_ndarray::<f64>()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        [5.0, 6.0, 9.0, 10.0]
+    );
+}

@@ -13,7 +13,7 @@
 //! use geoxr::{ArrayData, DataArray, Plan, Variable};
 //! use geoxr::ndarray::ArrayD;
 //! let v = Variable::new(["time"], ArrayData::from(ArrayD::<f32>::ones(vec![20])))?;
-//! let mean = DataArray::new(Some("x"), v, vec![])?.chunk("time", 5)?.mean("time")?;
+//! let mean = DataArray::new(Some("x"), v, vec![])?.chunk("time", 5).mean("time");
 //! let plan = mean.plan();
 //! assert_eq!(plan.pieces(), 3); // blocks of 8 positions
 //! let parts = [plan.run_pieces(0..1)?, plan.run_pieces(1..3)?];
