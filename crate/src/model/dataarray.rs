@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 /// let lon = Variable::new(["lon"], ArrayData::from(ArrayD::from_shape_vec(IxDyn(&[2]), vec![-70.0f32, -69.9]).unwrap()))?;
 /// let rain = Variable::new(["lon"], ArrayData::from(ArrayD::<f32>::zeros(vec![2])))?;
 /// let da = DataArray::new(Some("rain"), rain, vec![("lon".into(), lon)])?;
-/// assert_eq!(da.sizes().get("lon"), Some(2));
+/// assert_eq!(da.sizes()?.get("lon"), Some(2));
 /// # Ok::<(), geoxr::Error>(())
 /// ```
 #[derive(Debug, Clone)]
