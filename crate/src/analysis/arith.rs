@@ -37,7 +37,7 @@ impl DataArray {
     /// `self op x` for a number `x`, element by element.
     pub fn apply_scalar(&self, op: BinaryOp, x: f64) -> DataArray {
         self.step(
-            || format!("{} {x}", op.symbol()),
+            || format!("{} {} {x}", self.label(), op.symbol()),
             |a| a.try_apply_scalar(op, x),
         )
     }
@@ -45,7 +45,7 @@ impl DataArray {
     /// `self op other`, matching dimensions by name. A failed `other` passes its
     /// error on.
     pub fn apply_array(&self, op: BinaryOp, other: &DataArray) -> DataArray {
-        let step = || format!("{} {}", op.symbol(), other.label());
+        let step = || format!("{} {} {}", self.label(), op.symbol(), other.label());
         self.step(step, |a| {
             other.check()?;
             a.try_apply_array(op, other)

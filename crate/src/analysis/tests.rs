@@ -418,6 +418,7 @@ fn a_failed_step_is_named_and_kept_to_the_door() {
     // `tme` is a typo; every later step passes the first error on untouched.
     let weekly = da.resample("tme", "1W").mean().std("time").sum("lon");
     assert_eq!(weekly.failed_step(), Some("resample(tme, 1W)"));
+    assert!(weekly.values().is_none(), "a failed array holds no values");
     for err in [
         weekly.load().unwrap_err(),
         weekly.compute().unwrap_err(),
@@ -488,9 +489,12 @@ fn a_failure_in_the_middle_of_a_chain_surfaces_at_load_and_in_the_display() {
     let result = ((&da - &two_lons) * 2.0).mean("time");
     let err = result.load().unwrap_err().to_string();
     assert!(err.contains("`lon`") && err.contains("`rain`"), "{err}");
-    assert_eq!(result.failed_step(), Some("- `rain`"));
+    assert_eq!(result.failed_step(), Some("`rain` - `rain`"));
     let text = result.to_string();
-    assert!(text.starts_with("geoxr error in - `rain`: "), "{text}");
+    assert!(
+        text.starts_with("geoxr error in `rain` - `rain`: "),
+        "{text}"
+    );
     assert!(text.contains(&err), "{text}");
     // A failed operand on the right passes its own error on.
     let missing = rain().sel(("depth", 1.0));

@@ -195,9 +195,12 @@ impl DataArray {
         self.variable.data()
     }
 
-    /// The values if in memory (after [`DataArray::load`]).
+    /// The values if in memory (after [`DataArray::load`]); none for a failed array.
     pub fn values(&self) -> Option<&ArrayData> {
-        self.variable.values()
+        match self.failure {
+            Some(_) => None,
+            None => self.variable.values(),
+        }
     }
 
     /// Whether the values are still to be read or computed.
