@@ -47,6 +47,30 @@ fn cell(tag: &str) -> CellOutput {
         .unwrap_or_else(|| panic!("the tutorial has no cell tagged `{tag}`"))
 }
 
+/// A chain of operations needs at most one `?` (errors defer to the door): read from
+/// the committed notebooks, so it needs no kernel.
+#[test]
+fn every_statement_of_the_tutorials_has_at_most_one_question_mark() {
+    let dir = xtask::Paths::from_checkout().notebooks();
+    for name in [
+        "01-parallel-imerg.ipynb",
+        "02-larger-than-memory.ipynb",
+        "03-scale-out.ipynb",
+    ] {
+        let notebook = Notebook::read(&dir.join(name)).unwrap_or_else(|e| panic!("{e}"));
+        for cell in notebook.cells() {
+            for statement in cell.source.split(';') {
+                assert!(
+                    statement.matches('?').count() <= 1,
+                    "{name}, cell {}: more than one `?` in `{}`",
+                    cell.index,
+                    statement.trim()
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn no_cell_reports_an_error() {
     for notebook in runs() {
