@@ -376,37 +376,30 @@ fn integer_reductions_widen_and_counts_skip_nan() {
 #[test]
 fn arithmetic_broadcasts_by_name_and_keeps_float32() {
     let da = rain();
-    let anomaly = (&da - &da.mean("time").into_result().unwrap())
-        .into_result()
-        .unwrap();
+    let anomaly = &da - &da.mean("time");
     assert_eq!(anomaly.dims(), ["time", "lon", "lat"]);
     assert_eq!(anomaly.dtype(), crate::DType::F32);
     let a = values(&anomaly);
-    let m = values(&da.mean("time").into_result().unwrap());
+    let m = values(&da.mean("time"));
     let v = values(&da);
     assert_eq!(a[7].to_bits(), (v[7] - m[7]).to_bits());
-    let lazy = (&da.chunk("time", 5).into_result().unwrap()
-        - &da.mean("time").into_result().unwrap())
-        .into_result()
-        .unwrap();
+    let lazy = &da.chunk("time", 5) - &da.mean("time");
     assert!(
         lazy.is_lazy(),
         "a lazy left operand with an in-memory right one stays lazy"
     );
     assert!(same_bits(&values(&lazy), &a));
-    let doubled = (&da * 2.0).into_result().unwrap();
+    let doubled = &da * 2.0;
     assert_eq!(values(&doubled)[1], v[1] * 2.0);
-    let per_lat = da.isel(("lon", 0)).isel(("time", 0)).into_result().unwrap();
-    let outer = (&da.isel(("lat", 0)).into_result().unwrap() + &per_lat)
-        .into_result()
-        .unwrap();
+    let per_lat = da.isel(("lon", 0)).isel(("time", 0));
+    let outer = &da.isel(("lat", 0)) + &per_lat;
     assert_eq!(
         outer.dims(),
         ["time", "lon", "lat"],
         "the right operand's extra dims go last"
     );
-    let wrong = da.isel(("lon", 0..2)).into_result().unwrap();
-    let err = (&da + &wrong).into_result().unwrap_err().to_string();
+    let wrong = da.isel(("lon", 0..2));
+    let err = (&da + &wrong).load().unwrap_err().to_string();
     assert!(err.contains("`lon`"), "{err}");
 }
 
