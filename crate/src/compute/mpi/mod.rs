@@ -220,10 +220,13 @@ impl RankWork {
         // sends what to whom).
         let merges = plan.as_ref().is_ok_and(Plan::merges);
         let mut pieces = 0..0;
-        let share = plan.and_then(|plan| {
-            pieces = split(plan.pieces(), ranks, rank);
-            let range = pieces.clone();
-            guarded(|| options.client().run(|| plan.run_share(range)))
+        let reporting = options.outcomes.as_deref().map(|o| progress_file(o, rank));
+        let share = reporting_progress(reporting.as_deref(), || {
+            plan.and_then(|plan| {
+                pieces = split(plan.pieces(), ranks, rank);
+                let range = pieces.clone();
+                guarded(|| options.client().run(|| plan.run_share(range)))
+            })
         });
         RankWork {
             rank,
@@ -282,6 +285,41 @@ impl RankWork {
         };
         (onward, outcome)
     }
+}
+
+/// The file in which rank `rank` of a job whose outcomes go to `outcomes` keeps the
+/// count of chunks it has finished, for the driver's progress line.
+pub(crate) fn progress_file(outcomes: &std::path::Path, rank: usize) -> PathBuf {
+    outcomes.with_extension(format!("progress-{rank}"))
+}
+
+/// Runs `work`, writing this process's count of finished chunks into `file` (when
+/// given) every tenth of a second and once at the end. Progress is advice: a file
+/// that cannot be written changes nothing.
+fn reporting_progress<T>(file: Option<&std::path::Path>, work: impl FnOnce() -> T) -> T {
+    let Some(file) = file else {
+        return work();
+    };
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let report = || {
+        let _ = std::fs::write(file, crate::compute::progress::finished().to_string());
+    };
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut since = Instant::now();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(10));
+                if since.elapsed() >= Duration::from_millis(100) {
+                    report();
+                    since = Instant::now();
+                }
+            }
+        });
+        let result = work();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        report();
+        result
+    })
 }
 
 /// A running total (or the error that stopped it) as a message to the next rank.

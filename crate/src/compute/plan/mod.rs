@@ -236,6 +236,21 @@ impl Plan {
         Ok(out.finish())
     }
 
+    /// What a progress line of the whole plan counts: the reduction's name and the
+    /// positions it folds (as its pieces tick them), for a reduction.
+    pub(crate) fn progress_total(&self) -> Option<(&'static str, usize)> {
+        match self.outer() {
+            Outer::Reduce(r) => {
+                let input = &r.input;
+                Some((
+                    r.op.name(),
+                    input.shape().get(input.axis()).copied().unwrap_or(1),
+                ))
+            }
+            _ => None,
+        }
+    }
+
     /// Whether the pieces' results merge onto a running total (a reduction's
     /// partials), so that shares run one after another can hand on one partial
     /// instead of one per piece (see [`Share::onto`]).
