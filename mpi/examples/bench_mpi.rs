@@ -1,8 +1,11 @@
-//! Benchmark of the tutorial's weekly std (and the time mean) on MPI ranks against
-//! the same computation in process: wall time of each run, each rank's own seconds
-//! and peak RSS, the bytes the ranks sent back, and the overhead of 2 ranks over
-//! the in-process run on the same cores. Prints the load average beside the
-//! figures; timing on a shared machine is noisy, so compare within one run.
+//! Benchmark of the tutorial's weekly std, time mean and box mean on MPI ranks
+//! against the same computation in process: wall time of each run, each rank's own
+//! seconds, peak RSS and bytes sent, and the overhead of 2 ranks over the in-process
+//! run of the same round on the same cores (rounds alternate in-process and MPI
+//! runs; `BENCH_ROUNDS`, default 2). Also times the serial merge of every piece's
+//! partial, the one part of a reduction that more ranks do not shorten. Prints the
+//! load average beside the figures; timing on a shared machine is noisy, so compare
+//! within one run.
 //!
 //! ```sh
 //! cargo build --release -p geoxr-mpi     # the worker, beside this example
@@ -61,36 +64,69 @@ fn main() -> geoxr::Result<()> {
             .into_result()?,
         ),
     ];
+    let rounds: usize = std::env::var("BENCH_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(2);
     for (what, x) in &cases {
         let plan = x.plan();
         println!(
             "\n== {what}: {} pieces, {days} days of {cells} cells",
             plan.pieces()
         );
+        // The serial part of any run: the left-to-right merge of every piece's
+        // partial (here with decoding), which the ranks' running total goes through.
+        let parts = vec![plan.run_pieces(0..plan.pieces())?];
         let started = Instant::now();
-        let here = Client::new().load(x)?;
-        let base = started.elapsed().as_secs_f64();
+        plan.finish(&parts)?;
+        let merge = started.elapsed().as_secs_f64();
         println!(
-            "in process, {cores} threads: {base:.2} s  ({:.1} ms per day-file; load {})",
-            1e3 * base * cores as f64 / days.max(1) as f64,
-            load_average()
+            "merging all {} partials ({:.1} MB each): {:.1} ms, {:.2} ns per cell and partial",
+            plan.pieces(),
+            parts[0].len() as f64 / plan.pieces().max(1) as f64 / 1e6,
+            1e3 * merge,
+            1e9 * merge / (plan.pieces().max(1) * cells.max(1)) as f64
         );
-        for ranks in [1, 2, 4] {
-            let client = Client::mpi(ranks);
+        drop(parts);
+        let mut overheads = Vec::new();
+        for round in 1..=rounds {
             let started = Instant::now();
-            let there = client.load(x)?;
-            let wall = started.elapsed().as_secs_f64();
-            let same = there.equals(&here)? && bits(&there)? == bits(&here)?;
+            let here = Client::new().load(x)?;
+            let base = started.elapsed().as_secs_f64();
             println!(
-                "{ranks} ranks x {} threads: {wall:.2} s, {:+.0} % over in process, bit-identical: {same} (load {})",
-                (cores / ranks).max(1),
-                100.0 * (wall / base - 1.0),
+                "round {round}: in process, {cores} threads: {base:.2} s  ({:.1} core-ms per day-file; load {})",
+                1e3 * base * cores as f64 / days.max(1) as f64,
                 load_average()
             );
-            if let Some(report) = client.last_job() {
-                print!("{report}");
+            for ranks in [1, 2, 4] {
+                let client = Client::mpi(ranks);
+                let started = Instant::now();
+                let there = client.load(x)?;
+                let wall = started.elapsed().as_secs_f64();
+                let same = there.equals(&here)? && bits(&there)? == bits(&here)?;
+                let over = 100.0 * (wall / base - 1.0);
+                if ranks == 2 {
+                    overheads.push(over);
+                }
+                println!(
+                    "round {round}: {ranks} ranks x {} threads: {wall:.2} s, {over:+.0} % over in process, bit-identical: {same} (load {})",
+                    (cores / ranks).max(1),
+                    load_average()
+                );
+                if let Some(report) = client.last_job() {
+                    print!("{report}");
+                }
             }
         }
+        overheads.sort_by(f64::total_cmp);
+        println!(
+            "{what}: 2 ranks over in process, by round: {}",
+            overheads
+                .iter()
+                .map(|o| format!("{o:+.0} %"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     println!(
         "\npeak RSS of this driver process: {}",

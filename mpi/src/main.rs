@@ -7,14 +7,17 @@
 //!
 //! Everything but the messages lives in `geoxr::compute::mpi` (which does not link
 //! MPI): this file only moves bytes. Rank 0 reads the plan and broadcasts it; every
-//! rank runs its share; the other ranks send their outcomes to rank 0, which
-//! receives them in rank order and concludes. Every rank takes part in every
-//! message whatever went wrong in its own work, so an error never leaves a rank
-//! waiting; a rank that dies ends the job through the launcher.
+//! rank runs its share. For a reduction, rank `r` then receives the running total
+//! of the pieces before its own from rank `r - 1`, merges its partials onto it and
+//! hands it on to rank `r + 1`, so the last rank holds the whole merge, made in the
+//! in-process order. Every rank sends its outcome to rank 0, which receives them in
+//! rank order and concludes. Every rank takes part in every message whatever went
+//! wrong in its own work, so an error never leaves a rank waiting; a rank that dies
+//! ends the job through the launcher.
 
 use std::process::ExitCode;
 
-use geoxr::compute::mpi::{conclude, run_rank, RankOutcome, WorkerOptions};
+use geoxr::compute::mpi::{conclude, RankOutcome, RankWork, WorkerOptions};
 use mpi::traits::*;
 
 /// Largest single message, well under MPI's `int` count limit.
@@ -54,7 +57,14 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = run_guarded(&plan, me, n, &options);
+    let work = RankWork::start(&plan, me, n, &options);
+    let before = work
+        .takes_total()
+        .then(|| receive(&world.process_at_rank(rank - 1)));
+    let (onward, outcome) = work.finish(before.as_deref());
+    if let Some(message) = onward {
+        send(&world.process_at_rank(rank + 1), &message);
+    }
     if me != 0 {
         send(&root, &outcome.encode());
         return ExitCode::SUCCESS;
@@ -70,6 +80,7 @@ fn main() -> ExitCode {
                 pieces: 0..0,
                 seconds: 0.0,
                 peak_bytes: 0,
+                passed_bytes: 0,
                 result: Err(format!("its message to rank 0 is damaged: {e}")),
             }),
         }
@@ -115,26 +126,7 @@ fn broadcast_plan(root: &impl Root, me: usize, options: &WorkerOptions) -> Resul
         .map_err(|_| format!("{}: the plan is not UTF-8 text", options.plan.display()))
 }
 
-/// This rank's work, with a panic (a bug) turned into the rank's error.
-fn run_guarded(plan: &str, me: usize, n: usize, options: &WorkerOptions) -> RankOutcome {
-    std::panic::catch_unwind(|| run_rank(plan, me, n, options)).unwrap_or_else(|panic| {
-        let why = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-            .unwrap_or_default();
-        RankOutcome {
-            rank: me,
-            host: "?".into(),
-            pieces: 0..0,
-            seconds: 0.0,
-            peak_bytes: 0,
-            result: Err(format!("internal error (panic): {why}")),
-        }
-    })
-}
-
-/// Sends `bytes` to rank 0: their length, then pieces of at most [`CHUNK`] bytes.
+/// Sends `bytes` to a rank: their length, then pieces of at most [`CHUNK`] bytes.
 fn send(to: &impl Destination, bytes: &[u8]) {
     to.send(&(bytes.len() as u64));
     for piece in bytes.chunks(CHUNK) {

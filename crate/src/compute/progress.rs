@@ -28,6 +28,15 @@ const QUIET_FOR: Duration = Duration::from_secs(1);
 const EVERY: Duration = Duration::from_millis(250);
 const BAR: usize = 20;
 
+/// Chunks finished by this process's top-level computations so far: what an MPI
+/// rank reports to the driver watching it from another process.
+static FINISHED: AtomicUsize = AtomicUsize::new(0);
+
+/// The chunks this process's top-level computations have finished so far.
+pub(crate) fn finished() -> usize {
+    FINISHED.load(Ordering::Relaxed)
+}
+
 /// Where the line goes: the process's stdout, or a buffer tests read.
 #[derive(Debug, Clone)]
 enum Sink {
@@ -77,6 +86,9 @@ impl Progress {
 
     fn tick_at(&self, n: usize, elapsed: Duration) {
         let done = self.done.fetch_add(n, Ordering::Relaxed).saturating_add(n);
+        if self.enabled {
+            FINISHED.fetch_add(n, Ordering::Relaxed);
+        }
         if !self.enabled || !self.live || elapsed < QUIET_FOR {
             return;
         }

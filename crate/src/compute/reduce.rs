@@ -97,7 +97,8 @@ pub(crate) struct Partial {
 }
 
 impl Partial {
-    fn new(cells: usize, op: Reduction) -> Partial {
+    /// The partial of no values.
+    pub(crate) fn new(cells: usize, op: Reduction) -> Partial {
         let alloc = |needed: bool, value: f64| {
             if needed {
                 vec![value; cells]
@@ -188,7 +189,7 @@ impl Partial {
     }
 
     /// Merges the aggregates of later positions into these (Chan et al.).
-    fn merge(&mut self, other: &Partial) {
+    pub(crate) fn merge(&mut self, other: &Partial) {
         for i in 0..self.count.len() {
             let (na, nb) = (self.count[i], other.count[i]);
             if nb == 0.0 {
@@ -535,20 +536,28 @@ impl ReduceAlongChunks {
     }
 
     /// The result from the partials of every block, merged left to right in block
-    /// order (the one merge every way of running the blocks goes through).
+    /// order onto `start` (the running total of the blocks before them, or none):
+    /// the one merge every way of running the blocks goes through.
     pub(crate) fn merge(
         &self,
+        start: Option<Partial>,
         partials: impl IntoIterator<Item = Result<Partial>>,
     ) -> Result<ArrayData> {
-        let (out_shape, out_dtype, plan) = self.plan()?;
+        let (_, _, plan) = self.plan()?;
         let _held = engine::reserve(
             &format!("merging the {} partials", self.op.name()),
             Partial::bytes(plan.cells, self.op),
         )?;
-        let mut total = Partial::new(plan.cells, self.op);
+        let mut total = start.unwrap_or_else(|| Partial::new(plan.cells, self.op));
         for p in partials {
             total.merge(&p?);
         }
+        self.result(&total)
+    }
+
+    /// The result from the merged partial of all blocks.
+    pub(crate) fn result(&self, total: &Partial) -> Result<ArrayData> {
+        let (out_shape, out_dtype, _) = self.plan()?;
         to_array(total.finish(self.op), &out_shape, out_dtype)
     }
 }

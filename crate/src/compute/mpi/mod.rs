@@ -7,15 +7,22 @@
 //! 1. The driver writes `plan.json` and runs
 //!    `mpirun -n N geoxr-mpi-worker --threads T [--memory-limit B] --outcomes outcomes.bin plan.json`.
 //! 2. Rank 0 reads the plan and broadcasts it; rank `r` runs the pieces
-//!    [`split`]`(pieces, N, r)` (a fixed split), on `T` threads within `B` bytes.
-//! 3. Every rank sends its [`RankOutcome`] (results or error, wall time, peak RSS)
+//!    [`split`]`(pieces, N, r)` (a fixed split), on `T` threads within `B` bytes
+//!    ([`RankWork::start`]).
+//! 3. When the pieces are a reduction's partials, they are merged along the ranks:
+//!    rank `r` receives the running total of pieces `0..start` from rank `r - 1`,
+//!    merges its own partials onto it in order and hands the total on to rank
+//!    `r + 1` ([`RankWork::finish`]). That is the in-process merge, left to right
+//!    from piece 0, cut at rank boundaries, so the bits never depend on `N`, and
+//!    each rank sends one partial however many pieces it ran.
+//! 4. Every rank sends its [`RankOutcome`] (results or error, wall time, peak RSS)
 //!    to rank 0, which receives them in rank order and writes them all
 //!    ([`JobOutcome`]). In the batch form (`... plan.json out.nc`) rank 0 also
-//!    merges them ([`conclude`]) and writes the result with `to_netcdf`.
-//! 4. The driver merges the results in rank order with the plan it kept, so the
-//!    result is bit for bit the in-process one, or returns the first rank's error
-//!    naming the rank. A rank that dies ends the job through MPI's own abort, and
-//!    the driver kills the job's process group whatever happens.
+//!    finishes the result ([`conclude`]) and writes it with `to_netcdf`.
+//! 5. The driver finishes the result with the plan it kept, or returns the first
+//!    failed rank's error, naming the rank. A rank that dies ends the job through
+//!    MPI's own abort, and the driver kills the job's process group whatever
+//!    happens.
 
 mod launch;
 mod wire;
@@ -28,7 +35,7 @@ pub use launch::find_worker;
 pub(crate) use launch::run_job;
 pub use wire::{split, JobOutcome, JobReport, RankFigures, RankOutcome};
 
-use crate::compute::plan::Plan;
+use crate::compute::plan::{Plan, Share};
 use crate::error::{Error, Result};
 
 /// The program that starts the ranks.
@@ -172,29 +179,166 @@ fn host_name() -> String {
         .unwrap_or_else(|| "?".into())
 }
 
-/// Runs rank `rank`'s share of the plan in `plan_text` (on the options' threads and
-/// memory limit) and says how it went. Every error is inside the outcome, so the
-/// rank still reports to rank 0.
-pub fn run_rank(
-    plan_text: &str,
+/// One rank's work on a plan: its share run (or the error that stopped it), waiting
+/// for the running total of the ranks before it when the plan's results merge (see
+/// the module notes). Every error is kept inside, so the rank still takes part in
+/// every message.
+pub struct RankWork {
     rank: usize,
     ranks: usize,
-    options: &WorkerOptions,
-) -> RankOutcome {
-    let started = Instant::now();
-    let mut pieces = 0..0;
-    let result = Plan::from_json(plan_text).and_then(|job| {
-        pieces = split(job.pieces(), ranks, rank);
-        let range = pieces.clone();
-        options.client().run(|| job.run_pieces(range))
-    });
-    RankOutcome {
-        rank,
-        host: host_name(),
-        pieces,
-        seconds: started.elapsed().as_secs_f64(),
-        peak_bytes: crate::peak_memory().map(|b| b.bytes()).unwrap_or(0),
-        result: result.map_err(|e| e.to_string()),
+    started: Instant,
+    pieces: std::ops::Range<usize>,
+    merges: bool,
+    share: std::result::Result<Share, String>,
+}
+
+/// What a panic (a bug) said.
+fn panic_text(panic: Box<dyn std::any::Any + Send>) -> String {
+    let why = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_default();
+    format!("internal error (panic): {why}")
+}
+
+/// Runs `f`, a panic turned into an error message.
+fn guarded<T>(f: impl FnOnce() -> Result<T>) -> std::result::Result<T, String> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(r) => r.map_err(|e| e.to_string()),
+        Err(panic) => Err(panic_text(panic)),
+    }
+}
+
+impl RankWork {
+    /// Runs rank `rank`'s share of the plan in `plan_text` on the options' threads
+    /// and memory limit.
+    pub fn start(plan_text: &str, rank: usize, ranks: usize, options: &WorkerOptions) -> RankWork {
+        let started = Instant::now();
+        let plan = guarded(|| Plan::from_json(plan_text));
+        // Every rank reads the same text, so all agree on this (it decides who
+        // sends what to whom).
+        let merges = plan.as_ref().is_ok_and(Plan::merges);
+        let mut pieces = 0..0;
+        let reporting = options.outcomes.as_deref().map(|o| progress_file(o, rank));
+        let share = reporting_progress(reporting.as_deref(), || {
+            plan.and_then(|plan| {
+                pieces = split(plan.pieces(), ranks, rank);
+                let range = pieces.clone();
+                guarded(|| options.client().run(|| plan.run_share(range)))
+            })
+        });
+        RankWork {
+            rank,
+            ranks,
+            started,
+            pieces,
+            merges,
+            share,
+        }
+    }
+
+    /// Whether this rank waits for the running total from rank `rank - 1` before it
+    /// can finish.
+    pub fn takes_total(&self) -> bool {
+        self.merges && self.rank > 0
+    }
+
+    /// Whether this rank hands its running total on to rank `rank + 1` (otherwise
+    /// its results go to rank 0 with its outcome).
+    pub fn passes_total(&self) -> bool {
+        self.merges && self.rank + 1 < self.ranks
+    }
+
+    /// Ends the rank's work with the message from rank `rank - 1` (when
+    /// [`RankWork::takes_total`]): the message for rank `rank + 1` (when
+    /// [`RankWork::passes_total`]) and the outcome for rank 0.
+    pub fn finish(self, before: Option<&[u8]>) -> (Option<Vec<u8>>, RankOutcome) {
+        let passes = self.passes_total();
+        let before = before.map(|m| {
+            decode_handover(m).map_err(|why| match self.rank.checked_sub(1) {
+                Some(r) => format!("no running total came from rank {r}: {why}"),
+                None => why,
+            })
+        });
+        let result = match (self.share, before) {
+            (Err(e), _) => Err(e),
+            (Ok(_), Some(Err(e))) => Err(e),
+            (Ok(share), Some(Ok(total))) => guarded(|| share.onto(Some(&total))),
+            (Ok(share), None) => guarded(|| share.onto(None)),
+        };
+        let (onward, result) = if passes {
+            let sent = encode_handover(&result);
+            // What this rank passed on is in the last rank's results.
+            (Some(sent), result.map(|_| Vec::new()))
+        } else {
+            (None, result)
+        };
+        let outcome = RankOutcome {
+            rank: self.rank,
+            host: host_name(),
+            pieces: self.pieces,
+            seconds: self.started.elapsed().as_secs_f64(),
+            peak_bytes: crate::peak_memory().map(|b| b.bytes()).unwrap_or(0),
+            passed_bytes: onward.as_ref().map_or(0, |m| m.len() as u64),
+            result,
+        };
+        (onward, outcome)
+    }
+}
+
+/// The file in which rank `rank` of a job whose outcomes go to `outcomes` keeps the
+/// count of chunks it has finished, for the driver's progress line.
+pub(crate) fn progress_file(outcomes: &std::path::Path, rank: usize) -> PathBuf {
+    outcomes.with_extension(format!("progress-{rank}"))
+}
+
+/// Runs `work`, writing this process's count of finished chunks into `file` (when
+/// given) every tenth of a second and once at the end. Progress is advice: a file
+/// that cannot be written changes nothing.
+fn reporting_progress<T>(file: Option<&std::path::Path>, work: impl FnOnce() -> T) -> T {
+    let Some(file) = file else {
+        return work();
+    };
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let report = || {
+        let _ = std::fs::write(file, crate::compute::progress::finished().to_string());
+    };
+    std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut since = Instant::now();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(Duration::from_millis(10));
+                if since.elapsed() >= Duration::from_millis(100) {
+                    report();
+                    since = Instant::now();
+                }
+            }
+        });
+        let result = work();
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        report();
+        result
+    })
+}
+
+/// A running total (or the error that stopped it) as a message to the next rank.
+fn encode_handover(total: &std::result::Result<Vec<u8>, String>) -> Vec<u8> {
+    let (flag, bytes) = match total {
+        Ok(t) => (1, t.as_slice()),
+        Err(e) => (0, e.as_bytes()),
+    };
+    let mut out = Vec::with_capacity(bytes.len() + 1);
+    out.push(flag);
+    out.extend_from_slice(bytes);
+    out
+}
+
+fn decode_handover(message: &[u8]) -> std::result::Result<Vec<u8>, String> {
+    match message.split_first() {
+        Some((1, total)) => Ok(total.to_vec()),
+        Some((0, why)) => Err(String::from_utf8_lossy(why).into_owned()),
+        _ => Err("its message is damaged".into()),
     }
 }
 

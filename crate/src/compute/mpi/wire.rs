@@ -41,11 +41,14 @@ pub struct RankOutcome {
     pub seconds: f64,
     /// Its peak resident memory, in bytes (0 when unknown).
     pub peak_bytes: u64,
-    /// The partial results of its pieces, or the error message.
+    /// The bytes it handed on to the next rank (its running total), if any.
+    pub passed_bytes: u64,
+    /// The results of its pieces (none when it handed them on), or the error
+    /// message.
     pub result: std::result::Result<Vec<u8>, String>,
 }
 
-const OUTCOME_MAGIC: &[u8; 8] = b"GXRRANK1";
+const OUTCOME_MAGIC: &[u8; 8] = b"GXRRANK2";
 const FILE_MAGIC: &[u8; 8] = b"GXRJOB01";
 /// Longest host name or error message kept.
 const MAX_TEXT: usize = 1 << 16;
@@ -64,6 +67,7 @@ impl RankOutcome {
         }
         out.extend_from_slice(&self.seconds.to_le_bytes());
         out.extend_from_slice(&self.peak_bytes.to_le_bytes());
+        out.extend_from_slice(&self.passed_bytes.to_le_bytes());
         let host = truncate(&self.host);
         out.extend_from_slice(&(host.len() as u64).to_le_bytes());
         out.extend_from_slice(host.as_bytes());
@@ -84,6 +88,7 @@ impl RankOutcome {
         let pieces = r.size()?..r.size()?;
         let seconds = f64::from_le_bytes(r.array()?);
         let peak_bytes = r.u64()?;
+        let passed_bytes = r.u64()?;
         let host_len = r.size()?.min(MAX_TEXT + 1);
         let host = String::from_utf8_lossy(r.take(host_len)?).into_owned();
         let ok = r.take(1)?[0] == 1;
@@ -100,6 +105,7 @@ impl RankOutcome {
             pieces,
             seconds,
             peak_bytes,
+            passed_bytes,
             result,
         };
         Ok((outcome, r.at))
@@ -209,21 +215,24 @@ impl JobOutcome {
         })
     }
 
-    /// Each rank's partial results in rank order, or the first rank's error,
-    /// naming the rank and its host (the message itself names the file at fault).
+    /// Each rank's results in rank order (ranks that handed theirs on to the next
+    /// rank have none), or the first rank's error, naming the rank and its host (the
+    /// message itself names the file at fault).
     pub fn parts(self) -> Result<Vec<Vec<u8>>> {
         let n = self.ranks.len();
-        self.ranks
-            .into_iter()
-            .map(|r| {
-                r.result.map_err(|message| {
-                    Error::invalid(
-                        format!("MPI rank {} of {n} (on {})", r.rank, r.host),
-                        message,
-                    )
-                })
-            })
-            .collect()
+        let mut parts = Vec::with_capacity(n);
+        for r in self.ranks {
+            let part = r.result.map_err(|message| {
+                Error::invalid(
+                    format!("MPI rank {} of {n} (on {})", r.rank, r.host),
+                    message,
+                )
+            })?;
+            if !part.is_empty() {
+                parts.push(part);
+            }
+        }
+        Ok(parts)
     }
 
     /// Per-rank figures without the results.
@@ -238,7 +247,11 @@ impl JobOutcome {
                     pieces: r.pieces.clone(),
                     seconds: r.seconds,
                     peak_bytes: r.peak_bytes,
-                    sent_bytes: r.result.as_ref().map_or(0, |b| b.len() as u64),
+                    sent_bytes: r
+                        .result
+                        .as_ref()
+                        .map_or(0, |b| b.len() as u64)
+                        .saturating_add(r.passed_bytes),
                     failed: r.result.is_err(),
                 })
                 .collect(),
@@ -260,7 +273,7 @@ pub struct RankFigures {
     pub seconds: f64,
     /// Its peak resident memory in bytes (0 when unknown).
     pub peak_bytes: u64,
-    /// The bytes of results it sent back.
+    /// The bytes of results it sent (to rank 0, or on to the next rank).
     pub sent_bytes: u64,
     /// Whether it stopped with an error.
     pub failed: bool,
@@ -337,6 +350,7 @@ mod tests {
             pieces,
             seconds: 1.25,
             peak_bytes: 123 << 20,
+            passed_bytes: 0,
             result,
         }
     }
@@ -371,7 +385,7 @@ mod tests {
         }
         let mut huge = bytes.clone();
         // The first rank's payload length, made enormous.
-        let at = 16 + 8 + 24 + 16 + 8 + "node-ü".len() + 1;
+        let at = 16 + 8 + 24 + 24 + 8 + "node-ü".len() + 1;
         huge[at..at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
         assert!(JobOutcome::decode(&huge).is_err());
         let swapped = JobOutcome {

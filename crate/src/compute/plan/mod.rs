@@ -237,26 +237,130 @@ impl Plan {
         Ok(out.finish())
     }
 
+    /// What a progress line of the whole plan counts: the reduction's name and the
+    /// positions it folds (as its pieces tick them), for a reduction.
+    pub(crate) fn progress_total(&self) -> Option<(&'static str, usize)> {
+        match self.outer() {
+            Outer::Reduce(r) => {
+                let input = &r.input;
+                Some((
+                    r.op.name(),
+                    input.shape().get(input.axis()).copied().unwrap_or(1),
+                ))
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the pieces' results merge onto a running total (a reduction's
+    /// partials), so that shares run one after another can hand on one partial
+    /// instead of one per piece (see [`Share::onto`]).
+    pub fn merges(&self) -> bool {
+        matches!(self.outer(), Outer::Reduce(_))
+    }
+
+    /// Runs pieces `range` here (on the current pool, within the current memory
+    /// budget) and keeps their results for [`Share::onto`]. A reduction's share that
+    /// starts at piece 0 merges its partials as they come; a later share keeps them
+    /// (their memory reserved) until the running total of the pieces before it is
+    /// known, since only merging left to right from piece 0 gives the bits of an
+    /// in-process run.
+    ///
+    /// ```
+    /// use geoxr::{ArrayData, DataArray, Variable};
+    /// use geoxr::ndarray::ArrayD;
+    /// let v = Variable::new(["time"], ArrayData::from(ArrayD::<f64>::from_shape_fn(vec![40], |i| i[0] as f64)))?;
+    /// let std = DataArray::new(Some("x"), v, vec![])?.chunk("time", 3)?.std("time")?;
+    /// let plan = std.plan();
+    /// let first = plan.run_share(0..2)?.onto(None)?;    // one rank's running total...
+    /// let all = plan.run_share(2..5)?.onto(Some(&first))?; // ...merged onto by the next
+    /// assert_eq!(plan.finish(&[all])?.values(), std.load()?.values());
+    /// # Ok::<(), geoxr::Error>(())
+    /// ```
+    pub fn run_share(&self, range: Range<usize>) -> Result<Share> {
+        let Outer::Reduce(r) = self.outer() else {
+            return Ok(Share {
+                range: range.clone(),
+                held: Held::Message(self.run_pieces(range)?),
+            });
+        };
+        let n = self.pieces();
+        if range.start > range.end || range.end > n {
+            return Err(Error::invalid(
+                format!("pieces {range:?}"),
+                format!("the plan has pieces 0..{n}"),
+            ));
+        }
+        let (cells, op) = (r.cells(), r.op);
+        let one = super::reduce::Partial::bytes(cells, op);
+        let held = if range.start == 0 {
+            let _total = engine::reserve("the running total of a reduction", one)?;
+            let mut total = super::reduce::Partial::new(cells, op);
+            r.run_blocks(range.clone(), &mut |p| {
+                total.merge(&p);
+                Ok(())
+            })?;
+            Held::Total { cells, op, total }
+        } else {
+            let reserved = engine::reserve(
+                &format!(
+                    "holding the {} partials of pieces {range:?} until the running total \
+                     of the pieces before them comes",
+                    op.name()
+                ),
+                one.saturating_mul(range.len() as u64),
+            )?;
+            let mut partials = Vec::with_capacity(range.len());
+            r.run_blocks(range.clone(), &mut |p| {
+                partials.push(p);
+                Ok(())
+            })?;
+            Held::Partials {
+                cells,
+                op,
+                partials,
+                _reserved: reserved,
+            }
+        };
+        Ok(Share { range, held })
+    }
+
     /// The result from the encoded results of consecutive ranges of pieces that
     /// together cover them all, in order: the pieces are merged left to right (as an
-    /// in-process `load` merges them), and the result has the array's labels.
+    /// in-process `load` merges them), and the result has the array's labels. A
+    /// reduction's results may start with a running total ([`Share::onto`]) that
+    /// stands for the pieces it covers.
     pub fn finish(&self, parts: &[Vec<u8>]) -> Result<DataArray> {
         let n = self.pieces();
+        let mut start = None;
+        let mut covered = 0;
         let mut payloads = Vec::with_capacity(n.min(1 << 16));
-        for part in parts {
-            let r = wire::read(part, self.kind(), payloads.len(), n)?;
+        for (i, part) in parts.iter().enumerate() {
+            if i == 0 && wire::is_total(part) {
+                if let Outer::Reduce(r) = self.outer() {
+                    let (count, total) = wire::read_total(part, n)?;
+                    start = Some(super::reduce::Partial::decode(total, r.cells(), r.op)?);
+                    covered = count;
+                    continue;
+                }
+            }
+            let r = wire::read(part, self.kind(), covered + payloads.len(), n)?;
             payloads.extend(r);
         }
-        if payloads.len() != n {
+        if covered + payloads.len() != n {
             return Err(Error::invalid(
                 "the results of a plan",
-                format!("they cover pieces 0..{} of 0..{n}", payloads.len()),
+                format!(
+                    "they cover pieces 0..{} of 0..{n}",
+                    covered + payloads.len()
+                ),
             ));
         }
         let values = match self.outer() {
             Outer::Reduce(r) => {
                 let cells = r.cells();
                 r.merge(
+                    start,
                     payloads
                         .iter()
                         .map(|p| super::reduce::Partial::decode(p, cells, r.op)),
@@ -315,6 +419,86 @@ impl Plan {
                 _ => Outer::Chunks(lazy),
             },
         }
+    }
+}
+
+/// The results of a run share of a plan's pieces (see [`Plan::run_share`]).
+pub struct Share {
+    range: Range<usize>,
+    held: Held,
+}
+
+enum Held {
+    /// Arrays (or single pieces), encoded as [`Plan::run_pieces`] does.
+    Message(Vec<u8>),
+    /// A share from piece 0, merged.
+    Total {
+        cells: usize,
+        op: Reduction,
+        total: super::reduce::Partial,
+    },
+    /// A later share's partials, in order.
+    Partials {
+        cells: usize,
+        op: Reduction,
+        partials: Vec<super::reduce::Partial>,
+        _reserved: engine::Reservation,
+    },
+}
+
+impl Share {
+    /// The pieces it ran.
+    pub fn pieces(&self) -> Range<usize> {
+        self.range.clone()
+    }
+
+    /// The share's results, encoded for [`Plan::finish`]. For a reduction, a running
+    /// total of pieces `0..end`: the share's partials merged, in order, onto
+    /// `before`, the running total of the pieces before it (`None` for a share from
+    /// piece 0). Otherwise the pieces' results as they are (`before` must be `None`).
+    pub fn onto(self, before: Option<&[u8]>) -> Result<Vec<u8>> {
+        let end = self.range.end;
+        let mistaken =
+            |why: &str| Error::invalid(format!("the share of pieces {:?}", self.range), why);
+        let (total, cells, op) = match self.held {
+            Held::Message(m) if before.is_none() => return Ok(m),
+            Held::Message(_) => return Err(mistaken("its results do not merge onto others")),
+            Held::Total { cells, op, total } => {
+                // Only the total of no pieces may come before a share from piece 0.
+                if let Some(before) = before {
+                    if wire::read_total(before, end)?.0 != 0 {
+                        return Err(mistaken("it starts at piece 0, with nothing before it"));
+                    }
+                }
+                (total, cells, op)
+            }
+            Held::Partials {
+                cells,
+                op,
+                partials,
+                _reserved,
+            } => {
+                let before =
+                    before.ok_or_else(|| mistaken("the running total before it is missing"))?;
+                let (count, bytes) = wire::read_total(before, end)?;
+                if count != self.range.start {
+                    return Err(mistaken(&format!(
+                        "the running total before it covers pieces 0..{count}"
+                    )));
+                }
+                let mut total = super::reduce::Partial::decode(bytes, cells, op)?;
+                for p in &partials {
+                    total.merge(p);
+                }
+                (total, cells, op)
+            }
+        };
+        let mut out = wire::Writer::new(wire::Kind::Total, 0, end);
+        out.piece(|buf| {
+            buf.reserve(super::reduce::Partial::bytes(cells, op) as usize);
+            total.encode(buf)
+        });
+        Ok(out.finish())
     }
 }
 

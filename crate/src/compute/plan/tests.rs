@@ -166,6 +166,72 @@ fn pieces_split_any_way_merge_to_the_bits_of_load() {
     }
 }
 
+/// Shares run as ranks run them: each merges its partials onto the running total
+/// handed on by the share before it, and only the last total is finished.
+fn run_chained(plan: &Plan, k: usize, client: &Client) -> Vec<u8> {
+    let mut before: Option<Vec<u8>> = None;
+    for r in split(plan.pieces(), k) {
+        let share = client.run(|| plan.run_share(r)).unwrap();
+        before = Some(share.onto(before.as_deref()).unwrap());
+    }
+    before.expect("at least one share")
+}
+
+#[test]
+fn running_totals_handed_along_shares_give_the_bits_of_load() {
+    let dir = Scratch::new();
+    let rain = rain(&dir, 130);
+    for (what, x) in computations(&rain) {
+        let loaded = x.load().unwrap();
+        let plan = x.plan();
+        assert!(plan.merges(), "{what} is a reduction");
+        let n = plan.pieces();
+        for k in [1, 2, 3, 4, n + 2] {
+            for threads in [1, 3] {
+                let client = Client::new().threads_per_worker(threads);
+                let total = run_chained(&plan, k, &client);
+                let got = plan.finish(&[total]).unwrap();
+                assert_eq!(bits(&got), bits(&loaded), "{what} in {k} shares");
+            }
+        }
+        // One message for all the pieces, whatever their number.
+        let one = run_chained(&plan, 1, &Client::new());
+        let four = run_chained(&plan, 4, &Client::new());
+        assert_eq!(one.len(), four.len(), "{what}");
+        // A total may be followed by the single pieces after it.
+        let head = plan.run_share(0..1).unwrap().onto(None).unwrap();
+        let tail = plan.run_pieces(1..n).unwrap();
+        assert_eq!(
+            bits(&plan.finish(&[head.clone(), tail.clone()]).unwrap()),
+            bits(&loaded)
+        );
+        // A total that does not end where the next share starts, or that comes
+        // after pieces, or that misses pieces, is refused.
+        assert!(
+            plan.run_share(2..n).unwrap().onto(Some(&head)).is_err(),
+            "{what}"
+        );
+        assert!(plan.run_share(1..n).unwrap().onto(None).is_err(), "{what}");
+        assert!(plan
+            .finish(&[plan.run_pieces(0..1).unwrap(), head.clone()])
+            .is_err());
+        assert!(plan.finish(&[head]).is_err(), "{what}: pieces 1.. missing");
+    }
+    // The chunks of a load are not merged: each share's arrays go as they are.
+    let plan = rain.plan();
+    assert!(!plan.merges());
+    let parts: Vec<Vec<u8>> = split(plan.pieces(), 3)
+        .into_iter()
+        .map(|r| plan.run_share(r).unwrap().onto(None).unwrap())
+        .collect();
+    assert_eq!(
+        bits(&plan.finish(&parts).unwrap()),
+        bits(&rain.load().unwrap())
+    );
+    let share = plan.run_share(1..2).unwrap();
+    assert!(share.onto(Some(&parts[0])).is_err());
+}
+
 #[test]
 fn a_json_round_trip_gives_the_same_plan_and_result() {
     let dir = Scratch::new();
