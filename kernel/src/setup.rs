@@ -318,15 +318,22 @@ pub fn kernel_spec(paths: &Paths, evcxr: &Path) -> Result<()> {
         std::fs::remove_file(&stale).map_err(|e| format!("{}: {e}", stale.display()))?;
     }
     let spec = serde_json::json!({
+        // Jupyter starts the progress proxy, which starts evcxr through
+        // launch-kernel.sh on ports of its own (kernel/progress_proxy.py).
         "argv": [
+            paths.venv_bin("python").to_string_lossy(),
+            paths.root.join("kernel").join("progress_proxy.py").to_string_lossy(),
+            "{connection_file}",
             "/bin/sh",
             paths.root.join("kernel").join("launch-kernel.sh").to_string_lossy(),
             evcxr.to_string_lossy(),
             paths.evcxr_builds().to_string_lossy(),
-            "{connection_file}",
         ],
         "display_name": KERNEL_DISPLAY_NAME,
         "language": "rust",
+        // evcxr stops a running cell on an interrupt_request; a SIGINT would end
+        // the kernel.
+        "interrupt_mode": "message",
         "env": {
             "EVCXR_CONFIG_DIR": paths.evcxr_config().to_string_lossy(),
             "XDG_CACHE_HOME": paths.evcxr_cache().to_string_lossy(),
