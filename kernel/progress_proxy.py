@@ -16,6 +16,7 @@ exits with evcxr's exit code as soon as evcxr exits, and shares its process grou
 so Jupyter's kill reaches both.
 
 usage: python progress_proxy.py CONNECTION_FILE LAUNCHER [LAUNCHER_ARGS ...]
+       python progress_proxy.py --self-test
 (the launcher gets its args, then the connection file written for evcxr).
 """
 
@@ -118,7 +119,55 @@ def rewrite_stream(frames, signer, shown):
     return out
 
 
+def self_test():
+    """Checks rewrite_stream on made-up messages; run by the xtask crate's tests."""
+    signer = Signer("key", "hmac-sha256")
+
+    def message(msg_type, content):
+        parts = [
+            json.dumps({"msg_type": msg_type, "msg_id": "m", "session": "s"}).encode(),
+            b'{"msg_id": "request"}',
+            b"{}",
+            json.dumps(content).encode(),
+        ]
+        return [b"topic", DELIMITER, signer.sign(parts)] + parts
+
+    mark = "\x1b]geoxr-progress;7-1-0;%s\x07%s\n"
+    shown, seen = set(), []
+    for text in [
+        "before\n",
+        "a\n" + mark % ("update", "[geoxr] mean: 1/3") + "b\n",
+        mark % ("update", "[geoxr] mean: 2/3"),
+        "not a mark: \x1b]geoxr-progress;7-1-0;update\x07x\n",
+        mark % ("final", "[geoxr] mean: 3/3, done in 2.0 s"),
+    ]:
+        for out in rewrite_stream(message("stream", {"name": "stdout", "text": text}), signer, shown):
+            assert out[:2] == [b"topic", DELIMITER], out
+            assert out[2] == signer.sign(out[3:7]), "a rewritten message is signed"
+            assert json.loads(out[4]) == {"msg_id": "request"}, "the parent is kept"
+            content = json.loads(out[6])
+            kind = json.loads(out[3])["msg_type"]
+            seen.append((kind, content.get("text") or content["data"]["text/plain"]))
+            if kind != "stream":
+                assert content["transient"] == {"display_id": "geoxr-progress-7-1-0"}
+    assert seen == [
+        ("stream", "before\n"),
+        ("stream", "a\n"),
+        ("display_data", "[geoxr] mean: 1/3\n"),
+        ("stream", "b\n"),
+        ("update_display_data", "[geoxr] mean: 2/3\n"),
+        ("stream", "not a mark: \x1b]geoxr-progress;7-1-0;update\x07x\n"),
+        ("update_display_data", "[geoxr] mean: 3/3, done in 2.0 s\n"),
+    ], seen
+    assert not shown, "a finished computation is forgotten"
+    other = message("execute_result", {"data": {}})
+    assert rewrite_stream(other, signer, shown) == [other]
+    print("progress_proxy self-test: ok")
+
+
 def main():
+    if sys.argv[1:] == ["--self-test"]:
+        return self_test()
     if len(sys.argv) < 3:
         sys.exit(__doc__)
     front_file, launcher = sys.argv[1], sys.argv[2:]
@@ -194,7 +243,12 @@ def main():
             os.unlink(back_file)
         except OSError:
             pass
-        ctx.destroy(linger=1000)
+        # Replies to Jupyter get a moment to leave; nothing is owed to evcxr, gone.
+        for s in pairs:
+            s.close(linger=300 if s.socket_type == zmq.ROUTER else 0)
+        iopub_in.close(linger=0)
+        iopub_out.close(linger=300)
+        ctx.term()
     sys.exit(code if code >= 0 else 128 - code)
 
 

@@ -377,3 +377,29 @@ pub fn sample_data(paths: &Paths) -> Result<()> {
         .args(["--calendar", SAMPLE_CALENDAR]))?;
     std::fs::write(&stamp, wanted).map_err(|e| format!("{}: {e}", stamp.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The proxy's rewriting of progress lines (kernel/progress_proxy.py): the first
+    /// update becomes a display, later ones update it, the text around them stays
+    /// stream text in order, and every rewritten message carries a valid signature.
+    #[test]
+    fn the_progress_proxy_turns_marked_lines_into_one_updated_display() {
+        let paths = Paths::from_checkout();
+        let python = crate::fuzz::python(&paths.root).unwrap_or_else(|e| panic!("{e}"));
+        let script = paths.root.join("kernel").join("progress_proxy.py");
+        let out = Command::new(&python)
+            .arg(&script)
+            .arg("--self-test")
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e}", python.display()));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("self-test: ok"));
+    }
+}
