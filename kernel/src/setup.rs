@@ -52,6 +52,10 @@ pub fn all(paths: &Paths) -> Result<()> {
     let started = Instant::now();
     timed("the NetCDF library", netcdf_library)?;
     timed("the lld linker", fast_linker)?;
+    timed("the Rust library source", || {
+        rust_src();
+        Ok(())
+    })?;
     let evcxr = std::thread::scope(|s| {
         let evcxr = s.spawn(|| timed("evcxr_jupyter", || evcxr_jupyter(paths)));
         let rest = timed("the Python venv", || python_venv(paths))
@@ -111,6 +115,28 @@ pub fn fast_linker() -> Result<()> {
     }
     say("installing the lld linker, which the kernel links each cell with: apt-get install lld (about 20 s)");
     apt_install(&["lld"])
+}
+
+/// The standard library's source (rustup's `rust-src`). evcxr's rust-analyzer reads
+/// it to infer the type of every `let` in a cell (`?`, `Vec`, `String` are std's);
+/// when it is missing, rust-analyzer runs `rustup component add rust-src` itself
+/// during the first kernel start, silently, inside Jupyter's start-up timeout. Done
+/// here it is said and timed. A failure is reported, not fatal: the kernel still
+/// starts, but a `let` whose type needs std to infer then fails with evcxr's
+/// "Couldn't automatically determine type of variable".
+pub fn rust_src() {
+    let sysroot = output(Command::new("rustc").args(["--print", "sysroot"]))
+        .map(|s| PathBuf::from(s.trim()))
+        .unwrap_or_default();
+    if sysroot.join("lib/rustlib/src/rust/library/core").is_dir() {
+        return;
+    }
+    say("installing the Rust library source that the kernel's rust-analyzer reads: rustup component add rust-src (about 10 s)");
+    if let Err(e) = run(Command::new("rustup").args(["component", "add", "rust-src"])) {
+        say(format!(
+            "warning: rust-src could not be installed ({e}); cells may fail to infer the types of their variables"
+        ));
+    }
 }
 
 /// Open MPI (Debian `openmpi-bin`, `libopenmpi-dev`) and libclang (`libclang-dev`,
