@@ -494,6 +494,15 @@ fn progress_is_one_line_per_computation_ending_with_the_total_time() {
                 c.index,
                 c.text
             );
+            // Each one reached Jupyter as a display the kernel's proxy updated in
+            // place (kernel/progress_proxy.py), not as stream text.
+            assert_eq!(
+                c.progress_displays.len(),
+                rows.len(),
+                "cell {}: progress came as stream lines, not as a display:\n{:?}",
+                c.index,
+                c.text
+            );
             for row in &rows {
                 assert!(
                     row.contains(" chunks, done in ") && row.ends_with(" s"),

@@ -35,6 +35,10 @@ pub struct CellOutput {
     pub png: Vec<Vec<u8>>,
     /// Error outputs (`ename: evalue`).
     pub errors: Vec<String>,
+    /// Progress lines that arrived as displays (the kernel's progress proxy gives
+    /// each computation one display id and updates it; nbclient keeps its last
+    /// state): their `text/plain`, also part of `text`.
+    pub progress_displays: Vec<String>,
 }
 
 fn text_of(v: &Value) -> String {
@@ -92,6 +96,11 @@ impl Notebook {
                         Some("execute_result") | Some("display_data") => {
                             let data = &o["data"];
                             out.text += &text_of(&data["text/plain"]);
+                            if o["output_type"] == "display_data"
+                                && text_of(&data["text/plain"]).starts_with("[geoxr] ")
+                            {
+                                out.progress_displays.push(text_of(&data["text/plain"]));
+                            }
                             // One output is one thing in several MIME types: a PNG
                             // and an HTML view embedding it are the same figure.
                             let has_png = data["image/png"].is_string();

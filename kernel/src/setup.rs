@@ -52,6 +52,10 @@ pub fn all(paths: &Paths) -> Result<()> {
     let started = Instant::now();
     timed("the NetCDF library", netcdf_library)?;
     timed("the lld linker", fast_linker)?;
+    timed("the Rust library source", || {
+        rust_src();
+        Ok(())
+    })?;
     let evcxr = std::thread::scope(|s| {
         let evcxr = s.spawn(|| timed("evcxr_jupyter", || evcxr_jupyter(paths)));
         let rest = timed("the Python venv", || python_venv(paths))
@@ -111,6 +115,28 @@ pub fn fast_linker() -> Result<()> {
     }
     say("installing the lld linker, which the kernel links each cell with: apt-get install lld (about 20 s)");
     apt_install(&["lld"])
+}
+
+/// The standard library's source (rustup's `rust-src`). evcxr's rust-analyzer reads
+/// it to infer the type of every `let` in a cell (`?`, `Vec`, `String` are std's);
+/// when it is missing, rust-analyzer runs `rustup component add rust-src` itself
+/// during the first kernel start, silently, inside Jupyter's start-up timeout. Done
+/// here it is said and timed. A failure is reported, not fatal: the kernel still
+/// starts, but a `let` whose type needs std to infer then fails with evcxr's
+/// "Couldn't automatically determine type of variable".
+pub fn rust_src() {
+    let sysroot = output(Command::new("rustc").args(["--print", "sysroot"]))
+        .map(|s| PathBuf::from(s.trim()))
+        .unwrap_or_default();
+    if sysroot.join("lib/rustlib/src/rust/library/core").is_dir() {
+        return;
+    }
+    say("installing the Rust library source that the kernel's rust-analyzer reads: rustup component add rust-src (about 10 s)");
+    if let Err(e) = run(Command::new("rustup").args(["component", "add", "rust-src"])) {
+        say(format!(
+            "warning: rust-src could not be installed ({e}); cells may fail to infer the types of their variables"
+        ));
+    }
 }
 
 /// Open MPI (Debian `openmpi-bin`, `libopenmpi-dev`) and libclang (`libclang-dev`,
@@ -318,15 +344,22 @@ pub fn kernel_spec(paths: &Paths, evcxr: &Path) -> Result<()> {
         std::fs::remove_file(&stale).map_err(|e| format!("{}: {e}", stale.display()))?;
     }
     let spec = serde_json::json!({
+        // Jupyter starts the progress proxy, which starts evcxr through
+        // launch-kernel.sh on ports of its own (kernel/progress_proxy.py).
         "argv": [
+            paths.venv_bin("python").to_string_lossy(),
+            paths.root.join("kernel").join("progress_proxy.py").to_string_lossy(),
+            "{connection_file}",
             "/bin/sh",
             paths.root.join("kernel").join("launch-kernel.sh").to_string_lossy(),
             evcxr.to_string_lossy(),
             paths.evcxr_builds().to_string_lossy(),
-            "{connection_file}",
         ],
         "display_name": KERNEL_DISPLAY_NAME,
         "language": "rust",
+        // evcxr stops a running cell on an interrupt_request; a SIGINT would end
+        // the kernel.
+        "interrupt_mode": "message",
         "env": {
             "EVCXR_CONFIG_DIR": paths.evcxr_config().to_string_lossy(),
             "XDG_CACHE_HOME": paths.evcxr_cache().to_string_lossy(),
@@ -369,4 +402,30 @@ pub fn sample_data(paths: &Paths) -> Result<()> {
         .args(["--seed", &SAMPLE_SEED.to_string()])
         .args(["--calendar", SAMPLE_CALENDAR]))?;
     std::fs::write(&stamp, wanted).map_err(|e| format!("{}: {e}", stamp.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The proxy's rewriting of progress lines (kernel/progress_proxy.py): the first
+    /// update becomes a display, later ones update it, the text around them stays
+    /// stream text in order, and every rewritten message carries a valid signature.
+    #[test]
+    fn the_progress_proxy_turns_marked_lines_into_one_updated_display() {
+        let paths = Paths::from_checkout();
+        let python = crate::fuzz::python(&paths.root).unwrap_or_else(|e| panic!("{e}"));
+        let script = paths.root.join("kernel").join("progress_proxy.py");
+        let out = Command::new(&python)
+            .arg(&script)
+            .arg("--self-test")
+            .output()
+            .unwrap_or_else(|e| panic!("{}: {e}", python.display()));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("self-test: ok"));
+    }
 }

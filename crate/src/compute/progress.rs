@@ -4,13 +4,14 @@
 //! that ran longer ends with one final line giving the total time.
 //!
 //! In a terminal the line rewrites itself (carriage return, no newline) every
-//! quarter second from 1 s on, then turns into the final line. Anywhere else —
-//! a notebook, a pipe, a log file — only the final line is written. evcxr 0.22
-//! cannot show a line that changes: it reads a cell's stdout and stderr one whole
-//! line at a time and sends each as a stream message ending in a newline, and it
-//! sends display data only when the cell ends; Jupyter's carriage-return handling
-//! stops at a newline and it drops cursor-moving ANSI codes. So the updates would
-//! reach a notebook only as a pile of lines, or all at once with the final line.
+//! quarter second from 1 s on, then turns into the final line. In the "Rust
+//! (geoxr)" kernel each update is one marked line (see [`DISPLAY_MARK`]) that the
+//! kernel's proxy (`kernel/progress_proxy.py`) turns into a Jupyter display it
+//! updates in place. Anywhere else — a pipe, a log file, evcxr without the proxy —
+//! only the final line is written. evcxr 0.22 alone cannot show a line that
+//! changes: it reads a cell's stdout and stderr one whole line at a time and sends
+//! each as a stream message ending in a newline, and it sends display data only
+//! when the cell ends, so updates would reach a notebook as a pile of lines.
 //!
 //! A line left open (a computation that fails half-way) is closed when the counter
 //! is dropped: evcxr recognises its own markers only at the start of a line, and a
@@ -22,6 +23,55 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The environment variable the kernel's proxy sets, with the value
+/// [`DISPLAY_VALUE`], when it turns marked lines into updating displays.
+pub(crate) const DISPLAY_ENV: &str = "GEOXR_PROGRESS";
+/// See [`DISPLAY_ENV`].
+pub(crate) const DISPLAY_VALUE: &str = "jupyter-display";
+/// Starts a progress line meant for the proxy:
+/// `ESC ] geoxr-progress ; <id> ; <update|final> BEL <text>`, then a newline.
+/// File text in the line is escaped (`base::text::plain`), so it cannot forge one.
+pub(crate) const DISPLAY_MARK: &str = "\u{1b}]geoxr-progress;";
+
+/// How updates reach the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// A terminal: the line is rewritten in place with a carriage return.
+    Terminal,
+    /// The geoxr kernel's proxy: each update is a marked line of its own.
+    Display,
+    /// Anything else: the final line alone.
+    FinalOnly,
+}
+
+impl Mode {
+    fn detect() -> Mode {
+        if std::io::stdout().is_terminal() {
+            Mode::Terminal
+        } else if std::env::var_os(DISPLAY_ENV).is_some_and(|v| v == DISPLAY_VALUE) {
+            Mode::Display
+        } else {
+            Mode::FinalOnly
+        }
+    }
+}
+
+/// A name for one computation's display, unique within a kernel: each cell links
+/// its own copy of this crate's statics, so a counter alone would repeat across
+/// cells; the process id and the start time in nanoseconds tell them apart.
+fn display_id() -> String {
+    use std::sync::atomic::AtomicU64;
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!(
+        "{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
 
 /// Silence before the first update, and the least time between updates.
 const QUIET_FOR: Duration = Duration::from_secs(1);
@@ -57,9 +107,9 @@ pub(crate) struct Progress {
     /// Set once the final line is written (or nothing needed writing).
     ended: AtomicBool,
     enabled: bool,
-    /// Updates rewrite the line in place (a terminal); otherwise only the final
-    /// line is written.
-    live: bool,
+    mode: Mode,
+    /// The display's name, in [`Mode::Display`].
+    id: String,
     sink: Sink,
 }
 
@@ -74,7 +124,8 @@ impl Progress {
             shown: Mutex::new(None),
             ended: AtomicBool::new(false),
             enabled: !super::engine::is_nested(),
-            live: std::io::stdout().is_terminal(),
+            mode: Mode::detect(),
+            id: display_id(),
             sink: Sink::Stdout,
         }
     }
@@ -89,7 +140,7 @@ impl Progress {
         if self.enabled {
             FINISHED.fetch_add(n, Ordering::Relaxed);
         }
-        if !self.enabled || !self.live || elapsed < QUIET_FOR {
+        if !self.enabled || self.mode == Mode::FinalOnly || elapsed < QUIET_FOR {
             return;
         }
         let Ok(mut shown) = self.shown.lock() else {
@@ -103,7 +154,7 @@ impl Progress {
         *shown = Some(elapsed);
         let left = estimate_left(done, self.total, elapsed);
         let line = format!(
-            "\r{} {:.1} s{}",
+            "{} {:.1} s{}",
             self.head(done),
             elapsed.as_secs_f64(),
             match left {
@@ -111,7 +162,15 @@ impl Progress {
                 None => String::new(),
             }
         );
-        self.write(&pad(&line));
+        match self.mode {
+            Mode::Display => self.write(&self.marked("update", &line)),
+            _ => self.write(&pad(&format!("\r{line}"))),
+        }
+    }
+
+    /// A line for the kernel's proxy, newline included.
+    fn marked(&self, kind: &str, line: &str) -> String {
+        format!("{DISPLAY_MARK}{};{kind}\u{7}{line}\n", self.id)
     }
 
     /// Writes the final line with the total time, if the computation ran for more
@@ -139,12 +198,12 @@ impl Progress {
         }
         let done = self.done.load(Ordering::Relaxed);
         let line = format!("{} {verb} {:.1} s", self.head(done), elapsed.as_secs_f64());
-        let text = if self.live {
-            pad(&format!("\r{line}"))
-        } else {
-            line
+        let text = match self.mode {
+            Mode::Terminal => pad(&format!("\r{line}")) + "\n",
+            Mode::Display => self.marked("final", &line),
+            Mode::FinalOnly => line + "\n",
         };
-        self.write(&(text + "\n"));
+        self.write(&text);
     }
 
     /// `[geoxr] what: [#####-----] done/total chunks,`
@@ -209,12 +268,23 @@ fn estimate_left(done: usize, total: usize, elapsed: Duration) -> Option<f64> {
 mod tests {
     use super::*;
 
-    /// A counter writing to a buffer, as in a terminal (`live`) or a notebook.
+    /// A counter writing to a buffer, as in a terminal (`live`) or a plain pipe.
     fn recorded(total: usize, live: bool) -> (Progress, Arc<Mutex<Vec<u8>>>) {
+        recorded_as(
+            total,
+            if live {
+                Mode::Terminal
+            } else {
+                Mode::FinalOnly
+            },
+        )
+    }
+
+    fn recorded_as(total: usize, mode: Mode) -> (Progress, Arc<Mutex<Vec<u8>>>) {
         let buffer = Arc::new(Mutex::new(Vec::new()));
         let mut p = Progress::new("mean", total);
         p.enabled = true;
-        p.live = live;
+        p.mode = mode;
         p.sink = Sink::Buffer(buffer.clone());
         (p, buffer)
     }
@@ -345,6 +415,46 @@ mod tests {
                 && raw.matches('\n').count() == 1,
             "{raw:?}"
         );
+    }
+
+    #[test]
+    fn behind_the_kernel_proxy_each_update_is_one_marked_line() {
+        let (p, b) = recorded_as(300, Mode::Display);
+        for k in 1..=300u64 {
+            p.tick_at(1, Duration::from_millis(10 * k));
+        }
+        p.finish_at(Duration::from_millis(3000));
+        drop(p);
+        let raw = text(&b);
+        let lines: Vec<&str> = raw.lines().collect();
+        // The same updates as in a terminal (1.00, 1.25, ..., 3.00 s), then the end.
+        assert_eq!(lines.len(), 10, "{raw:?}");
+        assert!(!raw.contains('\r'), "{raw:?}");
+        let parts: Vec<(&str, &str, &str)> = lines
+            .iter()
+            .map(|l| {
+                let rest = l.strip_prefix(DISPLAY_MARK).expect("a marked line");
+                let (head, text) = rest.split_once('\u{7}').expect("a BEL after the kind");
+                let (id, kind) = head.split_once(';').expect("id;kind");
+                (id, kind, text)
+            })
+            .collect();
+        assert!(parts
+            .iter()
+            .all(|(id, _, _)| *id == parts[0].0 && !id.is_empty()));
+        assert!(parts[..9].iter().all(|(_, kind, _)| *kind == "update"));
+        assert_eq!(
+            parts[0].2,
+            "[geoxr] mean: [######--------------] 100/300 chunks, 1.0 s, ~2.0 s left"
+        );
+        assert_eq!(parts[9].1, "final");
+        assert_eq!(
+            parts[9].2,
+            "[geoxr] mean: [####################] 300/300 chunks, done in 3.0 s"
+        );
+        // Two computations never share a display.
+        let (q, _) = recorded_as(1, Mode::Display);
+        assert_ne!(q.id, parts[0].0);
     }
 
     #[test]
