@@ -8,7 +8,8 @@
 //!    `mpirun -n N geoxr-mpi-worker --threads T [--memory-limit B] --outcomes outcomes.bin plan.json`.
 //! 2. Rank 0 reads the plan and broadcasts it; rank `r` runs the pieces
 //!    [`split`]`(pieces, N, r)` (a fixed split), on `T` threads within `B` bytes
-//!    ([`RankWork::start`]).
+//!    ([`RankWork::start`]), keeping its count of finished chunks in
+//!    `outcomes.progress-<r>`, which the driver sums into one progress line.
 //! 3. When the pieces are a reduction's partials, they are merged along the ranks:
 //!    rank `r` receives the running total of pieces `0..start` from rank `r - 1`,
 //!    merges its own partials onto it in order and hands the total on to rank
