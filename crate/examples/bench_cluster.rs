@@ -4,14 +4,16 @@
 //! 1/n_features and gamma = 1/median(d²), and eight Gaussian blobs at n = 6000.
 //!
 //! For each matrix: our exact fit (time, solver iterations, peak RSS during the fit,
-//! largest residual of the wanted eigenpairs), our Nyström fit, and scikit-learn
-//! 1.9's `SpectralClustering(8)` on the same matrix (written to a `.npy` file, timed
+//! largest residual of the wanted eigenpairs, the time of each stage), our Nyström
+//! fit, scikit-learn 1.9's `SpectralClustering(8)` and dask-ml's Nyström
+//! `SpectralClustering(8)` on the same matrix (written to a `.npy` file, timed
 //! inside Python around `fit` only), with the load average at that moment.
 //!
 //! ```sh
 //! cargo run --release -p geoxr --example bench_cluster             # the family
 //! cargo run --release -p geoxr --example bench_cluster -- large    # n = 20 000 only
-//! cargo run --release -p geoxr --example bench_cluster -- quick    # no scikit-learn
+//! cargo run --release -p geoxr --example bench_cluster -- quick    # no Python
+//! cargo run --release -p geoxr --example bench_cluster -- no-daskml  # scikit-learn only
 //! ```
 //! Sample files: `data/IMERG/` (or `GEOXR_IMERG=dir`) for the tutorial's seed; the
 //! other seeds are generated once into `target/bench-samples/`. Python:
@@ -45,14 +47,24 @@ const OTHER_BOXES: [Region; 3] = [
 /// 200 × 100 pixels: n = 20 000.
 const LARGE: Region = ("large", (-75.0, -55.0), (-15.0, -5.0));
 
-const SKLEARN: &str = r#"
-import sys, time, numpy as np
-from sklearn.cluster import SpectralClustering
+/// scikit-learn's exact fit or dask-ml's Nyström fit (argument 3), timed around
+/// `fit` only; also the Python process's peak resident memory.
+const PYTHON_FIT: &str = r#"
+import sys, time, resource, numpy as np
 x = np.load(sys.argv[1]); gamma = float(sys.argv[2])
-t = time.perf_counter()
-m = SpectralClustering(n_clusters=8, gamma=gamma, random_state=0).fit(x)
+if sys.argv[3] == "sklearn":
+    from sklearn.cluster import SpectralClustering
+    t = time.perf_counter()
+    labels = SpectralClustering(n_clusters=8, gamma=gamma, random_state=0).fit(x).labels_
+else:
+    import dask.array as da
+    from dask_ml.cluster import SpectralClustering
+    xd = da.from_array(x, chunks=(max(1, x.shape[0] // 4), x.shape[1]))
+    t = time.perf_counter()
+    labels = np.asarray(SpectralClustering(n_clusters=8, gamma=gamma, random_state=0, n_components=100).fit(xd).labels_)
 print("seconds", time.perf_counter() - t)
-print("labels", ",".join(str(int(v)) for v in m.labels_))
+print("peak_mib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print("labels", ",".join(str(int(v)) for v in labels))
 "#;
 
 fn mib(bytes: Option<u64>) -> f64 {
@@ -162,46 +174,69 @@ fn write_npy(path: &Path, x: &Array2<f64>) -> std::io::Result<()> {
     out.flush()
 }
 
-/// scikit-learn's time and labels on the same matrix.
-fn sklearn(x: &Array2<f64>, gamma: f64, name: &str) -> Option<(f64, Vec<i64>)> {
+/// What a Python fit reported.
+struct PythonFit {
+    seconds: f64,
+    peak_mib: f64,
+    labels: Vec<i64>,
+}
+
+/// scikit-learn's (`which = "sklearn"`) or dask-ml's (`"daskml"`) time and labels on
+/// the same matrix, from the matrix written to `path`.
+fn python_fit(path: &Path, gamma: f64, which: &str, name: &str) -> Option<PythonFit> {
     let python = std::env::var("GEOXR_BENCH_PYTHON")
         .unwrap_or_else(|_| "/work/scratch-venv/bin/python".into());
-    std::fs::create_dir_all("target/bench-matrices").ok()?;
-    let file: String = name
-        .chars()
-        .map(|c| if c.is_alphanumeric() { c } else { '-' })
-        .collect();
-    let path = PathBuf::from(format!("target/bench-matrices/{file}.npy"));
-    write_npy(&path, x).ok()?;
     let out = std::process::Command::new(&python)
-        .args(["-c", SKLEARN])
-        .arg(&path)
+        .args(["-c", PYTHON_FIT])
+        .arg(path)
         .arg(format!("{gamma:e}"))
+        .arg(which)
         .output()
         .ok()?;
-    let _ = std::fs::remove_file(&path);
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
         eprintln!(
-            "scikit-learn failed on {name}: {}",
+            "{which} failed on {name}: {}",
             err.lines().last().unwrap_or("")
         );
         return None;
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let seconds = text
-        .lines()
-        .find_map(|l| l.strip_prefix("seconds "))?
-        .trim()
-        .parse()
-        .ok()?;
-    let labels = text
-        .lines()
-        .find_map(|l| l.strip_prefix("labels "))?
-        .split(',')
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    Some((seconds, labels))
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(key))
+            .map(str::trim)
+    };
+    Some(PythonFit {
+        seconds: field("seconds ")?.parse().ok()?,
+        peak_mib: field("peak_mib ")?.parse().ok()?,
+        labels: field("labels ")?
+            .split(',')
+            .filter_map(|v| v.parse().ok())
+            .collect(),
+    })
+}
+
+/// The matrix as a `.npy` file for the Python side (removed when dropped).
+struct NpyFile(PathBuf);
+
+impl NpyFile {
+    fn write(x: &Array2<f64>, name: &str) -> Option<NpyFile> {
+        std::fs::create_dir_all("target/bench-matrices").ok()?;
+        let file: String = name
+            .chars()
+            .map(|c| if c.is_alphanumeric() { c } else { '-' })
+            .collect();
+        let path = PathBuf::from(format!("target/bench-matrices/{file}.npy"));
+        write_npy(&path, x).ok()?;
+        Some(NpyFile(path))
+    }
+}
+
+impl Drop for NpyFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 fn labels_of(model: &geoxr::SpectralModel) -> R<Vec<i64>> {
@@ -213,8 +248,16 @@ fn labels_of(model: &geoxr::SpectralModel) -> R<Vec<i64>> {
         .collect())
 }
 
-/// Runs ours (exact and Nyström) and scikit-learn on one matrix and prints a row.
-fn run(name: &str, x: &DataArray, gamma: f64, with_sklearn: bool) -> R<f64> {
+/// Which Python fits run beside ours.
+#[derive(Clone, Copy)]
+struct Python {
+    sklearn: bool,
+    daskml: bool,
+}
+
+/// Runs ours (exact and Nyström), scikit-learn and dask-ml on one matrix and
+/// prints a row.
+fn run(name: &str, x: &DataArray, gamma: f64, python: Python) -> R<f64> {
     let matrix: Array2<f64> = match x.to_ndarray::<f32>() {
         Ok(m) => m.mapv(f64::from),
         Err(_) => x.to_ndarray::<f64>()?,
@@ -238,15 +281,27 @@ fn run(name: &str, x: &DataArray, gamma: f64, with_sklearn: bool) -> R<f64> {
         .fit(x)?;
     let nystrom_s = t.elapsed().as_secs_f64();
     let ours = labels_of(&model)?;
-    let (sk, ari) = match with_sklearn
-        .then(|| sklearn(&matrix, gamma, name))
-        .flatten()
-    {
-        Some((secs, labels)) => (
-            format!("{secs:7.2}  {:5.1}×", secs / exact_s),
-            format!("{:.2}", adjusted_rand_index(&ours, &labels)),
+    let file = (python.sklearn || python.daskml)
+        .then(|| NpyFile::write(&matrix, name))
+        .flatten();
+    let fit = |on: bool, which: &str| {
+        file.as_ref()
+            .filter(|_| on)
+            .and_then(|f| python_fit(&f.0, gamma, which, name))
+    };
+    let sk = match fit(python.sklearn, "sklearn") {
+        Some(f) => format!(
+            "{:7.2} {:5.1}× {:5.0} {:5.2}",
+            f.seconds,
+            f.seconds / exact_s,
+            f.peak_mib,
+            adjusted_rand_index(&ours, &f.labels)
         ),
-        None => ("      –       –".into(), "–".into()),
+        None => format!("{:>7} {:>6} {:>5} {:>5}", "–", "–", "–", "–"),
+    };
+    let dm = match fit(python.daskml, "daskml") {
+        Some(f) => format!("{:7.2} {:5.0}×", f.seconds, f.seconds / nystrom_s),
+        None => format!("{:>7} {:>6}", "–", "–"),
     };
     let stages: Vec<String> = s
         .timings
@@ -254,7 +309,7 @@ fn run(name: &str, x: &DataArray, gamma: f64, with_sklearn: bool) -> R<f64> {
         .map(|(what, secs)| format!("{what} {secs:.2}"))
         .collect();
     println!(
-        "{name:<22} {:>6} {gamma:9.3e} {exact_s:7.2} {:>5} {:>3} {before:5.0}/{peak:5.0} {worst:8.1e} {:>4} {:<9} | {sk} {ari:>5} | {nystrom_s:6.3} {:>5} | load {} | {}",
+        "{name:<22} {:>6} {gamma:9.3e} {exact_s:7.2} {:>5} {:>3} {before:5.0}/{peak:5.0} {worst:8.1e} {:>4} {:<11} | {sk} | {nystrom_s:6.3} {dm} | load {} | {}",
         matrix.nrows(),
         s.iterations,
         s.restarts,
@@ -274,34 +329,42 @@ fn run(name: &str, x: &DataArray, gamma: f64, with_sklearn: bool) -> R<f64> {
                 "sparse"
             }
         ),
-        labels_of(&nystrom).map(|l| format!("{:.2}", adjusted_rand_index(&ours, &l)))?,
         load_average(),
         stages.join(", "),
     );
     if std::env::var_os("GEOXR_BENCH_VERBOSE").is_some() {
         println!("    {}", s.solver);
+        println!(
+            "    Nyström vs our exact labels: ARI {}",
+            labels_of(&nystrom).map(|l| format!("{:.2}", adjusted_rand_index(&ours, &l)))?
+        );
     }
     Ok(s.median_sq_distance.unwrap_or(f64::NAN))
 }
 
 fn header() {
     println!(
-        "{:<22} {:>6} {:>9} {:>7} {:>5} {:>3} {:>11} {:>8} {:>4} {:<9} | {:>7}  {:>6} {:>5} | {:>6} {:>5} |",
-        "matrix", "n", "gamma", "ours s", "iter", "rst", "MiB bef/pk", "resid", "conv", "solver", "sklearn", "speed", "ARI", "Nyst s", "ARI"
+        "{:<22} {:>6} {:>9} {:>7} {:>5} {:>3} {:>11} {:>8} {:>4} {:<11} | {:>7} {:>6} {:>5} {:>5} | {:>6} {:>7} {:>6} |",
+        "matrix", "n", "gamma", "ours s", "iter", "rst", "MiB bef/pk", "resid", "conv", "solver",
+        "sklearn", "speed", "MiB", "ARI", "Nyst s", "dask-ml", "speed"
     );
 }
 
 /// Both gammas on one matrix: 1/n_features, then 1/median(d²) as the first fit saw it.
-fn both_gammas(name: &str, x: &DataArray, with_sklearn: bool) -> R<()> {
+fn both_gammas(name: &str, x: &DataArray, python: Python) -> R<()> {
     let f = x.shape()[1] as f64;
-    let median = run(&format!("{name} 1/nf"), x, 1.0 / f, with_sklearn)?;
-    run(&format!("{name} 1/med"), x, 1.0 / median, with_sklearn)?;
+    let median = run(&format!("{name} 1/nf"), x, 1.0 / f, python)?;
+    run(&format!("{name} 1/med"), x, 1.0 / median, python)?;
     Ok(())
 }
 
 fn main() -> R<()> {
     let args: Vec<String> = std::env::args().collect();
-    let with_sklearn = !args.iter().any(|a| a == "quick");
+    let quick = args.iter().any(|a| a == "quick");
+    let python = Python {
+        sklearn: !quick,
+        daskml: !quick && !args.iter().any(|a| a == "no-daskml"),
+    };
     // `only=NAME` runs the matrices whose name contains NAME; `seed=N` takes the
     // sample boxes from the set of seed N instead of the tutorial's 2018.
     let only = args
@@ -317,11 +380,11 @@ fn main() -> R<()> {
         rayon::current_num_threads(),
         load_average()
     );
-    println!("(ARI columns: agreement of scikit-learn's and of our Nyström labels with our exact labels; informative only)\n");
+    println!("(sklearn: scikit-learn 1.9's exact fit, its speed-up = its time / ours, MiB = its process's peak RSS, ARI = agreement with our exact labels, informative only; dask-ml: its Nyström fit, speed-up over our Nyström)\n");
     header();
     if args.iter().any(|a| a == "large") {
         let x = rainfall(&sample_dir(seed)?, LARGE)?;
-        return both_gammas(&format!("large box (seed {seed})"), &x, with_sklearn);
+        return both_gammas(&format!("large box (seed {seed})"), &x, python);
     }
     let wanted = |name: &str| name.contains(only);
     if wanted("tutorial box") || OTHER_BOXES.iter().any(|r| wanted(r.0)) {
@@ -329,7 +392,7 @@ fn main() -> R<()> {
         for region in std::iter::once(TUTORIAL).chain(OTHER_BOXES) {
             let name = format!("{} box", region.0);
             if wanted(&name) {
-                both_gammas(&name, &rainfall(&dir, region)?, with_sklearn)?;
+                both_gammas(&name, &rainfall(&dir, region)?, python)?;
             }
         }
     }
@@ -337,11 +400,11 @@ fn main() -> R<()> {
         let name = format!("tutorial, seed {other}");
         if wanted(&name) {
             let x = rainfall(&sample_dir(other)?, TUTORIAL)?;
-            both_gammas(&name, &x, with_sklearn)?;
+            both_gammas(&name, &x, python)?;
         }
     }
     if wanted("8 blobs") {
-        both_gammas("8 blobs", &blobs()?, with_sklearn)?;
+        both_gammas("8 blobs", &blobs()?, python)?;
     }
     Ok(())
 }

@@ -3,7 +3,8 @@
 //!
 //! `A_ij = exp(-gamma |x_i - x_j|^2)` off the diagonal (scipy's Laplacian ignores
 //! self-loops); `d_i = sum_j A_ij`. The kernel is computed once, for the upper
-//! triangle in tiles (half the distance products), mirrored, normalised in place.
+//! triangle only (half the distance products), kept in that form ([`Packed`]: half
+//! the memory) and normalised in place.
 //! When most normalised entries are below [`KEEP`] (a nearly empty graph, as gamma =
 //! 1/n_features gives on rainfall) the matrix is kept in compressed rows without
 //! them: every dropped entry is below `KEEP`, so each row loses less than `n * KEEP`
@@ -11,14 +12,14 @@
 //! it stays dense and nothing is dropped.
 
 use ndarray::{s, Array2, ArrayView2, Axis};
+
+pub(crate) use super::packed::Packed;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 
 /// Normalised entries below this are dropped from a sparse matrix.
 pub(crate) const KEEP: f64 = 1e-12;
-/// Rows per tile of the kernel and per task of a product.
-const ROWS_PER_BLOCK: usize = 128;
 /// Above this fraction of entries kept, the dense form is faster to multiply.
 const SPARSE_BELOW: f64 = 0.15;
 
@@ -51,6 +52,30 @@ impl Sparse {
     /// Stored entries.
     pub(crate) fn stored(&self) -> usize {
         self.indices.len()
+    }
+
+    /// `self · x` for a block of column vectors, rows in parallel.
+    fn matmul(&self, x: ArrayView2<f64>) -> Array2<f64> {
+        let mut out = Array2::zeros((self.order(), x.ncols()));
+        // Rows of x as contiguous slices: plain loops the compiler vectorises.
+        let nc = x.ncols();
+        let xs = x.as_standard_layout();
+        let flat = xs.as_slice().unwrap_or_default();
+        out.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .enumerate()
+            .for_each(|(i, mut row)| {
+                let mut acc = vec![0.0f64; nc];
+                for k in self.indptr[i]..self.indptr[i + 1] {
+                    let v = self.values[k];
+                    let j = self.indices[k] as usize;
+                    for (a, xv) in acc.iter_mut().zip(&flat[j * nc..j * nc + nc]) {
+                        *a += v * xv;
+                    }
+                }
+                row.assign(&ndarray::ArrayView1::from(&acc[..]));
+            });
+        out
     }
 }
 
@@ -140,7 +165,7 @@ fn from_rows(rows: Vec<Vec<(u32, f64)>>, n: usize) -> Sparse {
 /// The normalised affinity, dense or sparse.
 #[derive(Debug, Clone)]
 pub(crate) enum Matrix {
-    Dense(Array2<f64>),
+    Dense(Packed),
     Sparse(Sparse),
 }
 
@@ -148,7 +173,7 @@ impl Matrix {
     /// Order of the (square) matrix.
     pub(crate) fn order(&self) -> usize {
         match self {
-            Matrix::Dense(m) => m.nrows(),
+            Matrix::Dense(m) => m.order(),
             Matrix::Sparse(sp) => sp.order(),
         }
     }
@@ -156,7 +181,7 @@ impl Matrix {
     /// Calls `f(j, value)` for the stored entries of row `i`, by increasing `j`.
     pub(crate) fn visit_row(&self, i: usize, mut f: impl FnMut(usize, f64)) {
         match self {
-            Matrix::Dense(m) => m.row(i).iter().enumerate().for_each(|(j, v)| f(j, *v)),
+            Matrix::Dense(m) => m.visit_row(i, f),
             Matrix::Sparse(sp) => {
                 for k in sp.indptr[i]..sp.indptr[i + 1] {
                     f(sp.indices[k] as usize, sp.values[k]);
@@ -168,38 +193,10 @@ impl Matrix {
     /// `self · x` for a block of column vectors, rows in parallel; each entry is
     /// summed in the same order whatever the number of threads.
     pub(crate) fn matmul(&self, x: ArrayView2<f64>) -> Array2<f64> {
-        let n = x.nrows();
-        let mut out = Array2::zeros((n, x.ncols()));
         match self {
-            Matrix::Dense(m) => out
-                .axis_chunks_iter_mut(Axis(0), ROWS_PER_BLOCK)
-                .into_par_iter()
-                .zip(m.axis_chunks_iter(Axis(0), ROWS_PER_BLOCK))
-                .for_each(|(mut o, rows)| {
-                    ndarray::linalg::general_mat_mul(1.0, &rows, &x, 0.0, &mut o)
-                }),
-            Matrix::Sparse(sp) => {
-                // Rows of x as contiguous slices: plain loops the compiler vectorises.
-                let nc = x.ncols();
-                let xs = x.as_standard_layout();
-                let flat = xs.as_slice().unwrap_or_default();
-                out.axis_iter_mut(Axis(0))
-                    .into_par_iter()
-                    .enumerate()
-                    .for_each(|(i, mut row)| {
-                        let mut acc = vec![0.0f64; nc];
-                        for k in sp.indptr[i]..sp.indptr[i + 1] {
-                            let v = sp.values[k];
-                            let j = sp.indices[k] as usize;
-                            for (a, xv) in acc.iter_mut().zip(&flat[j * nc..j * nc + nc]) {
-                                *a += v * xv;
-                            }
-                        }
-                        row.assign(&ndarray::ArrayView1::from(&acc[..]));
-                    })
-            }
+            Matrix::Dense(m) => m.matmul(x),
+            Matrix::Sparse(sp) => sp.matmul(x),
         }
-        out
     }
 }
 
@@ -244,64 +241,74 @@ pub(crate) fn normalised_affinity(x: &Array2<f64>, gamma: f64) -> Result<Affinit
     let n = x.nrows();
     dense_bytes(n)?;
     let norms: Vec<f64> = x.outer_iter().map(|r| r.dot(&r)).collect();
-    let mut a = Array2::<f64>::zeros((n, n));
-    // Upper triangle by row tiles: tile `b` holds rows `b*R..` against columns from
-    // its own first row on. A sample of the squared distances for diagnostics.
-    let samples: Vec<Vec<f64>> = a
-        .axis_chunks_iter_mut(Axis(0), ROWS_PER_BLOCK)
-        .into_par_iter()
-        .enumerate()
-        .map(|(b, mut rows)| {
-            let start = b * ROWS_PER_BLOCK;
-            let block = x.slice(s![start..start + rows.nrows(), ..]);
-            let rest = x.slice(s![start.., ..]);
-            let mut tile = rows.slice_mut(s![.., start..]);
-            ndarray::linalg::general_mat_mul(1.0, &block, &rest.t(), 0.0, &mut tile);
-            let mut sample = Vec::new();
-            for (bi, mut row) in tile.outer_iter_mut().enumerate() {
-                let i = start + bi;
-                for (c, v) in row.iter_mut().enumerate() {
-                    let j = start + c;
-                    let d2 = (norms[i] + norms[j] - 2.0 * *v).max(0.0);
-                    if j > i && (i * 31 + j) % 97 == 0 {
-                        sample.push(d2);
-                    }
-                    *v = if j > i { (-gamma * d2).exp() } else { 0.0 };
+    // Row block `b` against the columns from its own first row on (the upper
+    // triangle, half the distance products); the diagonal square mirrored from its
+    // upper half so that the matrix is exactly symmetric. A sample of the squared
+    // distances for diagnostics.
+    let samples = std::sync::Mutex::new(Vec::new());
+    let mut a = Packed::from_blocks(n, |b, start, rows| {
+        let block = x.slice(s![start..start + rows, ..]);
+        let rest = x.slice(s![start.., ..]);
+        let mut tile = Array2::<f64>::zeros((rows, n - start));
+        ndarray::linalg::general_mat_mul(1.0, &block, &rest.t(), 0.0, &mut tile);
+        let mut sample = Vec::new();
+        for (bi, mut row) in tile.outer_iter_mut().enumerate() {
+            let i = start + bi;
+            for (c, v) in row.iter_mut().enumerate().skip(bi + 1) {
+                let j = start + c;
+                let d2 = (norms[i] + norms[j] - 2.0 * *v).max(0.0);
+                if (i * 31 + j) % 97 == 0 {
+                    sample.push(d2);
                 }
+                *v = (-gamma * d2).exp();
             }
-            sample
-        })
-        .collect();
-    mirror_upper(&mut a);
-    let mut sample: Vec<f64> = samples.into_iter().flatten().collect();
+            row[bi] = 0.0;
+        }
+        for i in 0..rows {
+            for j in 0..i {
+                tile[[i, j]] = tile[[j, i]];
+            }
+        }
+        if let Ok(mut all) = samples.lock() {
+            all.push((b, sample));
+        }
+        tile
+    })
+    .ok_or_else(|| Error::invalid("spectral clustering", "affinity blocks of the wrong shape"))?;
+    let mut samples = samples.into_inner().unwrap_or_default();
+    samples.sort_by_key(|(b, _)| *b);
+    let mut sample: Vec<f64> = samples.into_iter().flat_map(|(_, s)| s).collect();
     sample.sort_by(f64::total_cmp);
     let median_sq_distance = sample.get(sample.len() / 2).copied().unwrap_or(f64::NAN);
-    let degrees: Vec<f64> = a
-        .axis_iter(Axis(0))
-        .into_par_iter()
-        .map(|r| r.sum())
-        .collect();
+    let degrees = degrees(&a);
     let sqrt_degree: Vec<f64> = degrees
         .iter()
         .map(|d| if *d > 0.0 { d.sqrt() } else { 1.0 })
         .collect();
     let min_degree = degrees.iter().copied().fold(f64::INFINITY, f64::min);
+    // Normalise in place, counting the entries kept (those right of a block's
+    // square stand for two entries of the full matrix).
     let stored: usize = a
-        .axis_iter_mut(Axis(0))
-        .into_par_iter()
-        .enumerate()
-        .map(|(i, mut row)| {
+        .blocks_mut()
+        .map(|(start, block)| {
+            let rows = block.nrows();
             let mut kept = 0;
-            for (v, sj) in row.iter_mut().zip(&sqrt_degree) {
-                *v /= sqrt_degree[i] * sj;
-                kept += usize::from(*v >= KEEP);
+            for (bi, mut row) in block.outer_iter_mut().enumerate() {
+                let si = sqrt_degree[start + bi];
+                for (c, (v, sj)) in row.iter_mut().zip(&sqrt_degree[start..]).enumerate() {
+                    *v /= si * sj;
+                    if *v >= KEEP {
+                        kept += if c < rows { 1 } else { 2 };
+                    }
+                }
             }
             kept
         })
         .sum();
     let sparse = (stored as f64) < SPARSE_BELOW * (n as f64) * (n as f64);
     let matrix = if sparse {
-        Matrix::Sparse(compress(&a))
+        let m = Matrix::Dense(a);
+        Matrix::Sparse(compress(&m))
     } else {
         Matrix::Dense(a)
     };
@@ -316,48 +323,77 @@ pub(crate) fn normalised_affinity(x: &Array2<f64>, gamma: f64) -> Result<Affinit
     })
 }
 
-/// Copies the strict upper triangle onto the lower, tile by tile.
-fn mirror_upper(a: &mut Array2<f64>) {
-    const T: usize = 64;
-    let n = a.nrows();
-    for i0 in (0..n).step_by(T) {
-        for j0 in (0..=i0).step_by(T) {
-            for i in i0..(i0 + T).min(n) {
-                for j in j0..(j0 + T).min(i) {
-                    a[[i, j]] = a[[j, i]];
-                }
-            }
+/// Row sums of the symmetric packed matrix: each block's own rows, plus the
+/// column sums of the earlier blocks right of their squares, added in block order.
+fn degrees(a: &Packed) -> Vec<f64> {
+    let parts: Vec<(Vec<f64>, Vec<f64>)> = a
+        .blocks()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(_, block)| {
+            let rows: Vec<f64> = block.outer_iter().map(|r| r.sum()).collect();
+            let right = block.slice(s![.., block.nrows()..]);
+            let cols: Vec<f64> = right.sum_axis(Axis(0)).to_vec();
+            (rows, cols)
+        })
+        .collect();
+    let mut degrees: Vec<f64> = parts.iter().flat_map(|(r, _)| r.iter().copied()).collect();
+    let mut offset = 0;
+    for (rows, cols) in &parts {
+        offset += rows.len();
+        for (d, c) in degrees[offset..].iter_mut().zip(cols) {
+            *d += c;
         }
     }
+    degrees
 }
 
 /// The entries of at least [`KEEP`], in compressed rows.
-fn compress(a: &Array2<f64>) -> Sparse {
-    let rows: Vec<Vec<(u32, f64)>> = a
-        .axis_iter(Axis(0))
+fn compress(a: &Matrix) -> Sparse {
+    let rows: Vec<Vec<(u32, f64)>> = (0..a.order())
         .into_par_iter()
-        .map(|row| {
-            row.iter()
-                .enumerate()
-                .filter(|(_, v)| **v >= KEEP)
-                .map(|(j, v)| (j as u32, *v))
-                .collect()
+        .map(|i| {
+            let mut row = Vec::new();
+            a.visit_row(i, |j, v| {
+                if v >= KEEP {
+                    row.push((j as u32, v));
+                }
+            });
+            row
         })
         .collect();
-    from_rows(rows, a.nrows())
+    from_rows(rows, a.order())
 }
 
 /// Connected components of the graph of entries of at least [`KEEP`] (isolated
 /// nodes count as one each).
 fn components(m: &Matrix) -> usize {
     match m {
-        Matrix::Dense(d) => count_components(d.nrows(), |i, visit| {
-            for (j, v) in d.row(i).iter().enumerate() {
-                if *v >= KEEP {
-                    visit(j);
+        Matrix::Dense(d) => {
+            // Union–find over the upper triangle, read block by block in order.
+            let mut parent: Vec<usize> = (0..d.order()).collect();
+            fn root(parent: &mut [usize], mut i: usize) -> usize {
+                while parent[i] != i {
+                    parent[i] = parent[parent[i]];
+                    i = parent[i];
+                }
+                i
+            }
+            for (start, block) in d.blocks() {
+                for (bi, row) in block.outer_iter().enumerate() {
+                    for (c, v) in row.iter().enumerate().skip(bi + 1) {
+                        if *v >= KEEP {
+                            let (a, b) =
+                                (root(&mut parent, start + bi), root(&mut parent, start + c));
+                            if a != b {
+                                parent[a.max(b)] = a.min(b);
+                            }
+                        }
+                    }
                 }
             }
-        }),
+            (0..parent.len()).filter(|i| parent[*i] == *i).count()
+        }
         Matrix::Sparse(sp) => count_components(sp.indptr.len() - 1, |i, visit| {
             for k in sp.indptr[i]..sp.indptr[i + 1] {
                 visit(sp.indices[k] as usize);

@@ -17,7 +17,7 @@
 //! clustered eigenvalues. Products are parallel over rows and every sum runs in a
 //! fixed order: results do not depend on the number of threads.
 
-use linfa_linalg::eigh::EighInto;
+use linfa_linalg::eigh::{EigValshInto, EighInto};
 use ndarray::{s, Array2, ArrayView2, Axis};
 
 use crate::error::{Error, Result};
@@ -92,6 +92,24 @@ pub(crate) fn orthogonalise(q: &Array2<f64>, cols: usize, mut w: Array2<f64>) ->
     w.select(Axis(1), &kept)
 }
 
+/// Whether the Ritz value after the `wanted` ones, on the first `cols` columns of
+/// the basis, is already within `p` of 1. Ritz values only grow as the basis
+/// does, so the end of the cycle would say the same: the probe stops early.
+fn packed_already(q: &Array2<f64>, mq: &Array2<f64>, cols: usize, wanted: usize, p: f64) -> bool {
+    if cols <= wanted {
+        return false;
+    }
+    let (qb, mqb) = (q.slice(s![.., ..cols]), mq.slice(s![.., ..cols]));
+    let h = qb.t().dot(&mqb);
+    let h = (&h + &h.t()) * 0.5;
+    let Ok(theta) = h.eigvalsh_into() else {
+        return false;
+    };
+    let mut theta = theta.to_vec();
+    theta.sort_by(|a, b| b.total_cmp(a));
+    theta[wanted] >= 1.0 - p
+}
+
 /// The leading eigenpairs of the symmetric operator `apply` (`n × n`, given by its
 /// product with a block of columns), from the start block `start` (`n × b`).
 ///
@@ -136,6 +154,12 @@ pub(crate) fn leading_eigenpairs(
             mq.slice_mut(s![.., cols..cols + width]).assign(&w);
             cols += width;
             if cols == capacity || products >= settings.max_products {
+                break;
+            }
+            if settings
+                .stop_if_packed
+                .is_some_and(|p| packed_already(&q, &mq, cols, wanted, p))
+            {
                 break;
             }
             block = orthogonalise(&q, cols, w);
@@ -192,13 +216,13 @@ pub(crate) fn leading_eigenpairs(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256Plus;
 
     /// A symmetric matrix with a chosen spectrum: `Q diag(values) Qᵀ`.
-    fn with_spectrum(values: &[f64], seed: u64) -> Array2<f64> {
+    pub(crate) fn with_spectrum(values: &[f64], seed: u64) -> Array2<f64> {
         let n = values.len();
         let mut rng = Xoshiro256Plus::seed_from_u64(seed);
         let g = Array2::from_shape_fn((n, n), |_| rng.gen::<f64>() - 0.5);

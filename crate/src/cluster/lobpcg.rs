@@ -54,15 +54,21 @@ fn rayleigh_ritz(
 }
 
 /// The leading eigenpairs of the symmetric `M` (given by `product`), from the
-/// columns of `start`, with `precondition` applied to the residuals.
+/// columns of `start`, with `precondition` applied to the residuals. When the
+/// caller already has `M · start` for orthonormal columns (Ritz vectors of an
+/// earlier phase), `start_product` saves that product.
 pub(crate) fn lobpcg(
     product: impl Fn(ArrayView2<f64>) -> Array2<f64>,
     precondition: impl Fn(ArrayView2<f64>) -> Array2<f64>,
     start: Array2<f64>,
+    start_product: Option<Array2<f64>>,
     settings: Settings,
 ) -> Result<Eigenpairs> {
     let n = start.nrows();
-    let x0 = orthogonalise(&Array2::zeros((n, 0)), 0, start);
+    let (x0, mx0) = match start_product {
+        Some(mx0) if mx0.dim() == start.dim() => (start, Some(mx0)),
+        _ => (orthogonalise(&Array2::zeros((n, 0)), 0, start), None),
+    };
     let m = x0.ncols();
     if m == 0 {
         return Err(Error::invalid(
@@ -72,8 +78,11 @@ pub(crate) fn lobpcg(
     }
     let returned = settings.returned.max(settings.wanted).min(m);
     let wanted = settings.wanted.min(returned);
-    let mut products = m;
-    let mx0 = product(x0.view());
+    let mut products = 0;
+    let mx0 = mx0.unwrap_or_else(|| {
+        products += m;
+        product(x0.view())
+    });
     let (mut theta, y) = rayleigh_ritz(&x0, &mx0, m)?;
     let mut x = x0.dot(&y);
     let mut mx = mx0.dot(&y);
@@ -88,29 +97,23 @@ pub(crate) fn lobpcg(
         }
         let residuals: Vec<f64> = r.columns().into_iter().map(|c| c.dot(&c).sqrt()).collect();
         let converged = residuals[..wanted].iter().all(|v| *v <= settings.tol);
+        let finish = |x: &Array2<f64>| Eigenpairs {
+            values: theta[..returned].to_vec(),
+            vectors: x.slice(s![.., ..returned]).to_owned(),
+            residuals: residuals[..returned].to_vec(),
+            converged,
+            cycles,
+            products,
+        };
         if converged || products >= settings.max_products {
-            return Ok(Eigenpairs {
-                values: theta[..returned].to_vec(),
-                vectors: x.slice(s![.., ..returned]).to_owned(),
-                residuals: residuals[..returned].to_vec(),
-                converged,
-                cycles,
-                products,
-            });
+            return Ok(finish(&x));
         }
         let q = concatenate(Axis(1), &[x.view(), p.view()])
             .map_err(|e| Error::invalid("spectral embedding", e.to_string()))?;
         let w = orthogonalise(&q, q.ncols(), precondition(r.view()));
         if w.ncols() == 0 {
             // The preconditioned residuals lie in the basis: nothing left to gain.
-            return Ok(Eigenpairs {
-                values: theta[..returned].to_vec(),
-                vectors: x.slice(s![.., ..returned]).to_owned(),
-                residuals: residuals[..returned].to_vec(),
-                converged,
-                cycles,
-                products,
-            });
+            return Ok(finish(&x));
         }
         let mw = product(w.view());
         products += w.ncols();
@@ -135,6 +138,7 @@ pub(crate) fn lobpcg(
 
 #[cfg(test)]
 mod tests {
+    use super::super::krylov::tests::with_spectrum;
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_xoshiro::Xoshiro256Plus;
@@ -154,10 +158,7 @@ mod tests {
             })
             .collect();
         let mut rng = Xoshiro256Plus::seed_from_u64(3);
-        let g = Array2::from_shape_fn((n, n), |_| rng.gen::<f64>() - 0.5);
-        let q = orthogonalise(&Array2::zeros((n, 0)), 0, g);
-        let scaled = &q * &ndarray::Array1::from(values.clone()).insert_axis(Axis(0));
-        let m = scaled.dot(&q.t());
+        let m = with_spectrum(&values, 3);
         let e = Array2::from_shape_fn((n, n), |(i, j)| 1e-9 * (((i * j) % 7) as f64 - 3.0));
         let e = (&e + &e.t()) * 0.5;
         let sigma = 1.0 + 1e-5;
@@ -171,7 +172,7 @@ mod tests {
             tol: 1e-11,
             max_products: 40 * 12,
         };
-        let found = lobpcg(|v| m.dot(&v), |r| inverse.dot(&r), start, settings).unwrap();
+        let found = lobpcg(|v| m.dot(&v), |r| inverse.dot(&r), start, None, settings).unwrap();
         assert!(found.converged, "{:?}", found.residuals);
         assert!(found.products < 20 * 12, "{} products", found.products);
         for (got, want) in found.values.iter().zip(&values).take(8) {

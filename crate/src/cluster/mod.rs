@@ -10,6 +10,7 @@ mod kmeans;
 mod krylov;
 mod lobpcg;
 mod matrix;
+mod packed;
 mod spectral;
 
 pub use kmeans::{KMeans, KMeansModel, KMeansStart};

@@ -26,13 +26,13 @@ use ndarray::{Array1, Array2, Axis};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256Plus;
-use rayon::prelude::*;
 
-use super::affinity::{normalised_affinity, sparsified, Matrix};
-use super::cholesky::{cholesky, solve, upper_symmetric_product};
+use super::affinity::{normalised_affinity, sparsified, Matrix, Packed};
+use super::cholesky::{cholesky, flushed, solve, Real};
 use super::envelope::EnvelopeCholesky;
 use super::krylov::{leading_eigenpairs, Eigenpairs, Settings};
 use super::lobpcg::{lobpcg, Settings as LobpcgSettings};
+use super::packed::ROWS;
 
 /// Smallest block of the eigen-solver.
 const BLOCK: usize = 16;
@@ -49,9 +49,12 @@ const SHIFT: f64 = 1e-5;
 /// in single precision): on the Amazon box at 1/n_features an envelope of a quarter
 /// of those flops took 13.7 s against 3 s for the dense single-precision factor.
 const MAX_FACTOR_SHARE: f64 = 1.0 / 32.0;
-/// A dense spectrum is packed when the eigenvalue after the wanted ones is this
-/// close to 1 at the end of a Krylov cycle: shift-and-invert then takes over.
-const PACKED: f64 = 0.01;
+/// A spectrum is packed when the Ritz value after the wanted ones comes this close
+/// to 1 in the probe cycle: shift-and-invert then takes over. On the tutorial's
+/// box at gamma = 1/n_features that Ritz value is 0.93 after 5 block products and
+/// needs 14 to pass 0.99 (a threshold of 0.01 cost 9 more dense products); at
+/// gamma = 1/median(d²), where Krylov converges in 16, it stays below 0.03.
+const PACKED: f64 = 0.1;
 /// Each row of the sparsified affinity that preconditions shift-and-invert loses at
 /// most this much of its sum (see `sparsified_shift_invert`).
 const SPARSIFY_MASS: f64 = 1e-7;
@@ -64,7 +67,6 @@ const FIRST_PHASE_BLOCKS: usize = 12;
 /// accuracy is about this; LOBPCG then takes over).
 const SINGLE_FIRST_TOL: f64 = 1e-6;
 const KRYLOV: &str = "block Krylov with thick restart";
-const SHIFT_INVERT_DENSE: &str = "shift-and-invert block Krylov (dense Cholesky)";
 
 /// Rayleigh quotients `uᵀ M u` and residuals `|M u − λ u|` of unit columns, given
 /// `M u`.
@@ -80,28 +82,37 @@ fn rayleigh(u: ndarray::ArrayView2<f64>, mu: &Array2<f64>) -> Vec<(f64, f64)> {
 
 /// Block Krylov on `SHIFT · (σI − M)^-1` (`σ = 1 + SHIFT`) given its solve, then
 /// eigenvalues as Rayleigh quotients of `M` and residuals `|M u − λ u|`, with `M`
-/// given by its product.
+/// given by its product; also `M u` of the vectors returned.
 fn inverted_pairs(
     solve: impl Fn(ndarray::ArrayView2<f64>) -> Array2<f64>,
     product: impl Fn(ndarray::ArrayView2<f64>) -> Array2<f64>,
     start: Array2<f64>,
     settings: Settings,
-) -> Result<Eigenpairs> {
+) -> Result<(Eigenpairs, Array2<f64>)> {
+    // The residuals of each cycle need `M u`; the last one is kept for the answer.
+    let last = std::cell::RefCell::new(None);
     let mut found = leading_eigenpairs(
         |v| solve(v) * SHIFT,
         start,
         settings,
         |_, u, _| {
-            rayleigh(u, &product(u))
-                .into_iter()
-                .map(|(_, r)| r)
-                .collect()
+            let mu = product(u);
+            let r = rayleigh(u, &mu).into_iter().map(|(_, r)| r).collect();
+            *last.borrow_mut() = Some(mu);
+            r
         },
     )?;
-    let exact = rayleigh(found.vectors.view(), &product(found.vectors.view()));
+    let count = found.vectors.ncols();
+    let mu = match last.into_inner() {
+        Some(mu) if mu.nrows() == found.vectors.nrows() && mu.ncols() >= count => {
+            mu.slice(ndarray::s![.., ..count]).to_owned()
+        }
+        _ => product(found.vectors.view()),
+    };
+    let exact = rayleigh(found.vectors.view(), &mu);
     found.values = exact.iter().map(|(l, _)| *l).collect();
     found.residuals = exact.iter().map(|(_, r)| *r).collect();
-    Ok(found)
+    Ok((found, mu))
 }
 
 /// How the two-phase shift-and-invert went.
@@ -115,20 +126,22 @@ struct TwoPhase {
 
 /// The two phases around a factor of (an approximation of) `σI − M` given by its
 /// block solve: block Krylov on the inverse (Rayleigh quotients and residuals of
-/// `approx`, the matrix factored) to `first_tol`, then LOBPCG on `M` itself with the
-/// factor as preconditioner to the tolerance of `settings`.
+/// `factored`, the matrix factored, or `M` itself when `None`) to `first_tol`, then
+/// LOBPCG on `M` itself with the factor as preconditioner to the tolerance of
+/// `settings`. Returns what was found, the block solves of the first phase and the
+/// LOBPCG steps.
 fn two_phase(
     solve: impl Fn(ndarray::ArrayView2<f64>) -> Array2<f64>,
-    approx: impl Fn(ndarray::ArrayView2<f64>) -> Array2<f64>,
+    factored: Option<&Matrix>,
     matrix: &Matrix,
     start: Array2<f64>,
     settings: Settings,
     first_tol: f64,
 ) -> Result<(Eigenpairs, usize, usize)> {
     let block = start.ncols();
-    let first = inverted_pairs(
+    let (first, mu) = inverted_pairs(
         &solve,
-        approx,
+        |u| factored.unwrap_or(matrix).matmul(u),
         start,
         Settings {
             returned: block,
@@ -142,6 +155,7 @@ fn two_phase(
         |v| matrix.matmul(v),
         solve,
         first.vectors,
+        factored.is_none().then_some(mu),
         LobpcgSettings {
             wanted: settings.wanted,
             returned: settings.returned,
@@ -155,49 +169,65 @@ fn two_phase(
     Ok((found, solves, steps))
 }
 
-/// Shift-and-invert on a dense `M` through a single-precision Cholesky factor of
-/// `σI − M` (half the memory and twice the vector width of double precision),
-/// polished by LOBPCG on `M` in double precision. `None` when the factor does not
-/// fit in memory or single precision loses positive definiteness.
-fn single_precision_shift_invert(
+/// Shift-and-invert through a dense Cholesky factor of `σI − M` in `T`, polished by
+/// LOBPCG on `M` in double precision. In single precision (half the memory and
+/// twice the vector width of double) the first phase stops at the factor's own
+/// accuracy, [`SINGLE_FIRST_TOL`]; a double-precision factor (the fallback) is
+/// accurate enough for the whole tolerance. `None` when the factor does not fit in
+/// memory or loses positive definiteness.
+fn dense_factor_shift_invert<T: Real>(
     matrix: &Matrix,
     start: Array2<f64>,
     settings: Settings,
 ) -> Result<Option<TwoPhase>> {
     let n = matrix.order();
-    let bytes = (n as u64).saturating_mul(n as u64).saturating_mul(4);
+    let width = std::mem::size_of::<T>() as u64;
+    // The upper triangle only (and the diagonal squares whole).
+    let bytes = (n as u64)
+        .saturating_mul(n as u64 + ROWS as u64)
+        .saturating_mul(width)
+        / 2;
     if crate::virtual_memory().is_ok_and(|mem| bytes > mem.available / 10 * 8) {
         return Ok(None);
     }
     let clock = std::time::Instant::now();
-    let sigma = 1.0 + SHIFT;
-    let mut l = Array2::<f32>::zeros((n, n));
-    l.axis_iter_mut(Axis(0))
-        .into_par_iter()
-        .enumerate()
-        .for_each(|(i, mut out)| {
-            matrix.visit_row(i, |j, v| {
-                if j < i {
-                    out[j] = -v as f32;
+    let sigma = T::from_f64(1.0 + SHIFT);
+    let shifted = Packed::from_blocks(n, |b, r0, rows| {
+        let mut block = match matrix {
+            Matrix::Dense(m) => m.blocks[b].mapv(|v| flushed(-v)),
+            Matrix::Sparse(_) => {
+                let mut block = Array2::<T>::zeros((rows, n - r0));
+                for (bi, mut out) in block.outer_iter_mut().enumerate() {
+                    matrix.visit_row(r0 + bi, |j, v| {
+                        if j >= r0 {
+                            out[j - r0] = flushed(-v);
+                        }
+                    });
                 }
-            });
-            out[i] = sigma as f32;
-        });
+                block
+            }
+        };
+        for i in 0..rows {
+            block[[i, i]] = sigma;
+        }
+        block
+    });
+    let Some(mut l) = shifted else {
+        return Ok(None);
+    };
     if cholesky(&mut l).is_err() {
         return Ok(None);
     }
     let factor_seconds = clock.elapsed().as_secs_f64();
-    let solve32 = |v: ndarray::ArrayView2<f64>| -> Array2<f64> {
-        solve(&l, v.mapv(|x| x as f32).view()).mapv(f64::from)
+    let solve_t = |v: ndarray::ArrayView2<f64>| -> Array2<f64> {
+        solve(&l, v.mapv(T::from_f64).view()).mapv(T::to_f64)
     };
-    let (found, solves, steps) = two_phase(
-        solve32,
-        |u| matrix.matmul(u),
-        matrix,
-        start,
-        settings,
-        SINGLE_FIRST_TOL,
-    )?;
+    let first_tol = if width < 8 {
+        SINGLE_FIRST_TOL
+    } else {
+        settings.tol
+    };
+    let (found, solves, steps) = two_phase(solve_t, None, matrix, start, settings, first_tol)?;
     Ok(Some(TwoPhase {
         found,
         solves,
@@ -206,25 +236,17 @@ fn single_precision_shift_invert(
     }))
 }
 
-/// Shift-and-invert on a dense `M`, factorised in place: its strict upper triangle
-/// still gives the products with `M` afterwards.
-fn dense_shift_invert(
-    mut m: Array2<f64>,
-    start: Array2<f64>,
+/// The dense-factor route in single precision, or in double precision when single
+/// fails; with the precision that ran.
+fn factored(
+    matrix: &Matrix,
+    start: &Array2<f64>,
     settings: Settings,
-) -> Result<Eigenpairs> {
-    let sigma = 1.0 + SHIFT;
-    m.mapv_inplace(|v| -v);
-    for i in 0..m.nrows() {
-        m[[i, i]] += sigma;
+) -> Result<Option<(TwoPhase, &'static str)>> {
+    if let Some(run) = dense_factor_shift_invert::<f32>(matrix, start.clone(), settings)? {
+        return Ok(Some((run, "single")));
     }
-    cholesky(&mut m)?;
-    inverted_pairs(
-        |v| solve(&m, v),
-        |u| upper_symmetric_product(&m, u, -1.0),
-        start,
-        settings,
-    )
+    Ok(dense_factor_shift_invert::<f64>(matrix, start.clone(), settings)?.map(|r| (r, "double")))
 }
 
 /// What the sparsified route found, with its timings.
@@ -275,7 +297,7 @@ fn sparsified_shift_invert(
     // Eigenvectors of M_s to the accuracy they can have as eigenvectors of M.
     let (found, solves, steps) = two_phase(
         |v| factor.solve(v),
-        |u| ms.matmul(u),
+        Some(&ms),
         matrix,
         start,
         settings,
@@ -437,7 +459,7 @@ impl SpectralClustering {
                 "the tolerance must be positive",
             ));
         }
-        let (embedding, spectrum) = match self.method {
+        let (embedding, mut spectrum) = match self.method {
             SpectralMethod::Exact => self.exact_embedding(&s.matrix, gamma)?,
             SpectralMethod::Nystrom => self.nystrom_embedding(&s.matrix, gamma)?,
         };
@@ -445,7 +467,13 @@ impl SpectralClustering {
             SpectralMethod::Exact => KMeansStart::PlusPlus,
             SpectralMethod::Nystrom => KMeansStart::Parallel,
         };
+        let clock = std::time::Instant::now();
         let fit = kmeans_matrix(&embedding, k, self.n_init, 300, self.random_state, start)?;
+        if self.method == SpectralMethod::Exact {
+            spectrum
+                .timings
+                .push(("k-means", clock.elapsed().as_secs_f64()));
+        }
         let labels = first_appearance_order(&fit.labels);
         Ok(SpectralModel {
             params: self.clone(),
@@ -500,33 +528,31 @@ impl SpectralClustering {
                     stop_if_packed: Some(PACKED),
                     ..settings
                 };
+                let probe_clock = std::time::Instant::now();
                 let found =
                     leading_eigenpairs(|v| matrix.matmul(v), start.clone(), probe, |_, _, r| r)?;
                 let packed =
                     !found.converged && found.values.get(k).is_some_and(|t| *t >= 1.0 - PACKED);
+                let probe_seconds = probe_clock.elapsed().as_secs_f64();
+                timings.push((if packed { "probe" } else { "Krylov" }, probe_seconds));
                 if !packed {
                     (
                         found,
                         format!("{KRYLOV} on the {storage} normalised affinity"),
                     )
-                } else if let Some(run) =
-                    single_precision_shift_invert(&matrix, start.clone(), settings)?
-                {
+                } else if let Some((run, precision)) = factored(&matrix, &start, settings)? {
                     timings.push(("factor", run.factor_seconds));
                     let solver = format!(
-                        "shift-and-invert block Krylov through a single-precision Cholesky factor ({} block solves), then LOBPCG preconditioned by that factor on the {storage} normalised affinity ({} steps)",
+                        "shift-and-invert block Krylov through a {precision}-precision Cholesky factor ({} block solves), then LOBPCG preconditioned by that factor on the {storage} normalised affinity ({} steps)",
                         run.solves, run.steps
                     );
                     (run.found, solver)
-                } else if let Matrix::Dense(dense) = matrix {
-                    (
-                        dense_shift_invert(dense, start, settings)?,
-                        format!("{SHIFT_INVERT_DENSE} on the dense normalised affinity"),
-                    )
                 } else {
                     (
                         found,
-                        format!("{KRYLOV} on the sparse normalised affinity (too large to factor)"),
+                        format!(
+                            "{KRYLOV} on the {storage} normalised affinity (too large to factor)"
+                        ),
                     )
                 }
             }
@@ -721,7 +747,8 @@ pub struct Spectrum {
     pub components: Option<usize>,
     /// Stored entries of the sparse normalised affinity.
     pub stored: Option<usize>,
-    /// Seconds of each stage of the exact fit (affinity, factor, eigen-solver).
+    /// Seconds of each stage of the exact fit (affinity; the probe cycle or the
+    /// Krylov solve; the factor; the whole eigen-solver; k-means).
     pub timings: Vec<(&'static str, f64)>,
     n: usize,
 }
@@ -872,7 +899,7 @@ mod tests {
     #[test]
     fn the_double_precision_fallback_finds_a_packed_spectrum() {
         // Six groups linked by affinities near 1e-7: six eigenvalues within 1e-5 of 1.
-        let (groups, per) = (6, 20);
+        let (groups, per) = (6, 30);
         let n = groups * per;
         let mut rng = Xoshiro256Plus::seed_from_u64(5);
         let mut a = Array2::<f64>::zeros((n, n));
@@ -902,7 +929,16 @@ mod tests {
             max_products: 4000,
             stop_if_packed: None,
         };
-        let found = dense_shift_invert(m, start, settings).unwrap();
+        let matrix = Matrix::Dense(
+            Packed::from_blocks(n, |_, r0, rows| {
+                m.slice(ndarray::s![r0..r0 + rows, r0..]).to_owned()
+            })
+            .unwrap(),
+        );
+        let found = dense_factor_shift_invert::<f64>(&matrix, start, settings)
+            .unwrap()
+            .unwrap()
+            .found;
         assert!(found.converged, "{:?}", found.residuals);
         for (got, want) in found.values.iter().zip(&want).take(6) {
             assert!((got - want).abs() < 1e-9, "{got} vs {want}");
