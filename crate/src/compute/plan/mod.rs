@@ -270,7 +270,7 @@ impl Plan {
     /// use geoxr::{ArrayData, DataArray, Variable};
     /// use geoxr::ndarray::ArrayD;
     /// let v = Variable::new(["time"], ArrayData::from(ArrayD::<f64>::from_shape_fn(vec![40], |i| i[0] as f64)))?;
-    /// let std = DataArray::new(Some("x"), v, vec![])?.chunk("time", 3)?.std("time")?;
+    /// let std = DataArray::new(Some("x"), v, vec![])?.chunk("time", 3).std("time");
     /// let plan = std.plan();
     /// let first = plan.run_share(0..2)?.onto(None)?;    // one rank's running total...
     /// let all = plan.run_share(2..5)?.onto(Some(&first))?; // ...merged onto by the next
