@@ -20,6 +20,12 @@ pub(crate) fn nested<R>(f: impl FnOnce() -> R) -> R {
     result
 }
 
+/// Whether the computation on this thread runs under a memory limit (a client's
+/// `memory_limit`), rather than within the memory the machine has.
+pub(crate) fn limited() -> bool {
+    matches!(budget(), Some(crate::base::budget::Budget::Limit { .. }))
+}
+
 /// Whether this thread is inside a parallel step.
 pub(crate) fn is_nested() -> bool {
     NESTED.with(Cell::get)

@@ -485,6 +485,16 @@ impl Piece<'_> {
             Piece::Read(a) => a,
         }
     }
+
+    /// Keeps the memory of a piece read for the block (`engine::give_back`), when
+    /// nothing else holds it.
+    fn give_back(self) {
+        if let Piece::Read(a) = self {
+            if let Ok(a) = Arc::try_unwrap(a) {
+                engine::give_back(a);
+            }
+        }
+    }
 }
 
 /// Takes the values of some positions of a block: a piece and its positions to use.
@@ -495,20 +505,23 @@ type Visit<'v, 'a> = dyn FnMut(Piece<'a>, Range<usize>) + 'v;
 type ReadBlock<'a> = dyn Fn(Range<usize>, bool, &mut Visit<'_, 'a>) -> Result<()> + Sync + 'a;
 
 /// The shape of a blocked reduction: how many positions and output cells, along
-/// which axis, and the bytes a block reads and the bytes held throughout.
+/// which axis, the bytes a block reads (holding all its pieces, or one at a time)
+/// and the bytes held throughout.
 struct BlockPlan {
     len: usize,
     cells: usize,
     axis: usize,
     op: Reduction,
     block_bytes: u64,
+    piece_bytes: u64,
     fixed_bytes: u64,
 }
 
 /// Folds the blocks `blocks` of positions `0..len` (block `i` holds positions
 /// `i * BLOCK ..`): `read(range, visit)` hands over the values of a block (one or
 /// more pieces along `axis`, in order), which are held until the block is folded
-/// (at most `BLOCK` positions, counted in `block_bytes`). Blocks run in
+/// (at most `BLOCK` positions, counted in `block_bytes`); under a memory limit each
+/// piece is folded as it comes (`piece_bytes`). Blocks run in
 /// parallel waves as wide as the pool and the memory limit allow, and go to `sink`
 /// in order, so what the sink makes of them never depends on the width.
 fn reduce_blocks<'a>(
@@ -524,9 +537,15 @@ fn reduce_blocks<'a>(
         axis,
         op,
         block_bytes,
+        piece_bytes,
         fixed_bytes,
     } = *plan;
-    let per_block = Partial::bytes(cells, op).saturating_add(block_bytes);
+    // Holding a block's pieces lets them be folded together (a tile of cells at a
+    // time) and read in parallel; under a memory limit the pieces stream instead, so
+    // that the nested work of costly pieces keeps its room.
+    let hold = !engine::limited();
+    let per_block =
+        Partial::bytes(cells, op).saturating_add(if hold { block_bytes } else { piece_bytes });
     let fixed = fixed_bytes.saturating_add(Partial::bytes(cells, op));
     let (width, _held) = engine::width(
         &format!("{} over {len} positions", op.name()),
@@ -542,24 +561,27 @@ fn reduce_blocks<'a>(
     // compute, such as a week's mean) are read in parallel too, so that the threads
     // stay busy when blocks are few or uneven; the pieces are folded in order all
     // the same. Under a tighter limit each block reads one chunk at a time.
-    let parallel = width > 1 && width >= rayon::current_num_threads();
+    let parallel = hold && width > 1 && width >= rayon::current_num_threads();
     let fold_block = |range: &Range<usize>| -> Result<Partial> {
         engine::nested(|| {
+            let mut partial = Partial::unfilled(cells, op);
             let mut pieces: Vec<(Piece<'a>, Range<usize>)> = Vec::new();
             read(range.clone(), parallel, &mut |piece, positions| {
-                pieces.push((piece, positions))
+                if hold {
+                    pieces.push((piece, positions));
+                } else {
+                    partial.fold(&[(piece.array(), positions)], axis);
+                    piece.give_back();
+                }
             })?;
             let arrays: Vec<(&ArrayData, Range<usize>)> =
                 pieces.iter().map(|(p, r)| (p.array(), r.clone())).collect();
-            let mut partial = Partial::unfilled(cells, op);
-            partial.fold(&arrays, axis);
+            if hold {
+                partial.fold(&arrays, axis);
+            }
             drop(arrays);
             for (piece, _) in pieces {
-                if let Piece::Read(a) = piece {
-                    if let Ok(a) = Arc::try_unwrap(a) {
-                        engine::give_back(a);
-                    }
-                }
+                piece.give_back();
             }
             if let Some(p) = progress {
                 p.tick(range.len());
@@ -640,6 +662,7 @@ pub(crate) fn reduce_range<'d>(
         axis,
         op,
         block_bytes: 0,
+        piece_bytes: 0,
         fixed_bytes: 0,
     };
     let mut total = None;
@@ -671,12 +694,13 @@ impl ReduceAlongChunks {
         let len = input.shape().get(axis).copied().unwrap_or(1);
         let chunk_positions = input.chunks().iter().map(|c| c.len).max().unwrap_or(1);
         let elem = input.dtype().size() as u64;
-        // A block holds its pieces (at most BLOCK positions), and reading the last
-        // decodes the whole chunk it comes from.
-        let block_bytes = crate::base::bytes::of_shape(
-            &[chunk_positions.saturating_add(BLOCK.min(len)), cells],
-            elem as usize,
-        );
+        // A block holds its pieces (at most BLOCK positions), or one at a time, and
+        // reading one decodes the whole chunk it comes from.
+        let positions_bytes = |n: usize| {
+            crate::base::bytes::of_shape(&[chunk_positions.saturating_add(n), cells], elem as usize)
+        };
+        let block_bytes = positions_bytes(BLOCK.min(len));
+        let piece_bytes = positions_bytes(BLOCK.min(chunk_positions));
         let out_bytes = crate::base::bytes::of_shape(&[cells], out_dtype.size());
         let plan = BlockPlan {
             len,
@@ -684,6 +708,7 @@ impl ReduceAlongChunks {
             axis,
             op: self.op,
             block_bytes,
+            piece_bytes,
             fixed_bytes: out_bytes,
         };
         Ok((out_shape, out_dtype, plan))
