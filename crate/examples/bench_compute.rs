@@ -71,6 +71,14 @@ fn main() -> geoxr::Result<()> {
         .zip(eager.to_ndarray::<f32>()?.iter())
         .all(|(a, b)| a.to_bits() == b.to_bits());
     println!("lazy and eager weekly std identical: {same}");
+    // A digest of the result's bits, to compare builds of the engine with each other.
+    let digest = lazy
+        .to_ndarray::<f32>()?
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, v| {
+            (h ^ u64::from(v.to_bits())).wrapping_mul(0x0100_0000_01b3)
+        });
+    println!("weekly std digest (FNV-1a of the bits): {digest:016x}");
     compare_with_peer(
         &pattern,
         "compute",

@@ -17,10 +17,14 @@ use super::engine;
 use super::ops::ChunkOp;
 use super::progress::Progress;
 use crate::error::{Error, Result};
-use crate::model::{with_array, ArrayData, Chunk, ChunkSource, ChunkedArray, DType, NAT};
+use crate::model::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType, NAT};
 
 /// Positions folded sequentially into one partial.
 pub(crate) const BLOCK: usize = 8;
+
+/// Cells folded together through all the positions of a block: their aggregates
+/// (up to three `f64`s each, 24 KiB) stay in the first-level cache.
+const TILE: usize = 1024;
 
 /// A reduction over one or more dimensions.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -88,6 +92,9 @@ impl Reduction {
 /// Per-cell aggregates of the values seen so far.
 #[derive(Debug, Clone)]
 pub(crate) struct Partial {
+    /// The reduction and its number of cells (the vectors' length once made).
+    op: Reduction,
+    cells: usize,
     count: Vec<f64>,
     sum: Vec<f64>,
     mean: Vec<f64>,
@@ -99,20 +106,53 @@ pub(crate) struct Partial {
 impl Partial {
     /// The partial of no values.
     pub(crate) fn new(cells: usize, op: Reduction) -> Partial {
-        let alloc = |needed: bool, value: f64| {
+        let mut p = Partial::unfilled(cells, op);
+        p.fill_to(cells);
+        p
+    }
+
+    /// A partial whose memory is allocated but whose cells are not made yet: `fold`
+    /// makes them a tile at a time as it reaches them (while they are in cache), so
+    /// nothing sweeps the whole partial first.
+    fn unfilled(cells: usize, op: Reduction) -> Partial {
+        let alloc = |needed: bool| {
             if needed {
-                vec![value; cells]
+                spare_f64(cells)
             } else {
                 Vec::new()
             }
         };
         Partial {
-            count: vec![0.0; cells],
-            sum: alloc(op.needs_sum(), 0.0),
-            mean: alloc(op.needs_moments(), 0.0),
-            m2: alloc(op.needs_moments(), 0.0),
-            min: alloc(op.needs_extremes(), f64::INFINITY),
-            max: alloc(op.needs_extremes(), f64::NEG_INFINITY),
+            op,
+            cells,
+            count: spare_f64(cells),
+            sum: alloc(op.needs_sum()),
+            mean: alloc(op.needs_moments()),
+            m2: alloc(op.needs_moments()),
+            min: alloc(op.needs_extremes()),
+            max: alloc(op.needs_extremes()),
+        }
+    }
+
+    /// Makes the cells up to `end` (at most `cells`) that are not made yet, with the
+    /// aggregates of no values.
+    fn fill_to(&mut self, end: usize) {
+        let end = end.min(self.cells);
+        if self.count.len() >= end {
+            return;
+        }
+        let op = self.op;
+        self.count.resize(end, 0.0);
+        if op.needs_sum() {
+            self.sum.resize(end, 0.0);
+        }
+        if op.needs_moments() {
+            self.mean.resize(end, 0.0);
+            self.m2.resize(end, 0.0);
+        }
+        if op.needs_extremes() {
+            self.min.resize(end, f64::INFINITY);
+            self.max.resize(end, f64::NEG_INFINITY);
         }
     }
 
@@ -125,65 +165,147 @@ impl Partial {
         (cells as u64).saturating_mul(vectors as u64 * 8)
     }
 
-    /// Adds positions `range` of `part` along `axis`, in order. The array is read
-    /// as (outer, positions, inner) in C order, so every run of `inner` values is
-    /// contiguous whichever axis is reduced.
-    #[allow(clippy::unnecessary_cast)]
-    fn fold(&mut self, part: &ArrayData, axis: usize, range: Range<usize>) {
-        let shape = part.shape();
-        let len = shape[axis];
+    /// Adds the positions of `pieces` along `axis`, piece after piece and each
+    /// piece's positions in order (`(array, positions of it)`; the arrays differ only
+    /// along `axis`). Each array is read as (outer, positions, inner) in C order, so
+    /// every run of `inner` values is contiguous whichever axis is reduced. The cells
+    /// are taken a tile at a time through every piece, so the tile of aggregates stays
+    /// in cache; each cell still sees its values in position order.
+    fn fold(&mut self, pieces: &[(&ArrayData, Range<usize>)], axis: usize) {
+        let Some((first, _)) = pieces.first() else {
+            self.fill_to(self.cells);
+            return;
+        };
+        if pieces.iter().any(|(p, _)| p.dtype() != first.dtype()) {
+            // Never built so (the pieces of one array share its type); one at a time.
+            for piece in pieces {
+                self.fold(std::slice::from_ref(piece), axis);
+            }
+            return;
+        }
+        let shape = first.shape();
         let inner: usize = shape[axis + 1..].iter().product();
         let outer: usize = shape[..axis].iter().product();
-        let is_time = matches!(part, ArrayData::Time(..));
-        with_array!(part, a => {
-            // Logical (C) order, copied only when the array is laid out otherwise.
-            let copied: Vec<_>;
-            let values = match a.as_slice() {
-                Some(v) => v,
-                None => {
-                    copied = a.iter().copied().collect();
-                    &copied
-                }
-            };
-            for o in 0..outer {
-                for p in range.clone() {
-                    let start = (o * len + p) * inner;
-                    let run = &values[start..start + inner];
-                    // A missing time (NaT) is skipped like NaN.
-                    self.push_run(o * inner, run.iter().map(|v| match *v as f64 {
-                        x if is_time && x == NAT as f64 => f64::NAN,
-                        x => x,
-                    }));
-                }
-            }
-        })
+        macro_rules! fold_as {
+            ($variant:ident, $to_f64:expr) => {{
+                let arrays: Vec<(&ArrayD<_>, Range<usize>)> = pieces
+                    .iter()
+                    .filter_map(|(p, r)| match p {
+                        ArrayData::$variant(a, ..) => Some((a, r.clone())),
+                        _ => None,
+                    })
+                    .collect();
+                self.fold_runs(&arrays, axis, outer, inner, $to_f64)
+            }};
+        }
+        #[allow(clippy::unnecessary_cast)]
+        match first {
+            // A missing time (NaT) is skipped like NaN.
+            ArrayData::Time(..) => fold_as!(Time, |v: i64| match v as f64 {
+                x if x == NAT as f64 => f64::NAN,
+                x => x,
+            }),
+            ArrayData::F32(_) => fold_as!(F32, f64::from),
+            ArrayData::F64(_) => fold_as!(F64, |v: f64| v),
+            ArrayData::I8(_) => fold_as!(I8, |v: i8| v as f64),
+            ArrayData::U8(_) => fold_as!(U8, |v: u8| v as f64),
+            ArrayData::I16(_) => fold_as!(I16, |v: i16| v as f64),
+            ArrayData::U16(_) => fold_as!(U16, |v: u16| v as f64),
+            ArrayData::I32(_) => fold_as!(I32, |v: i32| v as f64),
+            ArrayData::U32(_) => fold_as!(U32, |v: u32| v as f64),
+            ArrayData::I64(_) => fold_as!(I64, |v: i64| v as f64),
+            ArrayData::U64(_) => fold_as!(U64, |v: u64| v as f64),
+        }
     }
 
-    /// Adds one value to each of the cells from `first` on, in cell order.
-    fn push_run(&mut self, first: usize, values: impl Iterator<Item = f64>) {
-        let (sum, moments, extremes) = (
-            !self.sum.is_empty(),
-            !self.mean.is_empty(),
-            !self.min.is_empty(),
-        );
-        for (k, x) in values.enumerate() {
-            let i = first + k;
-            if x.is_nan() {
-                continue;
+    /// `fold` for pieces of one element type, each value made an `f64` by `to_f64`.
+    fn fold_runs<T: Copy>(
+        &mut self,
+        pieces: &[(&ArrayD<T>, Range<usize>)],
+        axis: usize,
+        outer: usize,
+        inner: usize,
+        to_f64: impl Fn(T) -> f64 + Copy,
+    ) {
+        // Logical (C) order, copied only when an array is laid out otherwise.
+        let copies: Vec<Option<Vec<T>>> = pieces
+            .iter()
+            .map(|(a, _)| match a.as_slice() {
+                Some(_) => None,
+                None => Some(a.iter().copied().collect()),
+            })
+            .collect();
+        let values: Vec<(&[T], usize, Range<usize>)> = pieces
+            .iter()
+            .zip(&copies)
+            .map(|((a, r), copy)| {
+                let v = copy.as_deref().or(a.as_slice()).unwrap_or(&[]);
+                (v, a.shape()[axis], r.clone())
+            })
+            .collect();
+        for o in 0..outer {
+            for tile in (0..inner).step_by(TILE) {
+                let width = TILE.min(inner - tile);
+                for (v, len, range) in &values {
+                    for p in range.clone() {
+                        let start = (o * len + p) * inner + tile;
+                        if let Some(run) = v.get(start..start + width) {
+                            self.fill_to(o * inner + tile + width);
+                            self.push_run(o * inner + tile, run, to_f64);
+                        }
+                    }
+                }
             }
-            let n = self.count[i] + 1.0;
-            self.count[i] = n;
-            if sum {
-                self.sum[i] += x;
+        }
+        self.fill_to(self.cells);
+    }
+
+    /// Adds one value to each of the cells from `first` on, in cell order. Each
+    /// reduction keeps one kind of aggregate besides the count, so one loop runs
+    /// per kind; a NaN leaves its cell as it was.
+    fn push_run<T: Copy>(&mut self, first: usize, run: &[T], to_f64: impl Fn(T) -> f64) {
+        let cells = first..first + run.len();
+        let Some(count) = self.count.get_mut(cells.clone()) else {
+            return;
+        };
+        if let Some(sum) = self.sum.get_mut(cells.clone()) {
+            // Without branches, so that it vectorises: adding 0.0 keeps a count and
+            // a sum as they were (a sum that starts at +0.0 is never -0.0).
+            for ((c, s), v) in count.iter_mut().zip(sum.iter_mut()).zip(run) {
+                let x = to_f64(*v);
+                let valid = !x.is_nan();
+                *c += if valid { 1.0 } else { 0.0 };
+                *s += if valid { x } else { 0.0 };
             }
-            if moments {
-                let delta = x - self.mean[i];
-                self.mean[i] += delta / n;
-                self.m2[i] += delta * (x - self.mean[i]);
+        } else if let (Some(mean), Some(m2)) = (
+            self.mean.get_mut(cells.clone()),
+            self.m2.get_mut(cells.clone()),
+        ) {
+            for (((c, m), q), v) in count.iter_mut().zip(mean).zip(m2).zip(run) {
+                let x = to_f64(*v);
+                if x.is_nan() {
+                    continue;
+                }
+                let n = *c + 1.0;
+                *c = n;
+                let delta = x - *m;
+                *m += delta / n;
+                *q += delta * (x - *m);
             }
-            if extremes {
-                self.min[i] = self.min[i].min(x);
-                self.max[i] = self.max[i].max(x);
+        } else if let (Some(min), Some(max)) = (
+            self.min.get_mut(cells.clone()),
+            self.max.get_mut(cells.clone()),
+        ) {
+            // `f64::min` and `max` pass over a NaN.
+            for (((c, lo), hi), v) in count.iter_mut().zip(min).zip(max).zip(run) {
+                let x = to_f64(*v);
+                *c += if x.is_nan() { 0.0 } else { 1.0 };
+                *lo = lo.min(x);
+                *hi = hi.max(x);
+            }
+        } else {
+            for (c, v) in count.iter_mut().zip(run) {
+                *c += if to_f64(*v).is_nan() { 0.0 } else { 1.0 };
             }
         }
     }
@@ -209,6 +331,27 @@ impl Partial {
                 self.max[i] = self.max[i].max(other.max[i]);
             }
             self.count[i] = n;
+        }
+    }
+
+    /// Merges `next` into the running total of a left-to-right merge that starts
+    /// from an empty partial. The first partial of a sum, count, min or max is the
+    /// total itself (merged into an empty partial it stays bit for bit what it is:
+    /// 0 + n, +0.0 + a sum that is never -0.0, ±inf against an extreme), so it is
+    /// kept, not copied; the mean and M2 of a variance go through the merge.
+    fn merge_into(total: &mut Option<Partial>, next: Partial, op: Reduction) {
+        match total {
+            Some(t) => {
+                t.merge(&next);
+                next.recycle();
+            }
+            None if !op.needs_moments() => *total = Some(next),
+            None => {
+                let mut t = Partial::new(next.count.len(), op);
+                t.merge(&next);
+                next.recycle();
+                *total = Some(t);
+            }
         }
     }
 
@@ -263,66 +406,130 @@ impl Partial {
         Ok(p)
     }
 
-    /// The result values, in `f64`.
-    fn finish(&self, op: Reduction) -> Vec<f64> {
-        (0..self.count.len())
-            .map(|i| {
-                let n = self.count[i];
-                match op {
-                    Reduction::Count => n,
-                    Reduction::Sum => self.sum[i],
-                    _ if n == 0.0 => f64::NAN,
-                    Reduction::Mean => self.sum[i] / n,
-                    Reduction::Min => self.min[i],
-                    Reduction::Max => self.max[i],
-                    Reduction::Var { ddof } | Reduction::Std { ddof } => {
-                        let dof = n - ddof as f64;
-                        let var = if dof > 0.0 {
-                            self.m2[i] / dof
-                        } else {
-                            f64::NAN
-                        };
-                        if matches!(op, Reduction::Std { .. }) {
-                            var.sqrt()
-                        } else {
-                            var
-                        }
-                    }
+    /// The result in cell `i`, in `f64`.
+    fn value(&self, i: usize, op: Reduction) -> f64 {
+        let n = self.count[i];
+        match op {
+            Reduction::Count => n,
+            Reduction::Sum => self.sum[i],
+            _ if n == 0.0 => f64::NAN,
+            Reduction::Mean => self.sum[i] / n,
+            Reduction::Min => self.min[i],
+            Reduction::Max => self.max[i],
+            Reduction::Var { ddof } | Reduction::Std { ddof } => {
+                let dof = n - ddof as f64;
+                let var = if dof > 0.0 {
+                    self.m2[i] / dof
+                } else {
+                    f64::NAN
+                };
+                if matches!(op, Reduction::Std { .. }) {
+                    var.sqrt()
+                } else {
+                    var
                 }
-            })
-            .collect()
+            }
+        }
+    }
+
+    /// The result as an array of `shape` and element type `dtype` (float32 made
+    /// straight from each `f64` value, as `to_array` would); the partial's memory
+    /// goes back for the next partial.
+    fn into_array(self, shape: &[usize], dtype: DType) -> Result<ArrayData> {
+        let op = self.op;
+        let cells = 0..self.count.len();
+        let out = if dtype == DType::F32 {
+            let values: Vec<f32> = cells.map(|i| self.value(i, op) as f32).collect();
+            ArrayD::from_shape_vec(IxDyn(shape), values)
+                .map(ArrayData::F32)
+                .map_err(|e| Error::invalid("reduction result", e.to_string()))
+        } else {
+            to_array(cells.map(|i| self.value(i, op)).collect(), shape, dtype)
+        };
+        self.recycle();
+        out
+    }
+
+    /// Gives the partial's vectors back for later partials (`engine::give_back`).
+    fn recycle(self) {
+        for v in [self.count, self.sum, self.mean, self.m2, self.min, self.max] {
+            if v.capacity() > 0 {
+                engine::give_back(ArrayData::F64(ndarray::Array1::from(v).into_dyn()));
+            }
+        }
     }
 }
 
-/// Takes the values of some positions of a block: an array and the positions of it
-/// to use.
-type Visit<'v> = dyn FnMut(&ArrayData, Range<usize>) + 'v;
+/// An empty vector with room for `len` values, from a kept array when there is one.
+fn spare_f64(len: usize) -> Vec<f64> {
+    match engine::take_spare(DType::F64, len) {
+        Some(ArrayData::F64(a)) => {
+            let (mut v, _) = a.into_raw_vec_and_offset();
+            v.clear();
+            v.reserve(len);
+            v
+        }
+        _ => Vec::with_capacity(len),
+    }
+}
 
-/// Hands the pieces of a block (positions `range`), in order, to a visitor, reading
-/// each only when the previous one has been folded.
-type ReadBlock<'a> = dyn Fn(Range<usize>, &mut Visit<'_>) -> Result<()> + Sync + 'a;
+/// Values of some positions of a block: an array, borrowed or read for the block.
+pub(crate) enum Piece<'a> {
+    Borrowed(&'a ArrayData),
+    Read(Arc<ArrayData>),
+}
+
+impl Piece<'_> {
+    fn array(&self) -> &ArrayData {
+        match self {
+            Piece::Borrowed(a) => a,
+            Piece::Read(a) => a,
+        }
+    }
+
+    /// Keeps the memory of a piece read for the block (`engine::give_back`), when
+    /// nothing else holds it.
+    fn give_back(self) {
+        if let Piece::Read(a) = self {
+            if let Ok(a) = Arc::try_unwrap(a) {
+                engine::give_back(a);
+            }
+        }
+    }
+}
+
+/// Takes the values of some positions of a block: a piece and its positions to use.
+type Visit<'v, 'a> = dyn FnMut(Piece<'a>, Range<usize>) + 'v;
+
+/// Hands the pieces of a block (positions `range`), in order, to a visitor; when
+/// told it may (`true`), reads them in parallel first.
+type ReadBlock<'a> = dyn Fn(Range<usize>, bool, &mut Visit<'_, 'a>) -> Result<()> + Sync + 'a;
 
 /// The shape of a blocked reduction: how many positions and output cells, along
-/// which axis, and the bytes a block reads and the bytes held throughout.
+/// which axis, the bytes a block reads (holding all its pieces, or one at a time)
+/// and the bytes held throughout.
 struct BlockPlan {
     len: usize,
     cells: usize,
     axis: usize,
     op: Reduction,
     block_bytes: u64,
+    piece_bytes: u64,
     fixed_bytes: u64,
 }
 
 /// Folds the blocks `blocks` of positions `0..len` (block `i` holds positions
 /// `i * BLOCK ..`): `read(range, visit)` hands over the values of a block (one or
-/// more pieces along `axis`, in order), one piece in memory at a time. Blocks run in
+/// more pieces along `axis`, in order), which are held until the block is folded
+/// (at most `BLOCK` positions, counted in `block_bytes`); under a memory limit each
+/// piece is folded as it comes (`piece_bytes`). Blocks run in
 /// parallel waves as wide as the pool and the memory limit allow, and go to `sink`
 /// in order, so what the sink makes of them never depends on the width.
-fn reduce_blocks(
+fn reduce_blocks<'a>(
     plan: &BlockPlan,
     blocks: Range<usize>,
     progress: Option<&Progress>,
-    read: &ReadBlock<'_>,
+    read: &ReadBlock<'a>,
     sink: &mut dyn FnMut(Partial) -> Result<()>,
 ) -> Result<()> {
     let BlockPlan {
@@ -331,9 +538,15 @@ fn reduce_blocks(
         axis,
         op,
         block_bytes,
+        piece_bytes,
         fixed_bytes,
     } = *plan;
-    let per_block = Partial::bytes(cells, op).saturating_add(block_bytes);
+    // Holding a block's pieces lets them be folded together (a tile of cells at a
+    // time) and read in parallel; under a memory limit the pieces stream instead, so
+    // that the nested work of costly pieces keeps its room.
+    let hold = !engine::limited();
+    let per_block =
+        Partial::bytes(cells, op).saturating_add(if hold { block_bytes } else { piece_bytes });
     let fixed = fixed_bytes.saturating_add(Partial::bytes(cells, op));
     let (width, _held) = engine::width(
         &format!("{} over {len} positions", op.name()),
@@ -345,12 +558,32 @@ fn reduce_blocks(
         .take_while(|s| *s < len)
         .map(|s| s..(s + BLOCK).min(len))
         .collect();
+    // With every thread given a block, a block's pieces (chunks that may take long to
+    // compute, such as a week's mean) are read in parallel too, so that the threads
+    // stay busy when blocks are few or uneven; the pieces are folded in order all
+    // the same. Under a tighter limit each block reads one chunk at a time.
+    let parallel = hold && width > 1 && width >= rayon::current_num_threads();
     let fold_block = |range: &Range<usize>| -> Result<Partial> {
         engine::nested(|| {
-            let mut partial = Partial::new(cells, op);
-            read(range.clone(), &mut |data, positions| {
-                partial.fold(data, axis, positions);
+            let mut partial = Partial::unfilled(cells, op);
+            let mut pieces: Vec<(Piece<'a>, Range<usize>)> = Vec::new();
+            read(range.clone(), parallel, &mut |piece, positions| {
+                if hold {
+                    pieces.push((piece, positions));
+                } else {
+                    partial.fold(&[(piece.array(), positions)], axis);
+                    piece.give_back();
+                }
             })?;
+            let arrays: Vec<(&ArrayData, Range<usize>)> =
+                pieces.iter().map(|(p, r)| (p.array(), r.clone())).collect();
+            if hold {
+                partial.fold(&arrays, axis);
+            }
+            drop(arrays);
+            for (piece, _) in pieces {
+                piece.give_back();
+            }
             if let Some(p) = progress {
                 p.tick(range.len());
             }
@@ -410,8 +643,8 @@ fn without(shape: &[usize], axis: usize) -> Vec<usize> {
 }
 
 /// Reduces positions `range` of an in-memory array along `axis`.
-pub(crate) fn reduce_range(
-    data: &ArrayData,
+pub(crate) fn reduce_range<'d>(
+    data: &'d ArrayData,
     axis: usize,
     range: Range<usize>,
     op: Reduction,
@@ -420,8 +653,8 @@ pub(crate) fn reduce_range(
     let out_dtype = op.output_dtype(data.dtype())?;
     let cells: usize = out_shape.iter().product();
     let start = range.start;
-    let read = |r: Range<usize>, visit: &mut Visit<'_>| -> Result<()> {
-        visit(data, r.start + start..r.end + start);
+    let read = move |r: Range<usize>, _: bool, visit: &mut Visit<'_, 'd>| -> Result<()> {
+        visit(Piece::Borrowed(data), r.start + start..r.end + start);
         Ok(())
     };
     let plan = BlockPlan {
@@ -430,15 +663,17 @@ pub(crate) fn reduce_range(
         axis,
         op,
         block_bytes: 0,
+        piece_bytes: 0,
         fixed_bytes: 0,
     };
-    let mut total = Partial::new(cells, op);
+    let mut total = None;
     let all = 0..block_count(plan.len);
     reduce_blocks(&plan, all, None, &read, &mut |p| {
-        total.merge(&p);
+        Partial::merge_into(&mut total, p, op);
         Ok(())
     })?;
-    to_array(total.finish(op), &out_shape, out_dtype)
+    let total = total.unwrap_or_else(|| Partial::new(cells, op));
+    total.into_array(&out_shape, out_dtype)
 }
 
 /// A lazy reduction along the chunked axis of a lazy array: one chunk, computed by
@@ -460,15 +695,13 @@ impl ReduceAlongChunks {
         let len = input.shape().get(axis).copied().unwrap_or(1);
         let chunk_positions = input.chunks().iter().map(|c| c.len).max().unwrap_or(1);
         let elem = input.dtype().size() as u64;
-        // A block holds one piece at a time (at most BLOCK positions), and reading it
-        // decodes the whole chunk it comes from.
-        let block_bytes = crate::base::bytes::of_shape(
-            &[
-                chunk_positions.saturating_add(BLOCK.min(chunk_positions)),
-                cells,
-            ],
-            elem as usize,
-        );
+        // A block holds its pieces (at most BLOCK positions), or one at a time, and
+        // reading one decodes the whole chunk it comes from.
+        let positions_bytes = |n: usize| {
+            crate::base::bytes::of_shape(&[chunk_positions.saturating_add(n), cells], elem as usize)
+        };
+        let block_bytes = positions_bytes(BLOCK.min(len));
+        let piece_bytes = positions_bytes(BLOCK.min(chunk_positions));
         let out_bytes = crate::base::bytes::of_shape(&[cells], out_dtype.size());
         let plan = BlockPlan {
             len,
@@ -476,6 +709,7 @@ impl ReduceAlongChunks {
             axis,
             op: self.op,
             block_bytes,
+            piece_bytes,
             fixed_bytes: out_bytes,
         };
         Ok((out_shape, out_dtype, plan))
@@ -519,13 +753,30 @@ impl ReduceAlongChunks {
             end.saturating_sub(blocks.start.saturating_mul(BLOCK))
         };
         let progress = Progress::new(self.op.name(), total);
-        let read = |r: Range<usize>, visit: &mut Visit<'_>| -> Result<()> {
-            for (i, c) in input.chunks().iter().enumerate() {
-                let (start, end) = (offsets[i], offsets[i + 1]);
-                let (lo, hi) = (r.start.max(start), r.end.min(end));
-                if lo < hi {
-                    let part = c.source.read_part(axis, lo - start..hi - start)?;
-                    visit(&part, 0..hi - lo);
+        let read = |r: Range<usize>, parallel: bool, visit: &mut Visit<'_, '_>| -> Result<()> {
+            // The chunks the block overlaps, and the positions of each it takes.
+            let parts: Vec<(&Chunk, Range<usize>)> = input
+                .chunks()
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| {
+                    let (start, end) = (offsets[i], offsets[i + 1]);
+                    let (lo, hi) = (r.start.max(start), r.end.min(end));
+                    (lo < hi).then(|| (c, lo - start..hi - start))
+                })
+                .collect();
+            let read_one = |(c, range): &(&Chunk, Range<usize>)| {
+                engine::nested(|| c.source.read_part(axis, range.clone()))
+            };
+            if parallel && parts.len() > 1 {
+                let read: Vec<Arc<ArrayData>> =
+                    parts.par_iter().map(read_one).collect::<Result<_>>()?;
+                for (part, (_, range)) in read.into_iter().zip(&parts) {
+                    visit(Piece::Read(part), 0..range.len());
+                }
+            } else {
+                for one in &parts {
+                    visit(Piece::Read(read_one(one)?), 0..one.1.len());
                 }
             }
             Ok(())
@@ -543,22 +794,17 @@ impl ReduceAlongChunks {
         start: Option<Partial>,
         partials: impl IntoIterator<Item = Result<Partial>>,
     ) -> Result<ArrayData> {
-        let (_, _, plan) = self.plan()?;
+        let (out_shape, out_dtype, plan) = self.plan()?;
         let _held = engine::reserve(
             &format!("merging the {} partials", self.op.name()),
             Partial::bytes(plan.cells, self.op),
         )?;
-        let mut total = start.unwrap_or_else(|| Partial::new(plan.cells, self.op));
+        let mut total = start;
         for p in partials {
-            total.merge(&p?);
+            Partial::merge_into(&mut total, p?, self.op);
         }
-        self.result(&total)
-    }
-
-    /// The result from the merged partial of all blocks.
-    pub(crate) fn result(&self, total: &Partial) -> Result<ArrayData> {
-        let (out_shape, out_dtype, _) = self.plan()?;
-        to_array(total.finish(self.op), &out_shape, out_dtype)
+        let total = total.unwrap_or_else(|| Partial::new(plan.cells, self.op));
+        total.into_array(&out_shape, out_dtype)
     }
 }
 
@@ -570,17 +816,11 @@ impl ChunkSource for ReduceAlongChunks {
         // checked (the first block's partial has come).
         let mut total: Option<Partial> = None;
         self.run_blocks(0..self.blocks(), &mut |p| {
-            total
-                .get_or_insert_with(|| Partial::new(plan.cells, self.op))
-                .merge(&p);
+            Partial::merge_into(&mut total, p, self.op);
             Ok(())
         })?;
         let total = total.unwrap_or_else(|| Partial::new(plan.cells, self.op));
-        Ok(Arc::new(to_array(
-            total.finish(self.op),
-            &out_shape,
-            out_dtype,
-        )?))
+        Ok(Arc::new(total.into_array(&out_shape, out_dtype)?))
     }
 
     fn describe(&self) -> String {
@@ -703,6 +943,61 @@ mod tests {
                 r.chunks()[0].source.read().unwrap().to_f64_vec()[0]
             });
             assert_eq!(got.to_bits(), expected.to_bits(), "{threads} threads");
+        }
+    }
+
+    #[test]
+    fn each_cell_gets_the_bits_of_its_own_series_across_tiles_and_chunks() {
+        // 2 x 21 positions x 2500 cells: more cells than a tile, not a multiple of it.
+        let (outer, len, cells) = (2, 21, 2500);
+        let values: Vec<f32> = (0..outer * len * cells)
+            .map(|i| match (i * 7919) % 1013 {
+                k if k % 17 == 0 => f32::NAN,
+                k => k as f32 / 13.0 - 30.0,
+            })
+            .collect();
+        let whole = Arc::new(ArrayData::F32(
+            ArrayD::from_shape_vec(IxDyn(&[outer, len, cells]), values.clone()).unwrap(),
+        ));
+        // The same array lazily, in chunks of 3, 1, 9 and 8 positions along axis 1.
+        let mut chunks = Vec::new();
+        let mut start = 0;
+        for n in [3, 1, 9, 8] {
+            chunks.push(Chunk {
+                len: n,
+                source: Arc::new(super::super::sources::MemoryChunk(Arc::new(
+                    whole.slice_axis(1, start..start + n),
+                ))),
+            });
+            start += n;
+        }
+        let lazy = ChunkedArray::new(DType::F32, vec![outer, len, cells], 1, chunks).unwrap();
+        for op in [
+            Reduction::Mean,
+            Reduction::Sum,
+            Reduction::Std { ddof: 1 },
+            Reduction::Min,
+            Reduction::Count,
+        ] {
+            let eager = reduce_array(&whole, 1, op).unwrap().to_f64_vec();
+            let streamed = reduce_chunked(&lazy, 1, op).unwrap().chunks()[0]
+                .source
+                .read()
+                .unwrap()
+                .to_f64_vec();
+            for o in 0..outer {
+                for c in [0, 1, 1023, 1024, 1500, 2047, 2048, cells - 1] {
+                    let series: Vec<f32> = (0..len)
+                        .map(|p| values[(o * len + p) * cells + c])
+                        .collect();
+                    let alone =
+                        ArrayData::F32(ArrayD::from_shape_vec(IxDyn(&[len]), series).unwrap());
+                    let expected = reduce_array(&alone, 0, op).unwrap().to_f64_vec()[0];
+                    let i = o * cells + c;
+                    assert_eq!(eager[i].to_bits(), expected.to_bits(), "{op:?} cell {i}");
+                    assert_eq!(streamed[i].to_bits(), expected.to_bits(), "{op:?} cell {i}");
+                }
+            }
         }
     }
 

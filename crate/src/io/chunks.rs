@@ -207,7 +207,18 @@ impl ChunkMap {
         // Chunks decode straight into the array's memory (the last filter writes it).
         macro_rules! typed {
             ($t:ty, $variant:ident) => {{
-                let mut values: Vec<$t> = vec![<$t>::default(); n];
+                // The memory of an array a reduction is done with, when there is one
+                // of this size (zeroed again: what is not decoded reads as 0, as in
+                // a fresh vector).
+                let mut values: Vec<$t> = match crate::compute::engine::take_spare(dtype, n) {
+                    Some(ArrayData::$variant(a)) => {
+                        let (mut v, _) = a.into_raw_vec_and_offset();
+                        v.clear();
+                        v.resize(n, <$t>::default());
+                        v
+                    }
+                    _ => vec![<$t>::default(); n],
+                };
                 self.read_into(path, first, count[0], bytemuck::cast_slice_mut(&mut values))?;
                 ArrayData::$variant(
                     ArrayD::from_shape_vec(IxDyn(count), values).map_err(|e| e.to_string())?,
