@@ -111,29 +111,40 @@ impl DataArray {
             .values()
             .ok_or_else(|| Error::invalid("arithmetic", "operand not in memory"))?;
         let right = Arc::new(align(right, other.dims(), &dims)?);
-        let data = match self.data() {
-            Data::Lazy(lazy)
-                if extra.is_empty() && !other.dims().contains(&self.dims()[lazy.axis()]) =>
-            {
-                let array = ChunkOp::Array {
-                    op,
-                    right: right.clone(),
-                    dtype,
-                };
-                Data::Lazy(lazy.map_chunks(shape, lazy.axis(), 1, array)?)
+        // Chunk by chunk when the chunked dimension is the left's alone and the
+        // result has no other dimensions; otherwise both operands are loaded first.
+        let chunkable = match self.data() {
+            Data::Lazy(lazy) => {
+                extra.is_empty() && !other.dims().contains(&self.dims()[lazy.axis()])
             }
-            _ => {
-                let left = self.load()?;
-                let l = left
-                    .values()
-                    .ok_or_else(|| Error::invalid("arithmetic", "operand not in memory"))?;
-                let l = align(l, self.dims(), &dims)?;
-                Data::from(crate::compute::ops::from_f64(
-                    crate::compute::ops::combine(&l, &right, op)?,
-                    dtype,
-                ))
-            }
+            Data::InMemory(_) => true,
         };
+        let left = if chunkable {
+            self.variable().clone()
+        } else {
+            self.variable().load()?
+        };
+        // The left operand gets length-1 axes for the right's other dimensions.
+        let mut left_shape = left.shape().to_vec();
+        left_shape.extend(extra.iter().map(|_| 1));
+        let array = ChunkOp::Array { op, right, dtype };
+        let data = left.data().through_chunks(0, |lazy| {
+            let axis = lazy.axis();
+            // Only a left without dimensions grows along the chunked axis.
+            let factor = match (shape.get(axis), left_shape.get(axis)) {
+                (Some(n), Some(m)) => n.checked_div(*m).unwrap_or(1),
+                _ => 1,
+            };
+            let lazy = if extra.is_empty() {
+                lazy.clone()
+            } else {
+                let reshape = ChunkOp::Reshape {
+                    shape: left_shape.clone(),
+                };
+                lazy.map_chunks(left_shape.clone(), axis, 1, reshape)?
+            };
+            lazy.map_chunks(shape.clone(), axis, factor, array)
+        })?;
         let variable = Variable::new(dims, data)?;
         let mut coords = self.coords().to_vec();
         for (n, c) in other.coords() {

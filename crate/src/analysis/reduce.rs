@@ -5,6 +5,7 @@
 use super::dims::{coords_without, IntoDims};
 use crate::compute::ops::ChunkOp;
 use crate::compute::reduce::{reduce_chunked, Reduction};
+use crate::compute::sources::free_axis;
 use crate::compute::Client;
 use crate::error::{Error, Result};
 use crate::model::{Data, DataArray, Dataset, Variable};
@@ -37,13 +38,13 @@ impl Variable {
             .filter(|(i, _)| *i != axis)
             .map(|(_, d)| d.clone())
             .collect();
-        let data = match merged.data() {
-            Data::InMemory(a) => {
-                let a = a.clone();
-                Data::from(Client::new().run(move || ChunkOp::Reduce { axis, op }.apply(&a))?)
-            }
-            Data::Lazy(lazy) => Data::Lazy(reduce_chunked(lazy, axis, op)?),
-        };
+        // Values in memory are reduced at once, on all cores.
+        let split = free_axis(merged.dims().len(), &[axis]);
+        let data = Client::new().run(|| {
+            merged
+                .data()
+                .through_chunks(split, |lazy| reduce_chunked(lazy, axis, op))
+        })?;
         Variable::new(kept, data)
     }
 

@@ -22,9 +22,10 @@ use crate::analysis::Pos;
 use crate::base::budget::Budget;
 use crate::compute::ops::ChunkOp;
 use crate::compute::reduce::{reduce_chunked, Reduction};
+use crate::compute::sources::free_axis;
 use crate::compute::Client;
 use crate::error::{Error, Result};
-use crate::model::{ArrayData, Calendar, CfDateTime, ChunkedArray, Data, DataArray, Variable, NAT};
+use crate::model::{ArrayData, Calendar, CfDateTime, ChunkedArray, DataArray, Variable, NAT};
 
 const DAY: i64 = 86_400;
 /// The largest multiple a rule takes (`1000000000D`), far beyond any time span.
@@ -432,16 +433,17 @@ impl Resample {
             bins: Arc::new(self.bins.iter().map(|(_, r)| r.clone()).collect()),
             op,
         };
-        let data = match var.data() {
-            Data::InMemory(a) => {
-                let a = a.clone();
-                Data::from(Client::new().run(move || bins.apply(&a))?)
-            }
-            Data::Lazy(lazy) if lazy.axis() == axis => {
-                Data::Lazy(self.reduce_lazy_bins(lazy, axis, op, &shape)?)
-            }
-            Data::Lazy(lazy) => Data::Lazy(lazy.map_chunks(shape.clone(), lazy.axis(), 1, bins)?),
-        };
+        // Values in memory are reduced at once, on all cores.
+        let split = free_axis(var.dims().len(), &[axis]);
+        let data = Client::new().run(|| {
+            var.data().through_chunks(split, |lazy| {
+                if lazy.axis() == axis {
+                    self.reduce_lazy_bins(lazy, axis, op, &shape)
+                } else {
+                    lazy.map_chunks(shape.clone(), lazy.axis(), 1, bins)
+                }
+            })
+        })?;
         let variable = Variable::new(var.dims().to_vec(), data)?;
         let labels: Vec<i64> = self.bins.iter().map(|(l, _)| *l).collect();
         let time = ArrayData::Time(ndarray::Array1::from(labels).into_dyn(), self.calendar);

@@ -5,10 +5,9 @@ use std::ops::{Range, RangeFrom, RangeFull, RangeInclusive, RangeTo, RangeToIncl
 use std::sync::Arc;
 
 use crate::compute::ops::ChunkOp;
+use crate::compute::sources::free_axis;
 use crate::error::{Error, Result};
-use crate::model::{
-    ArrayData, CfDateTime, ChunkedArray, DType, Data, DataArray, Dataset, Variable,
-};
+use crate::model::{ArrayData, CfDateTime, ChunkedArray, DType, DataArray, Dataset, Variable};
 
 /// Positions along one dimension, for `isel`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -330,10 +329,10 @@ impl Variable {
         if let Pos::At(_) = pos {
             dims.remove(axis);
         }
-        let data = match self.data() {
-            Data::InMemory(a) => Data::from(take_op(axis, &pos).apply(a)?),
-            Data::Lazy(lazy) => Data::Lazy(select_lazy(lazy, axis, &pos)?),
-        };
+        let split = free_axis(self.dims().len(), &[axis]);
+        let data = self
+            .data()
+            .through_chunks(split, |lazy| select_lazy(lazy, axis, &pos))?;
         Ok(Variable::new(dims, data)?
             .with_attrs(self.attrs().clone())
             .with_encoding(self.encoding().clone()))

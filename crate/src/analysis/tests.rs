@@ -403,6 +403,27 @@ fn arithmetic_broadcasts_by_name_and_keeps_float32() {
     assert!(err.contains("`lon`"), "{err}");
 }
 
+#[test]
+fn arithmetic_with_a_dimensionless_left_operand_broadcasts_to_the_right() {
+    let da = rain();
+    let total = da.mean(["time", "lon", "lat"]);
+    assert!(total.dims().is_empty());
+    let per_lat = da.isel(("lon", 1)).isel(("time", 2));
+    let m = values(&total)[0];
+    let expected: Vec<f32> = values(&per_lat).iter().map(|x| m - x).collect();
+    let diff = &total - &per_lat;
+    assert_eq!(diff.failed_step(), None);
+    assert_eq!(diff.dims(), ["lat"]);
+    assert!(same_bits(&values(&diff), &expected));
+    let both_scalars = &total * &total;
+    assert!(both_scalars.dims().is_empty());
+    assert_eq!(values(&both_scalars)[0].to_bits(), (m * m).to_bits());
+    // A lazy left operand whose result gains dimensions is loaded first: same bits.
+    let lazy_outer = &da.chunk("time", 7).isel(("lat", 0)) + &per_lat;
+    let outer = &da.isel(("lat", 0)) + &per_lat;
+    assert!(same_bits(&values(&lazy_outer), &values(&outer)));
+}
+
 // Deferred errors: a chain carries its first failure to the door.
 
 #[test]

@@ -73,7 +73,7 @@ pub(crate) enum ChunkOp {
     },
     /// `chunk op x`, computed in `dtype`.
     Scalar { op: BinaryOp, x: f64, dtype: DType },
-    /// `chunk op right`, `right` broadcast (float64, axes as the chunk's).
+    /// `chunk op right`, both broadcast (`right` float64, axes as the chunk's).
     Array {
         op: BinaryOp,
         right: Arc<ArrayD<f64>>,
@@ -212,18 +212,24 @@ impl ChunkOp {
             }
             ChunkOp::Scalar { .. } => {}
             ChunkOp::Array { right, .. } => {
+                // Either side may have length 1 where the other is longer.
                 let fits = right.ndim() == input.len()
                     && right
                         .shape()
                         .iter()
                         .zip(input)
-                        .all(|(r, i)| r == i || *r == 1);
+                        .all(|(r, i)| r == i || *r == 1 || *i == 1);
                 if !fits {
                     return Err(bad(format!(
                         "the other operand's shape {:?} does not broadcast",
                         right.shape()
                     )));
                 }
+                shape = input
+                    .iter()
+                    .zip(right.shape())
+                    .map(|(i, r)| *i.max(r))
+                    .collect();
             }
             ChunkOp::Reduce { axis, .. } => {
                 axis_len(*axis)?;

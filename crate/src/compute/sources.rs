@@ -221,6 +221,37 @@ impl Data {
     }
 }
 
+impl Data {
+    /// Runs the lazy form of an operation, `lazy_op`, on these values, so the
+    /// operation is written once for both kinds. Values in memory are first made one
+    /// in-memory chunk split along `axis` (pick one the operation does not work
+    /// along, so the chunk is mapped at once), and the result is loaded straight
+    /// away; lazy values give a lazy result.
+    pub(crate) fn through_chunks(
+        &self,
+        axis: usize,
+        lazy_op: impl FnOnce(&ChunkedArray) -> Result<ChunkedArray>,
+    ) -> Result<Data> {
+        match self {
+            Data::Lazy(lazy) => Ok(Data::Lazy(lazy_op(lazy)?)),
+            Data::InMemory(a) => {
+                let out = lazy_op(&ChunkedArray::from_memory(a.clone(), axis)?)?;
+                match out.chunks() {
+                    // One chunk covers the whole result: read it, keeping its buffer.
+                    [only] => Ok(Data::InMemory(only.source.read()?)),
+                    _ => Ok(Data::from(super::load::materialize(&out, "values")?)),
+                }
+            }
+        }
+    }
+}
+
+/// The axis to split values in memory along for [`Data::through_chunks`]: the
+/// first of `ndim` axes not in `busy`, or 0 when every axis is.
+pub(crate) fn free_axis(ndim: usize, busy: &[usize]) -> usize {
+    (0..ndim).find(|i| !busy.contains(i)).unwrap_or(0)
+}
+
 /// For [`Data::map`]: the chunked axis stays where it is, with its length.
 pub(crate) fn same_axis(lazy: &ChunkedArray) -> Result<(usize, usize)> {
     Ok((lazy.axis(), 1))
