@@ -17,6 +17,20 @@
 //! (representations and machine facts), with [`cluster`] and [`maps`] on top.
 //! Higher layers use lower ones only.
 
+// Library code runs inside the user's notebook kernel, where a panic ends her
+// session: failures are errors, never `unwrap`, `expect` or `panic!`.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
 pub mod base;
 pub mod error;
 pub mod io;
