@@ -55,7 +55,9 @@ pub use model::{
     ArrayData, AttrValue, Attrs, Calendar, CfDateTime, ChunkSource, ChunkedArray, DType, Data,
     DataArray, Dataset, Element, Sizes, TimeUnits, Variable, NAT,
 };
-pub use notebook::{cpu_count, peak_memory, virtual_memory, VirtualMemory};
+pub use notebook::{
+    cpu_count, peak_memory, reset_peak_memory, resident_memory, virtual_memory, VirtualMemory,
+};
 
 /// Re-exported so notebooks and users share the exact `ndarray` version geoxr uses.
 pub use ndarray;

@@ -28,18 +28,6 @@ const CASE: &str = "GEOXR_MEMORY_CASE";
 const LIMITS: [&str; 3] = ["64MB", "100MB", "256MB"];
 const OPS: [&str; 3] = ["load", "mean", "weekly_std"];
 
-fn status_bytes(key: &str) -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with(key)).unwrap();
-    let kb: u64 = line[key.len()..]
-        .trim()
-        .trim_end_matches("kB")
-        .trim()
-        .parse()
-        .unwrap();
-    kb * 1024
-}
-
 /// The child: one computation, measured.
 fn run_case(case: &str) {
     let mut parts = case.split('|');
@@ -58,15 +46,14 @@ fn run_case(case: &str) {
         .std("time")
         .into_result()
         .unwrap();
-    // Reset the peak to the current resident set (Linux ≥ 4.0).
-    std::fs::write("/proc/self/clear_refs", "5").unwrap();
-    let start = status_bytes("VmRSS:");
+    geoxr::reset_peak_memory().unwrap();
+    let start = geoxr::resident_memory().unwrap().bytes();
     let outcome = match op {
         "load" => client.load(&rain).map(|_| ()),
         "mean" => client.load(&mean).map(|_| ()),
         _ => client.load(&weekly).map(|_| ()),
     };
-    let peak = status_bytes("VmHWM:");
+    let peak = geoxr::peak_memory().unwrap().bytes();
     let outcome = match outcome {
         Ok(()) => "ok".to_owned(),
         Err(e @ Error::MemoryLimit { .. }) => {
