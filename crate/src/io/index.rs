@@ -22,7 +22,8 @@ use super::read::{FileMeta, VarMeta};
 use crate::model::{ArrayData, AttrValue, Attrs, DType};
 use ndarray::{ArrayD, IxDyn};
 
-const MAGIC: &[u8; 8] = b"GEOXRIX2";
+// Version 3: axes without dimension scales are named `phony_dim_N`, as libnetcdf names them.
+const MAGIC: &[u8; 8] = b"GEOXRIX3";
 
 /// Coordinate values larger than this are read from the file, not kept in the index.
 const MAX_VALUES_BYTES: usize = 1 << 20;

@@ -23,6 +23,7 @@ use netcdf_reader::{NcFormat, NcType, NcVariable};
 
 use super::chunks::{self, ChunkMap};
 use super::files::memory_cap;
+use super::phony::{self, PhonyNames};
 use super::read::{FileMeta, VarMeta};
 use crate::error::{Error, Result};
 use crate::model::{ArrayData, AttrValue, Attrs, DType};
@@ -48,13 +49,28 @@ pub(crate) struct NativeFile {
 pub(crate) fn open(path: &Path) -> std::result::Result<NativeFile, String> {
     let storage: netcdf_reader::DynStorage =
         Arc::new(netcdf_reader::FileStorage::open(path).map_err(|e| e.to_string())?);
-    let nc = NcFile::from_storage_with_options(storage.clone(), nc_options())
+    let mut nc = NcFile::from_storage_with_options(storage.clone(), nc_options())
         .map_err(|e| describe(&e))?;
+    if nc.root_group().is_err_and(|e| lacks_dimension_list(&e)) {
+        // A NetCDF-4 file that another tool (h5py) added plain datasets to: libnetcdf
+        // gives those datasets phony dimensions, and so does the reader's lossy mode.
+        let lossy = NcOpenOptions {
+            metadata_mode: netcdf_reader::NcMetadataMode::Lossy,
+            ..nc_options()
+        };
+        nc = NcFile::from_storage_with_options(storage.clone(), lossy).map_err(|e| describe(&e))?;
+    }
     Ok(NativeFile {
         nc,
         storage,
         hdf5: OnceLock::new(),
     })
+}
+
+/// Whether the reader refused a file because a dataset has no dimension scales,
+/// which libnetcdf accepts (and names its axes `phony_dim_N`).
+fn lacks_dimension_list(e: &netcdf_reader::Error) -> bool {
+    matches!(e, netcdf_reader::Error::InvalidData(m) if m.contains("missing required DIMENSION_LIST"))
 }
 
 fn max_read_bytes() -> usize {
@@ -155,12 +171,18 @@ pub(crate) fn metadata(
             format!("{name}/"),
         ),
     };
+    let above = phony::ancestors(root, group);
+    let phony = if PhonyNames::needed(g, &above) {
+        PhonyNames::of(root)
+    } else {
+        PhonyNames::default()
+    };
     let mut vars = Vec::new();
     for v in &g.variables {
         let Some(raw) = dtype_of(&v.dtype) else {
             continue; // strings, chars and user-defined types are not read yet
         };
-        let mut meta = var_meta(v, raw, &prefix)?;
+        let mut meta = var_meta(v, raw, &prefix, &phony)?;
         meta.chunks = native
             .hdf5()
             .and_then(|h| chunks::map(h, &meta.path, &meta.shape))
@@ -190,7 +212,12 @@ fn group_paths(g: &NcGroup, prefix: &str, out: &mut Vec<String>) {
     }
 }
 
-fn var_meta(v: &NcVariable, raw: DType, prefix: &str) -> std::result::Result<VarMeta, String> {
+fn var_meta(
+    v: &NcVariable,
+    raw: DType,
+    prefix: &str,
+    phony: &PhonyNames,
+) -> std::result::Result<VarMeta, String> {
     let shape = v
         .dimensions
         .iter()
@@ -199,7 +226,11 @@ fn var_meta(v: &NcVariable, raw: DType, prefix: &str) -> std::result::Result<Var
     Ok(VarMeta {
         name: v.name.clone(),
         path: format!("{prefix}{}", v.name),
-        dims: v.dimensions.iter().map(|d| d.name.clone()).collect(),
+        dims: v
+            .dimensions
+            .iter()
+            .map(|d| phony.name(prefix, &d.name).to_owned())
+            .collect(),
         shape,
         unlimited: v.dimensions.first().is_some_and(|d| d.is_unlimited),
         raw,
