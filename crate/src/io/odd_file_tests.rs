@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::model::{ArrayData, AttrValue, DType, Dataset};
-use crate::{Calendar, Engine, OpenOptions};
+use crate::{open_dataset, Calendar, Engine, OpenOptions};
 
 const FIXTURES: &str = r#"
 import sys, netCDF4 as nc, numpy as np
@@ -357,4 +357,27 @@ fn a_scalar_without_fill_and_dates_before_1582_agree_with_xarray() {
         ];
         assert_eq!(labels(&loaded(&ds, "time")), expected, "{engine}");
     }
+}
+
+#[test]
+fn coordinates_and_time_bounds_survive_a_round_trip() {
+    let files = fixtures();
+    let curvilinear = open_dataset(files.path("curvilinear.nc")).unwrap();
+    let copy = files.path("curvilinear-copy.nc");
+    curvilinear.to_netcdf(&copy).unwrap();
+    let back = open_dataset(&copy).unwrap();
+    assert_eq!(names(back.coords()), ["lat", "lon", "height"]);
+    assert_eq!(names(back.data_vars()), ["tas"]);
+    let tas = files.path("tas-copy.nc");
+    curvilinear.get("tas").to_netcdf(&tas).unwrap();
+    let back = open_dataset(&tas).unwrap();
+    assert_eq!(names(back.get("tas").coords()), ["lat", "lon", "height"]);
+
+    let common = open_dataset(files.path("common.nc")).unwrap();
+    let copy = files.path("common-copy.nc");
+    common.to_netcdf(&copy).unwrap();
+    let back = open_dataset(&copy).unwrap();
+    let bounds = loaded(&back, "time_bnds");
+    assert_eq!(bounds.dtype(), DType::Time(Calendar::NoLeap));
+    assert_eq!(labels(&bounds), labels(&loaded(&common, "time_bnds")));
 }
