@@ -164,8 +164,10 @@ fn combine_by_coords(mut files: Vec<FileDataset>) -> Result<Dataset> {
         let var = join_lazy(&files, name, v, &joined, Dataset::data_vars)?;
         data_vars.push((name.clone(), var));
     }
-    Dataset::new(coords, data_vars, reference.attrs().clone())
-        .map(|ds| ds.with_unread(reference.unread().to_vec()))
+    Dataset::new(coords, data_vars, reference.attrs().clone()).map(|ds| {
+        ds.with_dim_order(&reference.dims().names())
+            .with_unread(reference.unread().to_vec())
+    })
 }
 
 /// The variable `name` of every file (found by `list`, the data variables or the
@@ -363,11 +365,9 @@ fn harmonise_calendars(files: &mut [FileDataset], joined: &str) -> Result<()> {
             .iter()
             .map(|(n, v)| (n.clone(), if n == joined { new.clone() } else { v.clone() }))
             .collect();
-        f.dataset = Dataset::new(
-            coords,
-            f.dataset.data_vars().to_vec(),
-            f.dataset.attrs().clone(),
-        )?;
+        f.dataset = f
+            .dataset
+            .with_variables(coords, f.dataset.data_vars().to_vec())?;
     }
     Ok(())
 }

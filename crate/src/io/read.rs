@@ -274,6 +274,8 @@ pub(crate) fn read_file(
             file: path.to_owned(),
         })
         .collect();
+    // Dimensions in the order the file's variables first use them, as xarray has them.
+    let dim_order: Vec<String> = meta.vars.iter().flat_map(|v| v.dims.clone()).collect();
     let mut coords = Vec::new();
     let mut data_vars = Vec::new();
     for var in meta.vars {
@@ -340,6 +342,7 @@ pub(crate) fn read_file(
     }
     let dataset = Dataset::new(coords, data_vars, global)
         .map_err(|e| file_error(path, e.to_string()))?
+        .with_dim_order(&dim_order)
         .with_unread(unread);
     Ok(FileDataset {
         path: path.to_owned(),

@@ -105,19 +105,40 @@ impl Dataset {
         self
     }
 
+    /// The same dataset with its dimensions in this order (as xarray orders a file's:
+    /// by first use in the file's variables); dimensions not named keep their order,
+    /// after those named, and names that are not dimensions are skipped.
+    pub(crate) fn with_dim_order(mut self, order: &[String]) -> Dataset {
+        let mut pairs: Vec<(String, usize)> = Vec::with_capacity(self.sizes.len());
+        for d in order {
+            if let (Some(n), false) = (self.sizes.get(d), pairs.iter().any(|(p, _)| p == d)) {
+                pairs.push((d.clone(), n));
+            }
+        }
+        for (d, n) in self.sizes.iter() {
+            if !pairs.iter().any(|(p, _)| p == d) {
+                pairs.push((d.to_owned(), n));
+            }
+        }
+        self.sizes = Sizes::from_pairs(pairs);
+        self
+    }
+
     /// The variables of the file that geoxr did not read, in file order.
     pub fn unread(&self) -> &[Unread] {
         &self.unread
     }
 
-    /// The same attributes around other variables (dimensions are recomputed); the
-    /// unread variables whose dimensions all remain are still listed.
+    /// The same attributes around other variables (dimensions are recomputed, those
+    /// that remain in their order here); the unread variables whose dimensions all
+    /// remain are still listed.
     pub(crate) fn with_variables(
         &self,
         coords: Vec<(String, Variable)>,
         data_vars: Vec<(String, Variable)>,
     ) -> Result<Dataset> {
-        let out = Dataset::new(coords, data_vars, self.attrs.clone())?;
+        let out = Dataset::new(coords, data_vars, self.attrs.clone())?
+            .with_dim_order(&self.sizes.names());
         let unread = self
             .unread
             .iter()
