@@ -53,7 +53,7 @@ pub use error::{Error, Result};
 pub use io::{open_dataset, open_mfdataset, Engine, OpenOptions};
 pub use model::{
     ArrayData, AttrValue, Attrs, Calendar, CfDateTime, ChunkSource, ChunkedArray, DType, Data,
-    DataArray, Dataset, Element, Sizes, TimeUnits, Variable, NAT,
+    DataArray, Dataset, Element, Sizes, TimeUnits, Unread, Variable, NAT,
 };
 pub use notebook::{
     cpu_count, peak_memory, reset_peak_memory, resident_memory, virtual_memory, VirtualMemory,

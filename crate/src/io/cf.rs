@@ -498,6 +498,49 @@ fn time_decoding(attrs: &Attrs) -> Result<Option<TimeDecoding>, String> {
     }))
 }
 
+/// The names that CF `coordinates` attributes (each variable's, and the file's) list,
+/// in order of first mention, without repeats: the variables xarray's
+/// `decode_coords=True` makes coordinates. Names that are not variables of the file
+/// are the caller's to skip.
+pub(crate) fn coordinate_names<'a>(
+    global: &'a Attrs,
+    vars: impl IntoIterator<Item = &'a Attrs>,
+) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let lists = vars.into_iter().chain(std::iter::once(global));
+    for attrs in lists {
+        let Some(list) = attrs.get("coordinates").and_then(AttrValue::as_str) else {
+            continue;
+        };
+        for name in list.split_whitespace() {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// The attributes of a CF bounds variable with the time `units` and `calendar` of
+/// the variable whose `bounds` names it, where it has none of its own (CF 7.1; as
+/// xarray does before decoding times). Unchanged when the parent is not a time.
+pub(crate) fn with_parent_time(bounds: &Attrs, parent: &Attrs) -> Attrs {
+    let mut out = bounds.clone();
+    let Some(units) = parent
+        .get("units")
+        .filter(|u| u.as_str().is_some_and(|t| t.contains("since")))
+    else {
+        return out;
+    };
+    if out.get("units").is_none() {
+        out.set("units", units.clone());
+    }
+    if let (None, Some(calendar)) = (out.get("calendar"), parent.get("calendar")) {
+        out.set("calendar", calendar.clone());
+    }
+    out
+}
+
 /// The values of an array as one slice (memory order), made contiguous if needed.
 fn contiguous<T: Clone>(a: &mut ArrayD<T>) -> &mut [T] {
     if a.as_slice_memory_order().is_none() {

@@ -75,6 +75,18 @@ fn assert_engines_agree_except(path: &Path, differ: &[&str]) -> usize {
     let names =
         |v: &[(String, crate::Variable)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     assert_eq!(names(&a), names(&b), "{}: variables", path.display());
+    assert_eq!(
+        names(rust.coords()),
+        names(oracle.coords()),
+        "{}: coordinates",
+        path.display()
+    );
+    assert_eq!(
+        rust.unread(),
+        oracle.unread(),
+        "{}: variables not read",
+        path.display()
+    );
     for ((name, x), (_, y)) in a.iter().zip(&b) {
         let at = format!("{}: `{name}`", path.display());
         assert_eq!(x.dims(), y.dims(), "{at}: dims");

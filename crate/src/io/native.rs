@@ -24,7 +24,7 @@ use netcdf_reader::{NcFormat, NcType, NcVariable};
 use super::chunks::{self, ChunkMap};
 use super::files::memory_cap;
 use super::phony::{self, PhonyNames};
-use super::read::{FileMeta, VarMeta};
+use super::read::{FileMeta, UnreadMeta, VarMeta};
 use crate::error::{Error, Result};
 use crate::model::{ArrayData, AttrValue, Attrs, DType};
 
@@ -178,11 +178,30 @@ pub(crate) fn metadata(
         PhonyNames::default()
     };
     let mut vars = Vec::new();
+    let mut unread = Vec::new();
     for v in &g.variables {
         let Some(raw) = dtype_of(&v.dtype) else {
-            continue; // strings, chars and user-defined types are not read yet
+            unread.push(UnreadMeta {
+                name: v.name.clone(),
+                dims: v
+                    .dimensions
+                    .iter()
+                    .map(|d| phony.name(&prefix, &d.name).to_owned())
+                    .collect(),
+                kind: kind_of(&v.dtype).to_owned(),
+            });
+            continue;
         };
         let mut meta = var_meta(v, raw, &prefix, &phony)?;
+        if let NcType::Enum { members, .. } = &v.dtype {
+            meta.enum_members = members
+                .iter()
+                .map(|m| match m.value.as_i128() {
+                    Some(n) => format!("{}={n}", m.name),
+                    None => m.name.clone(),
+                })
+                .collect();
+        }
         meta.chunks = native
             .hdf5()
             .and_then(|h| chunks::map(h, &meta.path, &meta.shape))
@@ -199,6 +218,7 @@ pub(crate) fn metadata(
             .collect(),
         attrs: attrs(&g.attributes),
         vars,
+        unread,
     })
 }
 
@@ -237,6 +257,7 @@ fn var_meta(
         attrs: attrs(&v.attributes),
         chunks: None,
         values: None,
+        enum_members: Vec::new(),
     })
 }
 
@@ -252,8 +273,23 @@ fn dtype_of(t: &NcType) -> Option<DType> {
         NcType::UInt64 => DType::U64,
         NcType::Float => DType::F32,
         NcType::Double => DType::F64,
+        // An enum reads as its base integer type, as xarray reads it.
+        NcType::Enum { base, .. } => return dtype_of(base),
         _ => return None,
     })
+}
+
+/// A type geoxr does not read, in the words both engines use.
+fn kind_of(t: &NcType) -> &'static str {
+    match t {
+        NcType::String => "string",
+        NcType::Char => "char",
+        NcType::Compound { .. } => "compound",
+        NcType::Opaque { .. } => "opaque",
+        NcType::VLen { .. } => "vlen",
+        NcType::Array { .. } => "array",
+        _ => "unknown",
+    }
 }
 
 fn attrs(list: &[netcdf_reader::NcAttribute]) -> Attrs {
@@ -348,6 +384,54 @@ fn fill_array(dtype: DType, shape: &[usize], fill: Option<&AttrValue>) -> ArrayD
     }
 }
 
+/// Reads an enum variable as its base integer type. The reader converts only atomic
+/// types, so the whole variable comes as bytes in this machine's order, and the
+/// selection is cut from it.
+fn read_enum(
+    file: &NativeFile,
+    var: &VarMeta,
+    start: &[usize],
+    count: &[usize],
+) -> std::result::Result<ArrayData, ReadError> {
+    fn cut<T: bytemuck::Pod>(
+        bytes: &[u8],
+        var: &VarMeta,
+        start: &[usize],
+        count: &[usize],
+    ) -> std::result::Result<ArrayD<T>, String> {
+        if bytes.len() % std::mem::size_of::<T>() != 0 {
+            return Err(format!("{} bytes are not whole enum values", bytes.len()));
+        }
+        let all = ArrayD::from_shape_vec(IxDyn(&var.shape), bytemuck::pod_collect_to_vec(bytes))
+            .map_err(|e| e.to_string())?;
+        let part = all.slice_each_axis(|ax| {
+            let (s, c) = (start[ax.axis.index()], count[ax.axis.index()]);
+            ndarray::Slice::from(s..s + c)
+        });
+        Ok(part.to_owned())
+    }
+    let n: usize = var.shape.iter().product();
+    let bytes = if n == 0 {
+        Vec::new()
+    } else {
+        file.nc
+            .read_variable_native_bytes(&var.path)
+            .map_err(read_error)?
+    };
+    let bad = |e: String| ReadError::Other(format!("enum values: {e}"));
+    Ok(match var.raw {
+        DType::I8 => ArrayData::I8(cut(&bytes, var, start, count).map_err(bad)?),
+        DType::U8 => ArrayData::U8(cut(&bytes, var, start, count).map_err(bad)?),
+        DType::I16 => ArrayData::I16(cut(&bytes, var, start, count).map_err(bad)?),
+        DType::U16 => ArrayData::U16(cut(&bytes, var, start, count).map_err(bad)?),
+        DType::I32 => ArrayData::I32(cut(&bytes, var, start, count).map_err(bad)?),
+        DType::U32 => ArrayData::U32(cut(&bytes, var, start, count).map_err(bad)?),
+        DType::I64 => ArrayData::I64(cut(&bytes, var, start, count).map_err(bad)?),
+        DType::U64 => ArrayData::U64(cut(&bytes, var, start, count).map_err(bad)?),
+        other => return Err(bad(format!("an enum of {other} is not an integer enum"))),
+    })
+}
+
 /// Reads a hyperslab that lies within what the file holds.
 fn read_stored(
     file: &NativeFile,
@@ -355,6 +439,9 @@ fn read_stored(
     start: &[usize],
     count: &[usize],
 ) -> std::result::Result<ArrayData, ReadError> {
+    if !var.enum_members.is_empty() {
+        return read_enum(file, var, start, count);
+    }
     fn get<T: netcdf_reader::NcReadable + Copy>(
         file: &NativeFile,
         var: &VarMeta,
