@@ -110,7 +110,7 @@ fn tutorial(paths: &Paths) -> Result<()> {
                 .map(|p| format!("{}: {p}", notebook.display())),
         );
     }
-    let kernel = run::latency(paths, &run::TRIVIAL_CELLS)?;
+    let kernel = run::latency(paths, &run::TRIVIAL_CELLS, run::STARTUP_TIMEOUT_S)?;
     say(format!(
         "kernel latency (warm, Jupyter's client): start {:.1} s (goal 10 s), shutdown {:.1} s",
         kernel.start, kernel.shutdown

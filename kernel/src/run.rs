@@ -125,14 +125,15 @@ impl Latency {
 }
 
 /// Starts the kernel once more with Jupyter's client (`kernel/latency.py`), runs
-/// `cells` and shuts it down, timing each step.
-pub fn latency(paths: &Paths, cells: &[&str]) -> Result<Latency> {
+/// `cells` and shuts it down, timing each step; the start may take up to
+/// `startup_timeout_s` seconds.
+pub fn latency(paths: &Paths, cells: &[&str], startup_timeout_s: u64) -> Result<Latency> {
     let script = paths.root.join("kernel").join("latency.py");
     let printed = crate::setup::output(
         Command::new(paths.venv_bin("python"))
             .arg(&script)
             .arg(KERNEL_NAME)
-            .arg(STARTUP_TIMEOUT_S.to_string())
+            .arg(startup_timeout_s.to_string())
             .args(cells)
             .env("JUPYTER_PLATFORM_DIRS", "1"),
     )?;
