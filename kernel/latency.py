@@ -2,18 +2,54 @@
 
 Starts the kernel (until it answers kernel_info, as nbclient and JupyterLab wait),
 runs trivial cells one after the other, then shuts it down, and prints one JSON
-line: {"start": s, "cells": [[code, s, stderr, text], ...], "shutdown": s}, where
-text is the cell's text/plain result. Run by
+line: {"start": s, "start_cpu": [evcxr_s, builds_s], "cells": [[code, s, stderr,
+text], ...], "shutdown": s}, where text is the cell's text/plain result and
+start_cpu the CPU seconds the start took in the evcxr_jupyter process itself (its
+rust-analyzer) and in the cargo/rustc/linker runs it waited for; on a shared
+machine these follow the work done, where wall seconds follow the load. Run by
 `cargo xtask tutorial` after the notebooks, so the kernel's build folder is warm.
 
 usage: python latency.py KERNEL_NAME STARTUP_TIMEOUT_S CELL [CELL ...]
 """
 
 import json
+import os
 import sys
 import time
 
 from jupyter_client.manager import KernelManager
+
+
+def cpu_seconds(pid):
+    """(own, waited-for children) CPU seconds of process pid, from /proc."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / tick
+    children = (int(fields[13]) + int(fields[14])) / tick
+    return own, children
+
+
+def evcxr_pid(root):
+    """The evcxr_jupyter process at or below pid root, or None."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    name, rest = f.read().split(" (", 1)[1].rsplit(")", 1)
+                parents[int(entry)] = (int(rest.split()[1]), name)
+            except (OSError, IndexError, ValueError):
+                continue
+    for pid, (_, name) in parents.items():
+        ancestor = pid
+        for _ in range(16):
+            if ancestor == root:
+                if name.startswith("evcxr_jupyter"):
+                    return pid
+                break
+            ancestor = parents.get(ancestor, (0, ""))[0]
+    return None
 
 
 def main():
@@ -26,6 +62,14 @@ def main():
     try:
         client.wait_for_ready(timeout=timeout)
         start = time.monotonic() - clock
+        start_cpu = None
+        process = getattr(manager.provisioner, "process", None)
+        evcxr = evcxr_pid(process.pid) if process is not None else None
+        if evcxr is not None:
+            try:
+                start_cpu = list(cpu_seconds(evcxr))
+            except OSError:
+                start_cpu = None
         timed = []
         for code in cells:
             stderr, text = [], []
@@ -49,7 +93,16 @@ def main():
         clock = time.monotonic()
         manager.shutdown_kernel()
         shutdown = time.monotonic() - clock
-    print(json.dumps({"start": start, "cells": timed, "shutdown": shutdown}))
+    print(
+        json.dumps(
+            {
+                "start": start,
+                "start_cpu": start_cpu,
+                "cells": timed,
+                "shutdown": shutdown,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -110,11 +110,19 @@ fn tutorial(paths: &Paths) -> Result<()> {
                 .map(|p| format!("{}: {p}", notebook.display())),
         );
     }
-    let kernel = run::latency(paths, &run::TRIVIAL_CELLS)?;
+    let kernel = run::latency(paths, &run::TRIVIAL_CELLS, run::STARTUP_TIMEOUT_S)?;
     say(format!(
         "kernel latency (warm, Jupyter's client): start {:.1} s (goal 10 s), shutdown {:.1} s",
         kernel.start, kernel.shutdown
     ));
+    if let Some((evcxr, builds)) = kernel.start_cpu {
+        say(format!(
+            "  start CPU: {evcxr:.1} s in evcxr (rust-analyzer), {builds:.1} s in builds; load {}",
+            std::fs::read_to_string("/proc/loadavg")
+                .unwrap_or_default()
+                .trim()
+        ));
+    }
     say(format!(
         "  trivial cells: median {:.2} s (goal 0.5 s) over {}: {}",
         kernel.median_cell(),

@@ -109,6 +109,10 @@ pub struct LatencyCell {
 pub struct Latency {
     /// Launch until the kernel answers `kernel_info` (what Jupyter waits for).
     pub start: f64,
+    /// CPU seconds of that start: in evcxr_jupyter itself (its rust-analyzer), and in
+    /// the builds it waited for; `None` when the process could not be read. Unlike
+    /// `start`, these barely move with the machine's load.
+    pub start_cpu: Option<(f64, f64)>,
     /// Each cell: its code, seconds, what it wrote to stderr, its text result.
     pub cells: Vec<LatencyCell>,
     /// Shutdown request until the kernel process is gone.
@@ -125,46 +129,84 @@ impl Latency {
 }
 
 /// Starts the kernel once more with Jupyter's client (`kernel/latency.py`), runs
-/// `cells` and shuts it down, timing each step.
-pub fn latency(paths: &Paths, cells: &[&str]) -> Result<Latency> {
+/// `cells` and shuts it down, timing each step; the start may take up to
+/// `startup_timeout_s` seconds.
+pub fn latency(paths: &Paths, cells: &[&str], startup_timeout_s: u64) -> Result<Latency> {
     let script = paths.root.join("kernel").join("latency.py");
     let printed = crate::setup::output(
         Command::new(paths.venv_bin("python"))
             .arg(&script)
             .arg(KERNEL_NAME)
-            .arg(STARTUP_TIMEOUT_S.to_string())
+            .arg(startup_timeout_s.to_string())
             .args(cells)
             .env("JUPYTER_PLATFORM_DIRS", "1"),
     )?;
     let line = printed.lines().last().unwrap_or_default();
-    let json: serde_json::Value = serde_json::from_str(line)
-        .map_err(|e| format!("{} printed `{line}`: {e}", script.display()))?;
-    let number = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
-    Ok(Latency {
-        start: number(&json["start"]),
-        cells: json["cells"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|c| {
-                        let text = |i: usize| c[i].as_str().unwrap_or_default().to_owned();
-                        LatencyCell {
-                            code: text(0),
-                            seconds: number(&c[1]),
-                            stderr: text(2),
-                            text: text(3),
-                        }
-                    })
-                    .collect()
-            })
-            .unwrap_or_default(),
-        shutdown: number(&json["shutdown"]),
-    })
+    Latency::from_json(line).map_err(|e| format!("{}: {e}", script.display()))
+}
+
+impl Latency {
+    /// Reads the JSON line `kernel/latency.py` prints.
+    fn from_json(line: &str) -> Result<Latency> {
+        let json: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("printed `{line}`: {e}"))?;
+        Ok(Latency::from_value(&json))
+    }
+
+    fn from_value(json: &serde_json::Value) -> Latency {
+        let number = |v: &serde_json::Value| v.as_f64().unwrap_or(f64::NAN);
+        Latency {
+            start: number(&json["start"]),
+            start_cpu: json["start_cpu"]
+                .as_array()
+                .filter(|a| a.len() == 2)
+                .map(|a| (number(&a[0]), number(&a[1]))),
+            cells: json["cells"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|c| {
+                            let text = |i: usize| c[i].as_str().unwrap_or_default().to_owned();
+                            LatencyCell {
+                                code: text(0),
+                                seconds: number(&c[1]),
+                                stderr: text(2),
+                                text: text(3),
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            shutdown: number(&json["shutdown"]),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What `kernel/latency.py` prints reaches the tutorial's report, the start's CPU
+    /// seconds included, and a kernel whose process could not be read has none.
+    #[test]
+    fn the_latency_line_gives_start_cpu_cells_and_shutdown() {
+        let line = r#"{"start": 15.3, "start_cpu": [7.46, 2.07], "cells": [["let a = 1 + 1;", 1.6, "", ""], ["cpu_count()", 0.77, "", "2"]], "shutdown": 0.71}"#;
+        let l = Latency::from_json(line).unwrap();
+        assert_eq!(l.start, 15.3);
+        assert_eq!(l.start_cpu, Some((7.46, 2.07)));
+        assert_eq!(l.cells.len(), 2);
+        assert_eq!(
+            (l.cells[1].code.as_str(), l.cells[1].text.as_str()),
+            ("cpu_count()", "2")
+        );
+        assert_eq!(l.median_cell(), 1.6);
+        let none = Latency::from_json(
+            r#"{"start": 9.0, "start_cpu": null, "cells": [], "shutdown": 1.0}"#,
+        )
+        .unwrap();
+        assert_eq!(none.start_cpu, None);
+        assert!(Latency::from_json("Traceback (most recent call last)").is_err());
+    }
 
     #[test]
     fn committed_notebooks_carry_no_outputs_and_use_the_geoxr_kernel() {

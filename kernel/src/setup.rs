@@ -46,8 +46,10 @@ pub fn output(command: &mut Command) -> Result<String> {
 }
 
 /// Every set-up step. evcxr's build, by far the longest, runs in the background
-/// while the Python venv, the sample data and the browser install; each step that
-/// did something says how long it took.
+/// while the Python venv, Open MPI, the one release build of the sample generator
+/// and the MPI worker, the sample data and the browser install; then the kernel is
+/// started once so that it compiles geoxr before the first notebook needs it. Each
+/// step that did something says how long it took.
 pub fn all(paths: &Paths) -> Result<()> {
     let started = Instant::now();
     timed("the NetCDF library", netcdf_library)?;
@@ -59,15 +61,21 @@ pub fn all(paths: &Paths) -> Result<()> {
     let evcxr = std::thread::scope(|s| {
         let evcxr = s.spawn(|| timed("evcxr_jupyter", || evcxr_jupyter(paths)));
         let rest = timed("the Python venv", || python_venv(paths))
+            .and_then(|()| timed("Open MPI", mpi_libraries))
+            .and_then(|()| {
+                timed("the release build (sample generator, MPI worker)", || {
+                    release_binaries(paths)
+                })
+            })
             .and_then(|()| timed("the sample data", || sample_data(paths)))
-            .and_then(|()| timed("the browser", || crate::browser::install(paths)))
-            .and_then(|()| timed("Open MPI and the MPI worker", || mpi(paths)));
+            .and_then(|()| timed("the browser", || crate::browser::install(paths)));
         let evcxr = evcxr
             .join()
             .unwrap_or_else(|_| Err("the evcxr_jupyter install stopped".into()));
         rest.and(evcxr)
     })?;
     kernel_spec(paths, &evcxr)?;
+    timed("the kernel's build of geoxr", || warm_kernel(paths))?;
     say(format!(
         "set-up done in {:.1} s",
         started.elapsed().as_secs_f64()
@@ -140,9 +148,9 @@ pub fn rust_src() {
 }
 
 /// Open MPI (Debian `openmpi-bin`, `libopenmpi-dev`) and libclang (`libclang-dev`,
-/// which the `mpi` crate's bindings are generated with), then the worker binary
-/// `geoxr-mpi-worker` that `Client::mpi` starts (cargo skips it when up to date).
-pub fn mpi(paths: &Paths) -> Result<()> {
+/// which the `mpi` crate's bindings are generated with), needed to build the worker
+/// `geoxr-mpi-worker` that `Client::mpi` starts.
+pub fn mpi_libraries() -> Result<()> {
     let works = |program: &str, arg: &str| {
         Command::new(program)
             .arg(arg)
@@ -159,27 +167,40 @@ pub fn mpi(paths: &Paths) -> Result<()> {
     if !libclang_present() {
         missing.push("libclang-dev");
     }
-    if !missing.is_empty() {
-        say(format!(
-            "installing Open MPI and libclang for the MPI worker: apt-get install {} (about a minute)",
-            missing.join(" ")
-        ));
-        apt_install(&missing)?;
+    if missing.is_empty() {
+        return Ok(());
     }
+    say(format!(
+        "installing Open MPI and libclang for the MPI worker: apt-get install {} (about a minute)",
+        missing.join(" ")
+    ));
+    apt_install(&missing)
+}
+
+/// The release binaries set-up needs, in one cargo build so that geoxr and its
+/// dependencies compile once for both: the sample generator `imerg-sample` and the
+/// MPI worker `geoxr-mpi-worker` (cargo skips what is up to date).
+pub fn release_binaries(paths: &Paths) -> Result<()> {
     let worker = paths
         .root
         .join("target")
         .join("release")
         .join("geoxr-mpi-worker");
     if !worker.exists() {
-        say("building the MPI worker geoxr-mpi-worker (release; a few minutes the first time)");
+        say("building the sample generator and the MPI worker (release; a few minutes the first time)");
     }
     run(Command::new("cargo").current_dir(&paths.root).args([
         "build",
         "--quiet",
         "--release",
         "--package",
+        "geoxr",
+        "--package",
         "geoxr-mpi",
+        "--bin",
+        "imerg-sample",
+        "--bin",
+        "geoxr-mpi-worker",
     ]))
 }
 
@@ -370,6 +391,44 @@ pub fn kernel_spec(paths: &Paths, evcxr: &Path) -> Result<()> {
     write(paths.kernel_spec_dir().join("kernel.json"), text)
 }
 
+/// Starts the kernel once, headless, when its first build folder holds no compiled
+/// geoxr yet: evcxr compiles geoxr and its dependencies with its own settings at the
+/// first start (many minutes on 2 cores), and this moves that wait from the first
+/// notebook into set-up, where it is said and timed.
+pub fn warm_kernel(paths: &Paths) -> Result<()> {
+    if kernel_has_geoxr(&paths.evcxr_builds().join("slot-0")) {
+        return Ok(());
+    }
+    say("compiling geoxr for the kernel by starting it once headlessly (the kernel's first start; 5-30 minutes on 2 cores)");
+    let warm = crate::run::latency(paths, &["cpu_count()"], WARM_UP_TIMEOUT_S)?;
+    match warm.cells.iter().find(|c| !c.stderr.is_empty()) {
+        Some(cell) => Err(format!(
+            "the kernel's first start: `{}` wrote to stderr: {}",
+            cell.code, cell.stderr
+        )),
+        None => Ok(()),
+    }
+}
+
+/// How long the set-up waits for a cold kernel to compile geoxr and start.
+const WARM_UP_TIMEOUT_S: u64 = 3 * 3600;
+
+/// Whether evcxr's build folder `slot` holds geoxr compiled as the library
+/// evcxr links each cell against (`target/<host>/debug/deps/libgeoxr-*.rlib`).
+fn kernel_has_geoxr(slot: &Path) -> bool {
+    let Ok(hosts) = std::fs::read_dir(slot.join("target")) else {
+        return false;
+    };
+    hosts.flatten().any(|host| {
+        std::fs::read_dir(host.path().join("debug").join("deps")).is_ok_and(|files| {
+            files.flatten().any(|f| {
+                let name = f.file_name().to_string_lossy().into_owned();
+                name.starts_with("libgeoxr-") && name.ends_with(".rlib")
+            })
+        })
+    })
+}
+
 /// The tutorial's sample IMERG files, generated once (a stamp file records the set).
 pub fn sample_data(paths: &Paths) -> Result<()> {
     let dir = paths.imerg_data();
@@ -407,6 +466,28 @@ pub fn sample_data(paths: &Paths) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Set-up starts the kernel to compile geoxr only while its first build folder
+    /// lacks geoxr's compiled library; an empty folder, or one holding only other
+    /// crates, is cold.
+    #[test]
+    fn the_kernel_counts_as_built_once_its_folder_holds_geoxr() {
+        let slot = std::env::temp_dir().join(format!("geoxr-slot-test-{}", std::process::id()));
+        let deps = slot
+            .join("target")
+            .join("x86_64-unknown-linux-gnu")
+            .join("debug")
+            .join("deps");
+        std::fs::create_dir_all(&deps).unwrap();
+        assert!(!kernel_has_geoxr(&slot.join("missing")));
+        assert!(!kernel_has_geoxr(&slot));
+        std::fs::write(deps.join("librayon-0123.rlib"), b"").unwrap();
+        std::fs::write(deps.join("libgeoxr-0123.rmeta"), b"").unwrap();
+        assert!(!kernel_has_geoxr(&slot));
+        std::fs::write(deps.join("libgeoxr-0123.rlib"), b"").unwrap();
+        assert!(kernel_has_geoxr(&slot));
+        std::fs::remove_dir_all(&slot).unwrap();
+    }
 
     /// The proxy's rewriting of progress lines (kernel/progress_proxy.py): the first
     /// update becomes a display, later ones update it, the text around them stays

@@ -66,6 +66,28 @@ fn drawing_error(e: impl std::fmt::Display) -> Error {
     }
 }
 
+/// PNG bytes of 8-bit pixels, row after row, in `colour` (`Rgb` or `Rgba`): the one
+/// encoder behind a figure's PNG and the images inside its SVG.
+pub(crate) fn png_bytes(
+    pixels: &[u8],
+    width: u32,
+    height: u32,
+    colour: png::ColorType,
+) -> Result<Vec<u8>> {
+    let failed = |e: png::EncodingError| Error::Invalid {
+        what: "PNG encoding".into(),
+        reason: e.to_string(),
+    };
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(colour);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(failed)?;
+    writer.write_image_data(pixels).map_err(failed)?;
+    writer.finish().map_err(failed)?;
+    Ok(bytes)
+}
+
 fn colour(c: Rgb, opacity: f64) -> RGBAColor {
     RGBAColor(c.0, c.1, c.2, opacity)
 }
@@ -209,11 +231,7 @@ impl VectorCanvas {
     /// Places an RGBA image (`w` × `h` pixels) over the whole canvas.
     pub fn image(&mut self, rgba: &[u8], w: u32, h: u32) -> Result<()> {
         use base64::Engine;
-        use image::ImageEncoder;
-        let mut png = Vec::new();
-        image::codecs::png::PngEncoder::new(&mut png)
-            .write_image(rgba, w, h, image::ExtendedColorType::Rgba8)
-            .map_err(drawing_error)?;
+        let png = png_bytes(rgba, w, h, png::ColorType::Rgba)?;
         let data = base64::engine::general_purpose::STANDARD.encode(png);
         self.svg.push_str(&format!(
             "<image x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" href=\"data:image/png;base64,{data}\"/>\n",

@@ -2,8 +2,6 @@
 
 use std::path::Path;
 
-use image::{ExtendedColorType, ImageEncoder};
-
 use super::colormap::Rgb;
 use super::projection::Projection;
 use super::render::Map;
@@ -256,14 +254,7 @@ impl Figure {
 
     /// The image as PNG bytes.
     pub fn png(&self) -> Result<Vec<u8>> {
-        let mut bytes = Vec::new();
-        image::codecs::png::PngEncoder::new(&mut bytes)
-            .write_image(&self.rgb, self.width, self.height, ExtendedColorType::Rgb8)
-            .map_err(|e| Error::Invalid {
-                what: "PNG encoding".into(),
-                reason: e.to_string(),
-            })?;
-        Ok(bytes)
+        super::canvas::png_bytes(&self.rgb, self.width, self.height, png::ColorType::Rgb)
     }
 
     /// Writes the figure to `path`: `.png` as drawn, `.svg` as vector shapes.
