@@ -1,8 +1,10 @@
 //! Benchmark of the tutorial's weekly std, time mean and box mean on MPI ranks
-//! against the same computation in process: wall time of each run, each rank's own
-//! seconds, peak RSS and bytes sent, and the overhead of 2 ranks over the in-process
-//! run of the same round on the same cores (rounds alternate in-process and MPI
-//! runs; `BENCH_ROUNDS`, default 2). Also times the serial merge of every piece's
+//! against the same computation in process. The pools of 1, 2 and 4 ranks start
+//! once (their start-up is reported apart), each runs one first load (which opens
+//! the files on the ranks), then rounds alternate in-process and MPI loads
+//! (`BENCH_ROUNDS`, default 3): wall time of each load, each rank's own seconds,
+//! peak RSS and bytes sent, and the overhead of 2 ranks over the in-process load of
+//! the same round on the same cores. Also times the serial merge of every piece's
 //! partial, the one part of a reduction that more ranks do not shorten. Prints the
 //! load average beside the figures; timing on a shared machine is noisy, so compare
 //! within one run.
@@ -67,7 +69,19 @@ fn main() -> geoxr::Result<()> {
     let rounds: usize = std::env::var("BENCH_ROUNDS")
         .ok()
         .and_then(|r| r.parse().ok())
-        .unwrap_or(2);
+        .unwrap_or(3);
+    let mut pools = Vec::new();
+    for ranks in [1, 2, 4] {
+        let started = Instant::now();
+        let client = Client::mpi(ranks).start()?;
+        println!(
+            "pool of {ranks} ranks started in {:.2} s (once per client; load {})",
+            started.elapsed().as_secs_f64(),
+            load_average()
+        );
+        pools.push((ranks, client));
+    }
+    let mut summary = Vec::new();
     for (what, x) in &cases {
         let plan = x.plan();
         println!(
@@ -88,46 +102,66 @@ fn main() -> geoxr::Result<()> {
             1e9 * merge / (plan.pieces().max(1) * cells.max(1)) as f64
         );
         drop(parts);
+        let here = Client::new().load(x)?;
+        for (ranks, client) in &pools {
+            let started = Instant::now();
+            client.load(x)?;
+            println!(
+                "first load on {ranks} ranks (opens the files): {:.2} s (load {})",
+                started.elapsed().as_secs_f64(),
+                load_average()
+            );
+        }
         let mut overheads = Vec::new();
         for round in 1..=rounds {
             let started = Instant::now();
-            let here = Client::new().load(x)?;
+            let again = Client::new().load(x)?;
             let base = started.elapsed().as_secs_f64();
+            assert!(again.equals(&here)?);
             println!(
                 "round {round}: in process, {cores} threads: {base:.2} s  ({:.1} core-ms per day-file; load {})",
                 1e3 * base * cores as f64 / days.max(1) as f64,
                 load_average()
             );
-            for ranks in [1, 2, 4] {
-                let client = Client::mpi(ranks);
+            for (ranks, client) in &pools {
                 let started = Instant::now();
                 let there = client.load(x)?;
                 let wall = started.elapsed().as_secs_f64();
                 let same = there.equals(&here)? && bits(&there)? == bits(&here)?;
                 let over = 100.0 * (wall / base - 1.0);
-                if ranks == 2 {
-                    overheads.push(over);
+                if *ranks == 2 {
+                    overheads.push(wall / base);
                 }
                 println!(
                     "round {round}: {ranks} ranks x {} threads: {wall:.2} s, {over:+.0} % over in process, bit-identical: {same} (load {})",
                     (cores / ranks).max(1),
                     load_average()
                 );
-                if let Some(report) = client.last_job() {
-                    print!("{report}");
+                if round == rounds {
+                    if let Some(report) = client.last_job() {
+                        print!("{report}");
+                    }
                 }
             }
         }
         overheads.sort_by(f64::total_cmp);
-        println!(
-            "{what}: 2 ranks over in process, by round: {}",
+        let median = overheads
+            .get(overheads.len() / 2)
+            .copied()
+            .unwrap_or(f64::NAN);
+        let line = format!(
+            "{what}: 2 ranks / in process, by round: {} (median {median:.2})",
             overheads
                 .iter()
-                .map(|o| format!("{o:+.0} %"))
+                .map(|o| format!("{o:.2}"))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
+        println!("{line}");
+        summary.push(line);
     }
+    println!("\n{}", summary.join("\n"));
+    println!("load average at the end: {}", load_average());
     println!(
         "\npeak RSS of this driver process: {}",
         geoxr::peak_memory()?

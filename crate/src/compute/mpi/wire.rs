@@ -200,6 +200,19 @@ impl JobOutcome {
         Ok(JobOutcome { ranks })
     }
 
+    /// Writes the outcomes file at `path`, whole or not at all (written aside, then
+    /// renamed), but not synced to disk: the file lives only until the driver has
+    /// read it, and a sync of the partials cost about a second per job here.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let aside = path.with_extension("partial");
+        let failed = |e: std::io::Error| Error::File {
+            path: path.to_path_buf(),
+            reason: format!("cannot write the MPI job's outcomes: {e}"),
+        };
+        std::fs::write(&aside, self.encode()).map_err(failed)?;
+        std::fs::rename(&aside, path).map_err(failed)
+    }
+
     /// Reads an outcomes file, refusing one larger than memory allows.
     pub fn read(path: &Path) -> Result<JobOutcome> {
         let file_error = |e: std::io::Error| Error::File {
@@ -256,6 +269,7 @@ impl JobOutcome {
                 })
                 .collect(),
             wall_seconds: None,
+            start_seconds: None,
         }
     }
 }
@@ -285,8 +299,11 @@ pub struct RankFigures {
 pub struct JobReport {
     /// One entry per rank, in rank order.
     pub ranks: Vec<RankFigures>,
-    /// The whole job's wall time seen by the driver, launch included.
+    /// The load's wall time seen by the driver (plan shipped, outcome read back,
+    /// result finished).
     pub wall_seconds: Option<f64>,
+    /// How long the pool took to start its ranks (once per client, not per load).
+    pub start_seconds: Option<f64>,
 }
 
 impl fmt::Display for JobReport {
@@ -294,7 +311,10 @@ impl fmt::Display for JobReport {
         let plain = crate::base::text::plain;
         write!(f, "MPI job: {} ranks", self.ranks.len())?;
         if let Some(s) = self.wall_seconds {
-            write!(f, ", {s:.2} s wall time (launch included)")?;
+            write!(f, ", {s:.2} s wall time for this load")?;
+        }
+        if let Some(s) = self.start_seconds {
+            write!(f, " (the ranks started once, in {s:.2} s)")?;
         }
         writeln!(f)?;
         writeln!(
