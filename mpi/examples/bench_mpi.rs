@@ -81,6 +81,36 @@ fn main() -> geoxr::Result<()> {
         );
         pools.push((ranks, client));
     }
+    // The fixed cost of one load on a running pool: a plan that does almost nothing
+    // (the mean of 1000 numbers in memory), so the wall time is shipping the plan,
+    // handing it to every rank, and reading the outcome back.
+    let tiny = DataArray::new(
+        Some("tiny"),
+        geoxr::Variable::new(
+            ["time"],
+            geoxr::ArrayData::from(geoxr::ndarray::ArrayD::<f64>::ones(vec![1000])),
+        )?,
+        vec![],
+    )?
+    .chunk("time", 100)
+    .mean("time")
+    .into_result()?;
+    for (ranks, client) in &pools {
+        let mut walls = Vec::new();
+        for _ in 0..20 {
+            let started = Instant::now();
+            client.load(&tiny)?;
+            walls.push(started.elapsed().as_secs_f64());
+        }
+        walls.sort_by(f64::total_cmp);
+        println!(
+            "fixed cost of a load on {ranks} ranks (a plan that does almost nothing, 20 loads): \
+             median {:.1} ms, fastest {:.1} ms (load {})",
+            1e3 * walls[walls.len() / 2],
+            1e3 * walls[0],
+            load_average()
+        );
+    }
     let mut summary = Vec::new();
     for (what, x) in &cases {
         let plan = x.plan();

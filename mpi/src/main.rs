@@ -36,7 +36,7 @@ const CHUNK: usize = 1 << 30;
 const NO_PLAN: u64 = u64::MAX;
 /// Longest sleep between probes while a plan runs, and while a pool waits for one.
 const BUSY_PAUSE: Duration = Duration::from_millis(1);
-const IDLE_PAUSE: Duration = Duration::from_millis(10);
+const IDLE_PAUSE: Duration = Duration::from_millis(2);
 
 fn main() -> ExitCode {
     let Some(universe) = mpi::initialize() else {
@@ -213,6 +213,8 @@ fn run_plan(
                 host: "?".into(),
                 pieces: 0..0,
                 seconds: 0.0,
+                plan_seconds: 0.0,
+                waited_seconds: 0.0,
                 peak_bytes: 0,
                 passed_bytes: 0,
                 result: Err(format!("its message to rank 0 is damaged: {e}")),

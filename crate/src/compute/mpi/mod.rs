@@ -212,6 +212,9 @@ pub struct RankWork {
     rank: usize,
     ranks: usize,
     started: Instant,
+    plan_seconds: f64,
+    /// When the share was run (what follows is waiting for the total, and merging).
+    ran: Instant,
     pieces: std::ops::Range<usize>,
     merges: bool,
     share: std::result::Result<Share, String>,
@@ -247,6 +250,7 @@ impl RankWork {
     ) -> RankWork {
         let started = Instant::now();
         let plan = guarded(|| Plan::from_json_keeping(plan_text, files));
+        let plan_seconds = started.elapsed().as_secs_f64();
         // Every rank reads the same text, so all agree on this (it decides who
         // sends what to whom).
         let merges = plan.as_ref().is_ok_and(Plan::merges);
@@ -263,6 +267,8 @@ impl RankWork {
             rank,
             ranks,
             started,
+            plan_seconds,
+            ran: Instant::now(),
             pieces,
             merges,
             share,
@@ -310,6 +316,8 @@ impl RankWork {
             host: host_name(),
             pieces: self.pieces,
             seconds: self.started.elapsed().as_secs_f64(),
+            plan_seconds: self.plan_seconds,
+            waited_seconds: self.ran.elapsed().as_secs_f64(),
             peak_bytes: crate::peak_memory().map(|b| b.bytes()).unwrap_or(0),
             passed_bytes: onward.as_ref().map_or(0, |m| m.len() as u64),
             result,

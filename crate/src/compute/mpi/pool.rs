@@ -452,6 +452,7 @@ impl Pool {
             // The launcher is gone (a rank died while the pool waited).
             return Err(self.lost());
         }
+        let shipped = started.elapsed().as_secs_f64();
         let outcomes = outcomes_file(self.dir.path(), request.seq);
         let mut progress = plan.progress_total().map(|(what, total)| RankProgress {
             files: (0..self.ranks)
@@ -479,6 +480,7 @@ impl Pool {
             }
             _ => None,
         });
+        let answered = Instant::now();
         let outcome = answer.and_then(|done| {
             done.map_err(|why| Error::invalid(format!("MPI pool of {} ranks", self.ranks), why))?;
             JobOutcome::read(&outcomes)
@@ -496,6 +498,7 @@ impl Pool {
         }
         report.wall_seconds = Some(started.elapsed().as_secs_f64());
         report.start_seconds = Some(self.start_seconds);
+        report.driver_seconds = Some((shipped, answered.elapsed().as_secs_f64()));
         Ok((result, report))
     }
 
