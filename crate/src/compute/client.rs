@@ -119,7 +119,9 @@ impl Client {
     /// # Ok::<(), geoxr::Error>(())
     /// ```
     pub fn start(self) -> Result<Client> {
-        self.with_pool(|_| Ok(()))?;
+        if self.is_mpi() {
+            self.with_pool(|_| Ok(()))?;
+        }
         Ok(self)
     }
 
@@ -127,7 +129,10 @@ impl Client {
     /// or a computation ran past the [`Client::timeout`].
     pub fn restart(&self) -> Result<()> {
         self.close();
-        self.with_pool(|_| Ok(()))
+        if self.is_mpi() {
+            self.with_pool(|_| Ok(()))?;
+        }
+        Ok(())
     }
 
     /// Ends an MPI client's ranks now (dropping the client's last clone does too);
@@ -367,4 +372,33 @@ pub fn parse_bytes(text: &str) -> Result<u64> {
         return Err(bad("is larger than any machine's memory (at most 1 EiB)"));
     }
     Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_mpi_client_starts_its_ranks_once_and_a_threads_client_has_none() {
+        let threads = Client::new().start().expect("nothing to start");
+        threads.restart().expect("nothing to restart");
+        assert!(threads.mpi_scheduler().is_none());
+        let mpi = Client::mpi(2);
+        let shown = mpi.mpi_scheduler().expect("an MPI client");
+        assert!(
+            shown.contains("2 MPI ranks") && shown.contains("not started yet"),
+            "{shown}"
+        );
+        // Clones share the ranks; other launcher settings make a client of its own.
+        assert!(Arc::ptr_eq(&mpi.pool, &mpi.clone().pool));
+        assert!(Arc::ptr_eq(
+            &mpi.pool,
+            &mpi.clone().memory_limit("1GB").unwrap().pool
+        ));
+        assert!(!Arc::ptr_eq(
+            &mpi.pool,
+            &mpi.clone().args(["--bind-to", "core"]).pool
+        ));
+        assert!(!Arc::ptr_eq(&mpi.pool, &mpi.clone().n_workers(3).pool));
+    }
 }

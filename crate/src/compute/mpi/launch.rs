@@ -135,6 +135,15 @@ pub(super) fn command(
                     c.env("OMPI_MCA_pml", "ob1");
                 }
             }
+            // Open MPI binds each rank to one core when there are at most two
+            // ranks, so a rank's threads would share that core (a 1-rank pool of
+            // 2 threads ran at half speed here). A rank's threads are geoxr's to
+            // place; a binding the user asks for (environment or `--bind-to`)
+            // stands.
+            let binds = settings.args.iter().any(|a| a.starts_with("--bind-to"));
+            if !binds && std::env::var_os("OMPI_MCA_hwloc_base_binding_policy").is_none() {
+                c.env("OMPI_MCA_hwloc_base_binding_policy", "none");
+            }
             if is_root() {
                 c.env("OMPI_ALLOW_RUN_AS_ROOT", "1");
                 c.env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
@@ -250,6 +259,16 @@ mod tests {
             .map(|(k, _)| k.to_string_lossy().into_owned())
             .collect();
         assert!(env.contains(&"OMPI_MCA_rmaps_base_oversubscribe".to_owned()));
+        // A rank's threads are not bound to one core, unless the user binds them.
+        assert!(env.contains(&"OMPI_MCA_hwloc_base_binding_policy".to_owned()));
+        let bound = MpiSettings {
+            args: vec!["--bind-to".into(), "core".into()],
+            ..MpiSettings::default()
+        };
+        let c = command(&bound, 2, Path::new("/w"), &options).expect("a command");
+        assert!(!c
+            .get_envs()
+            .any(|(k, _)| k == "OMPI_MCA_hwloc_base_binding_policy"));
         assert_eq!(
             env.contains(&"OMPI_ALLOW_RUN_AS_ROOT".to_owned()),
             is_root()
