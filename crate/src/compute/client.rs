@@ -8,12 +8,17 @@
 //! value would break in evcxr: every cell links its own copy of rayon, with its own
 //! thread-locals, and a pool started by one cell's copy panics when a later cell's
 //! copy hands it work ("injected && !worker_thread.is_null()").
+//!
+//! An MPI client ([`Client::mpi`]) does keep something running: its ranks, other
+//! processes, which it talks to through pipes (no threads, no globals), so they
+//! serve every cell's computations until the client is dropped.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::mpi::pool::Pool;
 use super::mpi::{JobReport, Launcher, MpiSettings};
 use crate::error::{Error, Result};
 
@@ -39,6 +44,9 @@ pub struct Client {
     mpi: Option<MpiSettings>,
     /// The figures of this client's last MPI job, shared by its clones.
     last_job: Arc<Mutex<Option<JobReport>>>,
+    /// The running ranks of an MPI client, started on first use and shared by its
+    /// clones; the last clone dropped ends them.
+    pool: Arc<Mutex<Option<Pool>>>,
 }
 
 impl Default for Client {
@@ -56,14 +64,18 @@ impl Client {
             memory_limit: None,
             mpi: None,
             last_job: Arc::default(),
+            pool: Arc::default(),
         }
     }
 
     /// A client whose `n` workers are the ranks of an MPI job started by `mpirun`
-    /// (see [`Client::launcher`]) running `geoxr-mpi-worker`: [`Client::load`] and
-    /// [`Client::persist`] ship the array's plan to the ranks, which read disjoint
-    /// chunks and send their partial results back to be merged in rank order, so
-    /// the result is bit for bit the in-process one whatever `n` is. Each rank
+    /// (see [`Client::launcher`]) running `geoxr-mpi-worker`, as dask-mpi's workers:
+    /// the job starts once, at [`Client::start`] or the first computation, and its
+    /// ranks stay up until the client (its last clone) is dropped or
+    /// [`Client::close`]d. [`Client::load`] and [`Client::persist`] ship the
+    /// array's plan to the running ranks, which read disjoint chunks (keeping their
+    /// files open for the next plan) and merge their partial results in rank order,
+    /// so the result is bit for bit the in-process one whatever `n` is. Each rank
     /// gets this machine's cores divided by `n` threads (at least one) and the
     /// [`Client::memory_limit`], which applies per rank. Running as root and more
     /// ranks than cores need nothing from you.
@@ -81,6 +93,7 @@ impl Client {
             memory_limit: None,
             mpi: Some(MpiSettings::default()),
             last_job: Arc::default(),
+            pool: Arc::default(),
         }
     }
 
@@ -91,7 +104,75 @@ impl Client {
 
     fn mpi_settings(mut self, set: impl FnOnce(&mut MpiSettings)) -> Client {
         set(self.mpi.get_or_insert_with(MpiSettings::default));
+        // Other settings, other ranks: this client starts its own.
+        self.pool = Arc::default();
         self
+    }
+
+    /// Starts an MPI client's ranks now (otherwise the first computation does), so
+    /// the cell that makes the client pays for it, as with dask's `Client(...)`.
+    /// Nothing to start for a client of threads.
+    ///
+    /// ```no_run
+    /// let client = geoxr::Client::mpi(4).start()?;
+    /// println!("{client}"); // the ranks and how long they took to start
+    /// # Ok::<(), geoxr::Error>(())
+    /// ```
+    pub fn start(self) -> Result<Client> {
+        if self.is_mpi() {
+            self.with_pool(|_| Ok(()))?;
+        }
+        Ok(self)
+    }
+
+    /// Ends an MPI client's ranks and starts new ones: what to do after a rank died
+    /// or a computation ran past the [`Client::timeout`].
+    pub fn restart(&self) -> Result<()> {
+        self.close();
+        if self.is_mpi() {
+            self.with_pool(|_| Ok(()))?;
+        }
+        Ok(())
+    }
+
+    /// Ends an MPI client's ranks now (dropping the client's last clone does too);
+    /// a later computation starts new ones.
+    pub fn close(&self) {
+        let mut pool = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(mut p) = pool.take() {
+            p.close();
+        }
+    }
+
+    /// Runs `f` on the client's running pool, starting it first when needed.
+    fn with_pool<R>(&self, f: impl FnOnce(&mut Pool) -> Result<R>) -> Result<R> {
+        let Some(settings) = &self.mpi else {
+            return Err(Error::invalid("client", "not an MPI client"));
+        };
+        // A thread that panicked while holding the lock left the pool as it was;
+        // the pool itself copes with a request left unanswered.
+        let mut slot = self.pool.lock().unwrap_or_else(|p| p.into_inner());
+        let pool = match &mut *slot {
+            Some(p) => p,
+            None => slot.insert(Pool::start(settings, self.n_workers)?),
+        };
+        f(pool)
+    }
+
+    /// The state of an MPI client's ranks, for its display.
+    fn pool_state(&self) -> String {
+        let Ok(slot) = self.pool.try_lock() else {
+            return "running a computation".into();
+        };
+        match slot.as_ref() {
+            None => {
+                "not started yet (they start at client.start() or the first computation)".into()
+            }
+            Some(p) => match p.ended() {
+                Some(why) => format!("ended: {why}"),
+                None => format!("running, started in {:.2} s", p.start_seconds),
+            },
+        }
     }
 
     /// The program that starts the ranks: `mpirun` (the default) or Slurm's `srun`
@@ -122,8 +203,9 @@ impl Client {
         self.mpi_settings(|m| m.job_dir = Some(path))
     }
 
-    /// Stops an MPI job still running after `limit` (default: none; a rank that
-    /// dies ends the job anyway). Makes this an MPI client.
+    /// Gives up on a load still running on the ranks after `limit` (default: none;
+    /// a rank that dies ends the load anyway): the ranks are stopped, and the
+    /// client says so until [`Client::restart`]. Makes this an MPI client.
     pub fn timeout(self, limit: Duration) -> Client {
         self.mpi_settings(|m| m.timeout = Some(limit))
     }
@@ -138,9 +220,11 @@ impl Client {
     pub(crate) fn mpi_scheduler(&self) -> Option<String> {
         self.mpi.as_ref().map(|m| {
             format!(
-                "{} MPI ranks of geoxr-mpi-worker, started by {} for each computation",
+                "{} MPI ranks of geoxr-mpi-worker, started once by {} and kept for the \
+                 client's computations; {}",
                 self.n_workers,
-                m.launcher.program()
+                m.launcher.program(),
+                self.pool_state()
             )
         })
     }
@@ -151,14 +235,10 @@ impl Client {
 
     /// Runs `plan` on this client's MPI ranks and keeps the job's figures.
     pub(crate) fn run_on_ranks(&self, plan: &crate::Plan) -> Result<crate::DataArray> {
-        let settings = self.mpi.clone().unwrap_or_default();
-        let (result, report) = super::mpi::run_job(
-            &settings,
-            self.n_workers,
-            self.threads_per_worker,
-            self.memory_limit,
-            plan,
-        )?;
+        // Refused before any rank starts.
+        plan.shippable()?;
+        let (result, report) =
+            self.with_pool(|pool| pool.run(plan, self.threads_per_worker, self.memory_limit))?;
         if let Ok(mut last) = self.last_job.lock() {
             *last = Some(report);
         }
@@ -168,6 +248,9 @@ impl Client {
     /// Number of workers (1 to 1024).
     pub fn n_workers(mut self, n: usize) -> Client {
         self.n_workers = n.clamp(1, MAX_THREADS);
+        if self.is_mpi() {
+            self.pool = Arc::default();
+        }
         self
     }
 
@@ -224,9 +307,11 @@ impl Client {
         pool.install(|| crate::base::budget::with_ledger(installed, f))
     }
 
-    /// Lets the client go, as dask's `client.shutdown()`. No threads outlive a
-    /// computation, so nothing else needs stopping.
-    pub fn shutdown(self) {}
+    /// Lets the client go, as dask's `client.shutdown()`: an MPI client's ranks
+    /// end ([`Client::close`]); no threads outlive a computation.
+    pub fn shutdown(self) {
+        self.close();
+    }
 }
 
 impl fmt::Debug for Client {
@@ -287,4 +372,33 @@ pub fn parse_bytes(text: &str) -> Result<u64> {
         return Err(bad("is larger than any machine's memory (at most 1 EiB)"));
     }
     Ok(bytes as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_mpi_client_starts_its_ranks_once_and_a_threads_client_has_none() {
+        let threads = Client::new().start().expect("nothing to start");
+        threads.restart().expect("nothing to restart");
+        assert!(threads.mpi_scheduler().is_none());
+        let mpi = Client::mpi(2);
+        let shown = mpi.mpi_scheduler().expect("an MPI client");
+        assert!(
+            shown.contains("2 MPI ranks") && shown.contains("not started yet"),
+            "{shown}"
+        );
+        // Clones share the ranks; other launcher settings make a client of its own.
+        assert!(Arc::ptr_eq(&mpi.pool, &mpi.clone().pool));
+        assert!(Arc::ptr_eq(
+            &mpi.pool,
+            &mpi.clone().memory_limit("1GB").unwrap().pool
+        ));
+        assert!(!Arc::ptr_eq(
+            &mpi.pool,
+            &mpi.clone().args(["--bind-to", "core"]).pool
+        ));
+        assert!(!Arc::ptr_eq(&mpi.pool, &mpi.clone().n_workers(3).pool));
+    }
 }

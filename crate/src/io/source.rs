@@ -3,8 +3,9 @@
 //! process: the file is looked at only when a chunk is first read, and refused then
 //! if it is no longer the file that was recorded.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use super::files::{default_capacity, Identity};
 use super::options::{Engine, OpenOptions};
@@ -72,12 +73,32 @@ pub(crate) fn file_ref(source: &dyn ChunkSource) -> Option<FileRef> {
     any.downcast_ref::<Reopened>().map(|r| r.file.clone())
 }
 
-/// Open files shared by the reopened sources of one plan, per engine.
+/// Open files shared by the reopened sources of plans, per engine, and the sources
+/// already opened from their records. One plan read from JSON gets its own; a
+/// process that runs plan after plan on the same files (a rank of an MPI pool) keeps
+/// one, so each file's header is parsed once. A kept source is used again only for
+/// the same record (path, variable, options and identity), and every read of it
+/// checks the file's identity again, so a replaced file is still an error.
 #[derive(Debug, Default)]
 pub(crate) struct FilePools {
     rust: OnceLock<Arc<Files>>,
     libnetcdf: OnceLock<Arc<Files>>,
+    opened: Mutex<HashMap<OpenedKey, Kept>>,
 }
+
+/// A kept source with the options it was opened with.
+type Kept = (OpenOptions, Arc<dyn ChunkSource>);
+
+/// What a kept source is found by (the options are compared apart: they hold no hash).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct OpenedKey {
+    path: PathBuf,
+    variable: String,
+    identity: (u64, i128, u64),
+}
+
+/// Most sources kept; past it the kept ones are let go (they are opened again).
+const MAX_KEPT: usize = 1 << 16;
 
 impl FilePools {
     fn get(&self, engine: Engine) -> Arc<Files> {
@@ -88,21 +109,53 @@ impl FilePools {
         cell.get_or_init(|| Arc::new(Files::new(engine, default_capacity())))
             .clone()
     }
+
+    fn key(file: &FileRef) -> OpenedKey {
+        OpenedKey {
+            path: file.path.clone(),
+            variable: file.variable.clone(),
+            identity: file.identity_parts(),
+        }
+    }
+
+    fn kept(&self, file: &FileRef) -> Option<Arc<dyn ChunkSource>> {
+        let opened = self.opened.lock().ok()?;
+        opened
+            .get(&FilePools::key(file))
+            .filter(|(options, _)| *options == file.options)
+            .map(|(_, source)| source.clone())
+    }
+
+    fn keep(&self, file: &FileRef, source: &Arc<dyn ChunkSource>) {
+        if let Ok(mut opened) = self.opened.lock() {
+            if opened.len() >= MAX_KEPT {
+                opened.clear();
+            }
+            opened.insert(FilePools::key(file), (file.options.clone(), source.clone()));
+        }
+    }
+
+    /// How many opened sources are kept.
+    pub(crate) fn kept_count(&self) -> usize {
+        self.opened.lock().map_or(0, |o| o.len())
+    }
 }
 
 /// A file source made again from its record; opens the file when first read.
 #[derive(Debug)]
 pub(crate) struct Reopened {
     file: FileRef,
+    pools: Arc<FilePools>,
     files: Arc<Files>,
     opened: OnceLock<Arc<dyn ChunkSource>>,
 }
 
 /// The source a record describes, reading through `pools`.
-pub(crate) fn reopen(file: FileRef, pools: &FilePools) -> Arc<dyn ChunkSource> {
+pub(crate) fn reopen(file: FileRef, pools: &Arc<FilePools>) -> Arc<dyn ChunkSource> {
     let files = pools.get(file.options.get_engine());
     Arc::new(Reopened {
         file,
+        pools: pools.clone(),
         files,
         opened: OnceLock::new(),
     })
@@ -133,6 +186,9 @@ impl Reopened {
                 ),
             });
         }
+        if let Some(kept) = self.pools.kept(f) {
+            return Ok(self.opened.get_or_init(|| kept));
+        }
         let opened = read_file(&f.path, &self.files, &f.options)?;
         let var = opened
             .dataset
@@ -158,6 +214,7 @@ impl Reopened {
             },
             Data::InMemory(a) => Arc::new(crate::compute::sources::MemoryChunk(a.clone())),
         };
+        self.pools.keep(f, &source);
         Ok(self.opened.get_or_init(|| source))
     }
 }

@@ -1,15 +1,19 @@
 //! Running a lazy array's plan on the ranks of an MPI job. geoxr does not link MPI:
-//! the notebook (the driver) writes the plan into a job directory and starts
-//! `mpirun` (or `srun`) on the worker binary `geoxr-mpi-worker` (package
-//! `geoxr-mpi`, the only part that links MPI), then reads back what rank 0 wrote.
+//! the notebook (the driver) starts `mpirun` (or `srun`) on the worker binary
+//! `geoxr-mpi-worker` (package `geoxr-mpi`, the only part that links MPI) once per
+//! client, and talks to the running ranks through their launcher ([`pool`]: the
+//! channel, start-up, errors and ending).
 //!
-//! The protocol, in order:
-//! 1. The driver writes `plan.json` and runs
-//!    `mpirun -n N geoxr-mpi-worker --threads T [--memory-limit B] --outcomes outcomes.bin plan.json`.
-//! 2. Rank 0 reads the plan and broadcasts it; rank `r` runs the pieces
-//!    [`split`]`(pieces, N, r)` (a fixed split), on `T` threads within `B` bytes
-//!    ([`RankWork::start`]), keeping its count of finished chunks in
-//!    `outcomes.progress-<r>`, which the driver sums into one progress line.
+//! What happens to one plan, in order:
+//! 1. The driver writes `plan-SEQ.json` into the pool's folder and asks rank 0 to run
+//!    it (a line on the launcher's standard input, with the threads and memory
+//!    limit of each rank); rank 0 hands the plan to every rank.
+//! 2. Rank `r` runs the pieces [`split`]`(pieces, N, r)` (a fixed split), on `T`
+//!    threads within `B` bytes ([`RankWork::start`]), reading its files through the
+//!    rank's [`OpenFiles`], which keeps them open for the next plan (each file's
+//!    identity is still checked when a plan first reads it, and on every read). It
+//!    keeps its count of finished chunks in `outcomes-SEQ.progress-<r>`, which the
+//!    driver sums into one progress line.
 //! 3. When the pieces are a reduction's partials, they are merged along the ranks:
 //!    rank `r` receives the running total of pieces `0..start` from rank `r - 1`,
 //!    merges its own partials onto it in order and hands the total on to rank
@@ -17,15 +21,17 @@
 //!    from piece 0, cut at rank boundaries, so the bits never depend on `N`, and
 //!    each rank sends one partial however many pieces it ran.
 //! 4. Every rank sends its [`RankOutcome`] (results or error, wall time, peak RSS)
-//!    to rank 0, which receives them in rank order and writes them all
-//!    ([`JobOutcome`]). In the batch form (`... plan.json out.nc`) rank 0 also
-//!    finishes the result ([`conclude`]) and writes it with `to_netcdf`.
+//!    to rank 0, which receives them in rank order, writes them all
+//!    ([`JobOutcome::write`]) and says so on its standard output.
 //! 5. The driver finishes the result with the plan it kept, or returns the first
-//!    failed rank's error, naming the rank. A rank that dies ends the job through
-//!    MPI's own abort, and the driver kills the job's process group whatever
-//!    happens.
+//!    failed rank's error, naming the rank; the ranks wait for the next plan.
+//!
+//! The batch form (`mpirun -n N geoxr-mpi-worker plan.json out.nc`) runs steps 2-4
+//! once on a plan file, and rank 0 finishes the result ([`conclude`]) and writes it
+//! with `to_netcdf`.
 
 mod launch;
+pub mod pool;
 mod wire;
 
 use std::ffi::OsString;
@@ -33,10 +39,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 pub use launch::find_worker;
-pub(crate) use launch::run_job;
 pub use wire::{split, JobOutcome, JobReport, RankFigures, RankOutcome};
 
-use crate::compute::plan::{Plan, Share};
+use crate::compute::plan::{OpenFiles, Plan, Share};
 use crate::error::{Error, Result};
 
 /// The program that starts the ranks.
@@ -82,11 +87,15 @@ pub struct WorkerOptions {
     pub threads: usize,
     /// Memory each rank may use, in bytes.
     pub memory_limit: Option<u64>,
+    /// The pool form (`--serve DIR`): the ranks stay up and run the plans the driver
+    /// asks for one after another (see [`pool`]); no plan file is given.
+    pub serve: Option<PathBuf>,
 }
 
 /// The worker's usage line.
 pub const WORKER_USAGE: &str = "usage: geoxr-mpi-worker [--threads N] [--memory-limit SIZE] \
-[--outcomes FILE] PLAN.json [OUT.nc]  (start it with mpirun -n RANKS or srun)";
+[--outcomes FILE] PLAN.json [OUT.nc], or geoxr-mpi-worker --serve DIR (what Client::mpi \
+starts)  (start it with mpirun -n RANKS or srun)";
 
 impl WorkerOptions {
     /// Reads the worker's arguments (without the program name).
@@ -109,6 +118,7 @@ impl WorkerOptions {
             outcomes: None,
             threads: 1,
             memory_limit: None,
+            serve: None,
         };
         while let Some(arg) = args.next() {
             let mut value = || {
@@ -128,11 +138,21 @@ impl WorkerOptions {
                 }
                 "--memory-limit" => options.memory_limit = Some(crate::parse_bytes(&value()?)?),
                 "--outcomes" => options.outcomes = Some(value()?.into()),
+                "--serve" => options.serve = Some(value()?.into()),
                 a if a.starts_with("--") => return Err(bad(format!("unknown option `{a}`"))),
                 _ => files.push(PathBuf::from(arg)),
             }
         }
         let mut files = files.into_iter();
+        if options.serve.is_some() {
+            return match files.next() {
+                Some(f) => Err(bad(format!(
+                    "`--serve` takes its plans from the driver, not `{}`",
+                    f.display()
+                ))),
+                None => Ok(options),
+            };
+        }
         options.plan = files
             .next()
             .ok_or_else(|| bad("no plan file given".into()))?;
@@ -156,6 +176,10 @@ impl WorkerOptions {
         }
         if let Some(o) = &self.outcomes {
             args.extend(["--outcomes".into(), o.into()]);
+        }
+        if let Some(dir) = &self.serve {
+            args.extend(["--serve".into(), dir.into()]);
+            return args;
         }
         args.push(self.plan.clone().into());
         args.extend(self.out.iter().map(OsString::from));
@@ -188,6 +212,9 @@ pub struct RankWork {
     rank: usize,
     ranks: usize,
     started: Instant,
+    plan_seconds: f64,
+    /// When the share was run (what follows is waiting for the total, and merging).
+    ran: Instant,
     pieces: std::ops::Range<usize>,
     merges: bool,
     share: std::result::Result<Share, String>,
@@ -213,10 +240,17 @@ fn guarded<T>(f: impl FnOnce() -> Result<T>) -> std::result::Result<T, String> {
 
 impl RankWork {
     /// Runs rank `rank`'s share of the plan in `plan_text` on the options' threads
-    /// and memory limit.
-    pub fn start(plan_text: &str, rank: usize, ranks: usize, options: &WorkerOptions) -> RankWork {
+    /// and memory limit, reading its files through `files` (kept for later plans).
+    pub fn start(
+        plan_text: &str,
+        rank: usize,
+        ranks: usize,
+        options: &WorkerOptions,
+        files: &OpenFiles,
+    ) -> RankWork {
         let started = Instant::now();
-        let plan = guarded(|| Plan::from_json(plan_text));
+        let plan = guarded(|| Plan::from_json_keeping(plan_text, files));
+        let plan_seconds = started.elapsed().as_secs_f64();
         // Every rank reads the same text, so all agree on this (it decides who
         // sends what to whom).
         let merges = plan.as_ref().is_ok_and(Plan::merges);
@@ -233,6 +267,8 @@ impl RankWork {
             rank,
             ranks,
             started,
+            plan_seconds,
+            ran: Instant::now(),
             pieces,
             merges,
             share,
@@ -280,6 +316,8 @@ impl RankWork {
             host: host_name(),
             pieces: self.pieces,
             seconds: self.started.elapsed().as_secs_f64(),
+            plan_seconds: self.plan_seconds,
+            waited_seconds: self.ran.elapsed().as_secs_f64(),
             peak_bytes: crate::peak_memory().map(|b| b.bytes()).unwrap_or(0),
             passed_bytes: onward.as_ref().map_or(0, |m| m.len() as u64),
             result,
@@ -302,8 +340,11 @@ fn reporting_progress<T>(file: Option<&std::path::Path>, work: impl FnOnce() -> 
         return work();
     };
     let done = std::sync::atomic::AtomicBool::new(false);
+    // Counted from this plan's start: a pool's ranks run plan after plan.
+    let before = crate::compute::progress::finished();
     let report = || {
-        let _ = std::fs::write(file, crate::compute::progress::finished().to_string());
+        let count = crate::compute::progress::finished().saturating_sub(before);
+        let _ = std::fs::write(file, count.to_string());
     };
     std::thread::scope(|s| {
         s.spawn(|| {
@@ -354,16 +395,7 @@ pub fn conclude(
     let job = JobOutcome { ranks };
     let report = job.report();
     if let Some(path) = &options.outcomes {
-        // Whole or absent (written aside, then renamed), but not synced to disk: the
-        // file lives only until the driver has read it, and a sync of the partials
-        // cost about a second per job here.
-        let aside = path.with_extension("partial");
-        let failed = |e: std::io::Error| Error::File {
-            path: path.clone(),
-            reason: format!("cannot write the MPI job's outcomes: {e}"),
-        };
-        std::fs::write(&aside, job.encode()).map_err(failed)?;
-        std::fs::rename(&aside, path).map_err(failed)?;
+        job.write(path)?;
     }
     let parts = job.parts()?;
     if let Some(out) = &options.out {

@@ -39,6 +39,11 @@ pub struct RankOutcome {
     pub pieces: Range<usize>,
     /// Wall-clock seconds from reading the plan to having its results.
     pub seconds: f64,
+    /// Of which: reading the plan (parsing and checking it, making its sources).
+    pub plan_seconds: f64,
+    /// Of which: after its own pieces, waiting for the running total from the rank
+    /// before, merging onto it and encoding what it sends.
+    pub waited_seconds: f64,
     /// Its peak resident memory, in bytes (0 when unknown).
     pub peak_bytes: u64,
     /// The bytes it handed on to the next rank (its running total), if any.
@@ -48,7 +53,7 @@ pub struct RankOutcome {
     pub result: std::result::Result<Vec<u8>, String>,
 }
 
-const OUTCOME_MAGIC: &[u8; 8] = b"GXRRANK2";
+const OUTCOME_MAGIC: &[u8; 8] = b"GXRRANK3";
 const FILE_MAGIC: &[u8; 8] = b"GXRJOB01";
 /// Longest host name or error message kept.
 const MAX_TEXT: usize = 1 << 16;
@@ -65,7 +70,9 @@ impl RankOutcome {
         for n in [self.rank, self.pieces.start, self.pieces.end] {
             out.extend_from_slice(&(n as u64).to_le_bytes());
         }
-        out.extend_from_slice(&self.seconds.to_le_bytes());
+        for f in [self.seconds, self.plan_seconds, self.waited_seconds] {
+            out.extend_from_slice(&f.to_le_bytes());
+        }
         out.extend_from_slice(&self.peak_bytes.to_le_bytes());
         out.extend_from_slice(&self.passed_bytes.to_le_bytes());
         let host = truncate(&self.host);
@@ -87,6 +94,8 @@ impl RankOutcome {
         let rank = r.size()?;
         let pieces = r.size()?..r.size()?;
         let seconds = f64::from_le_bytes(r.array()?);
+        let plan_seconds = f64::from_le_bytes(r.array()?);
+        let waited_seconds = f64::from_le_bytes(r.array()?);
         let peak_bytes = r.u64()?;
         let passed_bytes = r.u64()?;
         let host_len = r.size()?.min(MAX_TEXT + 1);
@@ -104,6 +113,8 @@ impl RankOutcome {
             host,
             pieces,
             seconds,
+            plan_seconds,
+            waited_seconds,
             peak_bytes,
             passed_bytes,
             result,
@@ -200,6 +211,19 @@ impl JobOutcome {
         Ok(JobOutcome { ranks })
     }
 
+    /// Writes the outcomes file at `path`, whole or not at all (written aside, then
+    /// renamed), but not synced to disk: the file lives only until the driver has
+    /// read it, and a sync of the partials cost about a second per job here.
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let aside = path.with_extension("partial");
+        let failed = |e: std::io::Error| Error::File {
+            path: path.to_path_buf(),
+            reason: format!("cannot write the MPI job's outcomes: {e}"),
+        };
+        std::fs::write(&aside, self.encode()).map_err(failed)?;
+        std::fs::rename(&aside, path).map_err(failed)
+    }
+
     /// Reads an outcomes file, refusing one larger than memory allows.
     pub fn read(path: &Path) -> Result<JobOutcome> {
         let file_error = |e: std::io::Error| Error::File {
@@ -246,6 +270,8 @@ impl JobOutcome {
                     host: r.host.clone(),
                     pieces: r.pieces.clone(),
                     seconds: r.seconds,
+                    plan_seconds: r.plan_seconds,
+                    waited_seconds: r.waited_seconds,
                     peak_bytes: r.peak_bytes,
                     sent_bytes: r
                         .result
@@ -256,6 +282,8 @@ impl JobOutcome {
                 })
                 .collect(),
             wall_seconds: None,
+            start_seconds: None,
+            driver_seconds: None,
         }
     }
 }
@@ -271,6 +299,10 @@ pub struct RankFigures {
     pub pieces: Range<usize>,
     /// Its wall-clock seconds.
     pub seconds: f64,
+    /// Of which: reading the plan.
+    pub plan_seconds: f64,
+    /// Of which: waiting for the running total from the rank before, and merging.
+    pub waited_seconds: f64,
     /// Its peak resident memory in bytes (0 when unknown).
     pub peak_bytes: u64,
     /// The bytes of results it sent (to rank 0, or on to the next rank).
@@ -285,8 +317,14 @@ pub struct RankFigures {
 pub struct JobReport {
     /// One entry per rank, in rank order.
     pub ranks: Vec<RankFigures>,
-    /// The whole job's wall time seen by the driver, launch included.
+    /// The load's wall time seen by the driver (plan shipped, outcome read back,
+    /// result finished).
     pub wall_seconds: Option<f64>,
+    /// How long the pool took to start its ranks (once per client, not per load).
+    pub start_seconds: Option<f64>,
+    /// The driver's own part of the load: writing the plan and asking for it, then
+    /// reading the outcome back and finishing the result.
+    pub driver_seconds: Option<(f64, f64)>,
 }
 
 impl fmt::Display for JobReport {
@@ -294,22 +332,35 @@ impl fmt::Display for JobReport {
         let plain = crate::base::text::plain;
         write!(f, "MPI job: {} ranks", self.ranks.len())?;
         if let Some(s) = self.wall_seconds {
-            write!(f, ", {s:.2} s wall time (launch included)")?;
+            write!(f, ", {s:.2} s wall time for this load")?;
+        }
+        if let Some(s) = self.start_seconds {
+            write!(f, " (the ranks started once, in {s:.2} s)")?;
         }
         writeln!(f)?;
+        if let Some((ship, back)) = self.driver_seconds {
+            writeln!(
+                f,
+                "driver: plan shipped in {:.1} ms, outcome read back and finished in {:.1} ms",
+                1e3 * ship,
+                1e3 * back
+            )?;
+        }
         writeln!(
             f,
-            "rank  host              pieces        seconds  peak RSS     sent"
+            "rank  host              pieces        seconds  (plan, waited)  peak RSS     sent"
         )?;
         for r in &self.ranks {
             let pieces = format!("{}..{}", r.pieces.start, r.pieces.end);
             writeln!(
                 f,
-                "{:<5} {:<17} {:<13} {:>7.2}  {:>7.1} MB  {:.1} MB{}",
+                "{:<5} {:<17} {:<13} {:>7.2}  ({:.3}, {:.3})  {:>7.1} MB  {:.1} MB{}",
                 r.rank,
                 plain(&r.host).to_string(),
                 pieces,
                 r.seconds,
+                r.plan_seconds,
+                r.waited_seconds,
                 r.peak_bytes as f64 / 1e6,
                 r.sent_bytes as f64 / 1e6,
                 if r.failed { "  (failed)" } else { "" }
@@ -349,6 +400,8 @@ mod tests {
             host: "node-ü".into(),
             pieces,
             seconds: 1.25,
+            plan_seconds: 0.25,
+            waited_seconds: 0.5,
             peak_bytes: 123 << 20,
             passed_bytes: 0,
             result,
@@ -385,7 +438,7 @@ mod tests {
         }
         let mut huge = bytes.clone();
         // The first rank's payload length, made enormous.
-        let at = 16 + 8 + 24 + 24 + 8 + "node-ü".len() + 1;
+        let at = 16 + 8 + 24 + 40 + 8 + "node-ü".len() + 1;
         huge[at..at + 8].copy_from_slice(&u64::MAX.to_le_bytes());
         assert!(JobOutcome::decode(&huge).is_err());
         let swapped = JobOutcome {

@@ -55,6 +55,25 @@ pub struct Plan {
     array: DataArray,
 }
 
+/// The files that plans read from JSON open, kept open from one plan to the next
+/// while this value lives (clones share them); see [`Plan::from_json_keeping`]. A
+/// file is used again only while its identity (size, modification time, inode) is
+/// the one the plan recorded, and every read checks it.
+#[derive(Clone, Debug, Default)]
+pub struct OpenFiles(Arc<FilePools>);
+
+impl OpenFiles {
+    /// How many file variables are kept open.
+    pub fn len(&self) -> usize {
+        self.0.kept_count()
+    }
+
+    /// Whether no file is kept.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// The data form of a plan.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Graph {
@@ -180,9 +199,29 @@ impl Plan {
     /// A plan read from JSON. The text is not trusted: every size, index and shape is
     /// checked, and an error says what is wrong; files are looked at only when run.
     pub fn from_json(text: &str) -> Result<Plan> {
+        Plan::from_json_keeping(text, &OpenFiles::default())
+    }
+
+    /// [`Plan::from_json`], reading its files through `files`, which keeps them open
+    /// for the next plan (what a rank of an MPI pool does between loads).
+    ///
+    /// ```
+    /// use geoxr::{ArrayData, DataArray, Plan, Variable};
+    /// use geoxr::compute::plan::OpenFiles;
+    /// use geoxr::ndarray::ArrayD;
+    /// let v = Variable::new(["time"], ArrayData::from(ArrayD::<f32>::ones(vec![6])))?;
+    /// let text = DataArray::new(Some("x"), v, vec![])?.mean("time").plan().to_json()?;
+    /// let files = OpenFiles::default();
+    /// let plan = Plan::from_json_keeping(&text, &files)?;
+    /// let mean = plan.finish(&[plan.run_pieces(0..plan.pieces())?])?;
+    /// assert_eq!(mean.values().map(|v| v.to_f64_vec()), Some(vec![1.0]));
+    /// assert_eq!(files.len(), 0); // values in memory open no file
+    /// # Ok::<(), geoxr::Error>(())
+    /// ```
+    pub fn from_json_keeping(text: &str, files: &OpenFiles) -> Result<Plan> {
         let graph = json::read(text)?;
         graph.check()?;
-        let array = graph.build()?;
+        let array = graph.build(&files.0)?;
         Ok(Plan { graph, array })
     }
 
@@ -808,13 +847,12 @@ impl Graph {
         Ok(())
     }
 
-    /// The live array the graph describes.
-    fn build(&self) -> Result<DataArray> {
-        let pools = FilePools::default();
+    /// The live array the graph describes, its files read through `pools`.
+    fn build(&self, pools: &Arc<FilePools>) -> Result<DataArray> {
         let mut live: Vec<Arc<dyn ChunkSource>> = Vec::with_capacity(self.nodes.len());
         for n in &self.nodes {
             let source: Arc<dyn ChunkSource> = match &n.node {
-                Node::File(f) => reopen(f.clone(), &pools),
+                Node::File(f) => reopen(f.clone(), pools),
                 Node::Memory(a) => Arc::new(MemoryChunk(a.clone())),
                 Node::Part { of, axis, range } => Arc::new(PartOf {
                     source: live[*of].clone(),

@@ -127,6 +127,24 @@ fn split(n: usize, k: usize) -> Vec<std::ops::Range<usize>> {
     (0..k).map(|i| i * n / k..(i + 1) * n / k).collect()
 }
 
+/// `run(k, client)` for each count of parts `k`, on 1 and on 3 threads, gives the
+/// labels and bits of `loaded`.
+fn each_split_gives(
+    what: &str,
+    loaded: &DataArray,
+    counts: impl IntoIterator<Item = usize>,
+    run: impl Fn(usize, &Client) -> DataArray,
+) {
+    for k in counts {
+        for threads in [1, 3] {
+            let got = run(k, &Client::new().threads_per_worker(threads));
+            assert_eq!(bits(&got), bits(loaded), "{what} in {k} parts");
+            assert_eq!(got.dims(), loaded.dims(), "{what}");
+            assert_eq!(got.coords().len(), loaded.coords().len(), "{what}");
+        }
+    }
+}
+
 #[test]
 fn pieces_split_any_way_merge_to_the_bits_of_load() {
     let dir = Scratch::new();
@@ -137,19 +155,13 @@ fn pieces_split_any_way_merge_to_the_bits_of_load() {
         plan.shippable().unwrap();
         let n = plan.pieces();
         assert!(n >= 3, "{what}: {n} pieces, too few to split");
-        for k in 1..=4 {
-            for threads in [1, 3] {
-                let client = Client::new().threads_per_worker(threads);
-                let parts: Vec<Vec<u8>> = split(n, k)
-                    .into_iter()
-                    .map(|r| client.run_pieces(&plan, r).unwrap())
-                    .collect();
-                let got = plan.finish(&parts).unwrap();
-                assert_eq!(bits(&got), bits(&loaded), "{what} in {k} parts");
-                assert_eq!(got.dims(), loaded.dims(), "{what}");
-                assert_eq!(got.coords().len(), loaded.coords().len(), "{what}");
-            }
-        }
+        each_split_gives(what, &loaded, 1..=4, |k, client| {
+            let parts: Vec<Vec<u8>> = split(n, k)
+                .into_iter()
+                .map(|r| client.run_pieces(&plan, r).unwrap())
+                .collect();
+            plan.finish(&parts).unwrap()
+        });
         // Parts out of order, missing or repeated are refused.
         let halves: Vec<Vec<u8>> = split(n, 2)
             .into_iter()
@@ -186,14 +198,9 @@ fn running_totals_handed_along_shares_give_the_bits_of_load() {
         let plan = x.plan();
         assert!(plan.merges(), "{what} is a reduction");
         let n = plan.pieces();
-        for k in [1, 2, 3, 4, n + 2] {
-            for threads in [1, 3] {
-                let client = Client::new().threads_per_worker(threads);
-                let total = run_chained(&plan, k, &client);
-                let got = plan.finish(&[total]).unwrap();
-                assert_eq!(bits(&got), bits(&loaded), "{what} in {k} shares");
-            }
-        }
+        each_split_gives(what, &loaded, [1, 2, 3, 4, n + 2], |k, client| {
+            plan.finish(&[run_chained(&plan, k, client)]).unwrap()
+        });
         // One message for all the pieces, whatever their number.
         let one = run_chained(&plan, 1, &Client::new());
         let four = run_chained(&plan, 4, &Client::new());
@@ -408,4 +415,94 @@ fn damaged_json_and_results_give_errors_not_panics() {
         }
         assert!(plan.finish(&[bad]).is_err(), "round {round}");
     }
+}
+
+/// Days written by netCDF4-python (not by geoxr): packed int16 with scale and offset,
+/// deflate and shuffle, chunks smaller than a day, a cell missing everywhere. The
+/// script is shared with the MPI tests (`mpi/tests/ranks.rs`).
+pub(crate) const NETCDF4_DAYS: &str = include_str!("netcdf4_days.py");
+
+/// Writes the netCDF4-python days into `dir` with the project's Python.
+fn netcdf4_days(dir: &Path) -> DataArray {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = xtask::fuzz::python(&root).unwrap_or_else(|e| panic!("{e}"));
+    let out = std::process::Command::new(&python)
+        .arg("-c")
+        .arg(NETCDF4_DAYS)
+        .arg(dir)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    open_mfdataset(&dir.join("days-*.nc").to_string_lossy())
+        .unwrap()
+        .get("rain")
+        .into_result()
+        .unwrap()
+}
+
+#[test]
+fn plans_over_netcdf4_python_files_ship_and_merge_to_the_bits_of_load() {
+    let dir = Scratch::new();
+    let rain = netcdf4_days(&dir.0);
+    assert_eq!(rain.sizes().unwrap().get("time"), Some(12));
+    let cases = [
+        ("weekly std", rain.resample("time", "1W").mean().std("time")),
+        ("time mean", rain.mean("time")),
+        ("scaled", (&rain * 0.5).into_result().unwrap()),
+    ];
+    for (what, x) in cases {
+        let x = x.into_result().unwrap();
+        let loaded = x.load().unwrap();
+        let again = Plan::from_json(&x.plan().to_json().unwrap()).unwrap();
+        let n = again.pieces();
+        each_split_gives(what, &loaded, [1, 2, 5], |k, client| {
+            let parts: Vec<Vec<u8>> = if again.merges() {
+                vec![run_chained(&again, k, client)]
+            } else {
+                split(n, k)
+                    .into_iter()
+                    .map(|r| client.run(|| again.run_share(r)?.onto(None)).unwrap())
+                    .collect()
+            };
+            again.finish(&parts).unwrap()
+        });
+    }
+    // The cell missing in every file stays missing; the others are numbers.
+    let mean = rain.mean("time").load().unwrap();
+    let values = mean.values().unwrap().to_f64_vec();
+    assert!(values[0].is_nan(), "{}", values[0]);
+    assert!(values[1..].iter().all(|v| v.is_finite()));
+}
+
+#[test]
+fn open_files_are_kept_between_plans_and_a_replaced_file_is_still_refused() {
+    let dir = Scratch::new();
+    let rain = netcdf4_days(&dir.0);
+    let text = rain.mean("time").plan().to_json().unwrap();
+    let files = super::OpenFiles::default();
+    let first = Plan::from_json_keeping(&text, &files).unwrap();
+    let want = first
+        .finish(&[first.run_pieces(0..first.pieces()).unwrap()])
+        .unwrap();
+    assert_eq!(files.len(), 4, "one kept source per file");
+    let second = Plan::from_json_keeping(&text, &files).unwrap();
+    let got = second
+        .finish(&[second.run_pieces(0..second.pieces()).unwrap()])
+        .unwrap();
+    assert_eq!(bits(&got), bits(&want));
+    assert_eq!(files.len(), 4, "the second plan opened no file again");
+    // The third file rewritten (same bytes, later modification time): the plan's
+    // record no longer matches, and the kept source is not used.
+    let third = dir.0.join("days-2.nc");
+    let bytes = std::fs::read(&third).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&third, bytes).unwrap();
+    let stale = Plan::from_json_keeping(&text, &files).unwrap();
+    let err = stale.run_pieces(0..stale.pieces()).unwrap_err().to_string();
+    assert!(err.contains("days-2.nc"), "{err}");
+    assert!(err.contains("changed"), "{err}");
 }
