@@ -43,6 +43,31 @@ fn cgroup_room() -> Option<u64> {
     Some(max.saturating_sub(current))
 }
 
+/// Makes `command`'s program start with no open file of this process but its
+/// standard streams. libhdf5 opens files without close-on-exec and locks them with
+/// `flock`, whose lock belongs to the open file and so is shared with a child that
+/// inherits it: an MPI launcher or a fixture writer started while libnetcdf had a file
+/// open would keep it locked after geoxr closed it, and the next open or write of that
+/// file would fail with "HDF error". Best effort: kernels before Linux 5.11 lack the
+/// call, and the child then inherits what it always did.
+pub(crate) fn inherit_std_streams_only(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs between fork and exec and makes one system call,
+    // which is async-signal-safe; it touches no memory of the parent.
+    unsafe {
+        command.pre_exec(|| {
+            const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
+            libc::syscall(
+                libc::SYS_close_range,
+                3,
+                libc::c_uint::MAX,
+                CLOSE_RANGE_CLOEXEC,
+            );
+            Ok(())
+        });
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -53,5 +78,37 @@ mod tests {
             Some(1234 * 1024)
         );
         assert_eq!(super::meminfo_field(text, "SwapTotal:"), None);
+    }
+
+    #[test]
+    fn children_inherit_only_the_standard_streams() {
+        // A descriptor opened without close-on-exec, as libhdf5 opens its files,
+        // moved above the numbers the child's own `ls` will open.
+        // SAFETY: open(2) on a C string we own, fcntl(2) to copy it; both
+        // descriptors are closed below.
+        let (first, fd) = unsafe {
+            let first = libc::open(c"/proc/self/status".as_ptr(), libc::O_RDONLY);
+            (first, libc::fcntl(first, libc::F_DUPFD, 200))
+        };
+        assert!(first > 2 && fd >= 200);
+        let listing = |isolated: bool| {
+            let mut c = std::process::Command::new("ls");
+            c.arg("/proc/self/fd");
+            if isolated {
+                super::inherit_std_streams_only(&mut c);
+            }
+            let out = c.output().unwrap();
+            String::from_utf8_lossy(&out.stdout)
+                .split_whitespace()
+                .any(|n| n == fd.to_string())
+        };
+        let (plain, isolated) = (listing(false), listing(true));
+        // SAFETY: closes the descriptors opened above, once each.
+        unsafe {
+            libc::close(fd);
+            libc::close(first);
+        }
+        assert!(plain, "a plain child inherits the descriptor");
+        assert!(!isolated, "an isolated child does not");
     }
 }

@@ -30,28 +30,12 @@ fn test_python() -> std::path::PathBuf {
     xtask::fuzz::python(&root).unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// A command running [`test_python`] that inherits no file but its standard streams.
-///
-/// libhdf5 opens files without close-on-exec and locks them with `flock`, whose lock
-/// belongs to the open file, shared with a forked child. A child started while another
-/// test writes a NetCDF-4 file through libnetcdf would keep that file locked after the
-/// writer closed it, and the next open of it fails with "HDF error".
+/// A command running [`test_python`] that inherits no file but its standard streams
+/// (see [`crate::base::sys::inherit_std_streams_only`]: a fixture writer started
+/// while another test wrote through libnetcdf kept that file locked).
 #[cfg(test)]
 fn python_command() -> std::process::Command {
-    use std::os::unix::process::CommandExt;
     let mut command = std::process::Command::new(test_python());
-    // SAFETY: the closure only makes one system call, which is async-signal-safe.
-    unsafe {
-        command.pre_exec(|| {
-            const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
-            libc::syscall(
-                libc::SYS_close_range,
-                3,
-                libc::c_uint::MAX,
-                CLOSE_RANGE_CLOEXEC,
-            );
-            Ok(())
-        });
-    }
+    crate::base::sys::inherit_std_streams_only(&mut command);
     command
 }

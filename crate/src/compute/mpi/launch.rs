@@ -164,6 +164,9 @@ pub(super) fn command(
     }
     c.args(&settings.args).arg(worker).args(options.to_args());
     c.process_group(0);
+    // The ranks live as long as the client: they must not hold the kernel's HDF5
+    // files (and their locks) open all that time.
+    crate::base::sys::inherit_std_streams_only(&mut c);
     Ok(c)
 }
 
