@@ -69,14 +69,10 @@ pub fn virtual_memory() -> Result<VirtualMemory> {
         reason: e.to_string(),
     })?;
     let field = |name: &str| -> Result<u64> {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
-            .and_then(|rest| rest.split_whitespace().next()?.parse::<u64>().ok())
-            .map(|kib| kib * 1024)
-            .ok_or_else(|| Error::File {
-                path: path.into(),
-                reason: format!("no `{name}` line"),
-            })
+        crate::base::sys::meminfo_field(&text, &format!("{name}:")).ok_or_else(|| Error::File {
+            path: path.into(),
+            reason: format!("no `{name}` line"),
+        })
     };
     Ok(VirtualMemory {
         total: field("MemTotal")?,
