@@ -12,7 +12,7 @@ mod variable;
 
 pub use attrs::{AttrValue, Attrs};
 pub(crate) use data::with_array;
-pub use data::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType, Data, Element};
+pub use data::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType, Data, Element, Window};
 pub use dataarray::DataArray;
 pub use dataset::Dataset;
 pub use sizes::Sizes;
