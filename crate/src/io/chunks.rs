@@ -193,7 +193,7 @@ impl ChunkMap {
         first: usize,
         count: &[usize],
     ) -> Result<crate::model::ArrayData, String> {
-        use crate::model::{ArrayData, DType};
+        use crate::model::{with_storage_type, ArrayData, Element};
         use ndarray::{ArrayD, IxDyn};
         if count.len() != self.shape.len() || count[1..] != self.shape[1..] {
             return Err(format!(
@@ -210,37 +210,18 @@ impl ChunkMap {
             .collect();
         let order: Vec<usize> = (0..self.shape.len()).collect();
         // Chunks decode straight into the array's memory (the last filter writes it).
-        macro_rules! typed {
-            ($t:ty, $variant:ident) => {{
-                // The memory of an array a reduction is done with, when there is one
-                // of this size: every value is written below, so it is not zeroed.
-                let spare = match crate::compute::engine::take_spare(dtype, n) {
-                    Some(ArrayData::$variant(a)) => match a.into_raw_vec_and_offset() {
-                        (v, Some(0)) if v.len() == n => Some(v),
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                let mut values: Vec<$t> = spare.unwrap_or_else(|| vec![<$t>::default(); n]);
-                self.read_window(path, &ranges, &order, bytemuck::cast_slice_mut(&mut values))?;
-                ArrayData::$variant(
-                    ArrayD::from_shape_vec(IxDyn(count), values).map_err(|e| e.to_string())?,
-                )
-            }};
-        }
-        Ok(match dtype {
-            DType::F32 => typed!(f32, F32),
-            DType::F64 => typed!(f64, F64),
-            DType::I8 => typed!(i8, I8),
-            DType::U8 => typed!(u8, U8),
-            DType::I16 => typed!(i16, I16),
-            DType::U16 => typed!(u16, U16),
-            DType::I32 => typed!(i32, I32),
-            DType::U32 => typed!(u32, U32),
-            DType::I64 => typed!(i64, I64),
-            DType::U64 => typed!(u64, U64),
-            DType::Time(_) => return Err("time is not a storage type".into()),
-        })
+        let array = with_storage_type!(dtype, T => {
+            // The memory of an array a reduction is done with, when there is one of
+            // this size: every value is written below, so it is not zeroed.
+            let spare = crate::compute::engine::take_spare(dtype, n)
+                .and_then(T::into_array)
+                .map(|a| a.into_raw_vec_and_offset())
+                .and_then(|(v, offset)| (offset == Some(0) && v.len() == n).then_some(v));
+            let mut values: Vec<T> = spare.unwrap_or_else(|| vec![T::default(); n]);
+            self.read_window(path, &ranges, &order, bytemuck::cast_slice_mut(&mut values))?;
+            ArrayData::from(ArrayD::from_shape_vec(IxDyn(count), values).map_err(|e| e.to_string())?)
+        }, time => return Err("time is not a storage type".into()));
+        Ok(array)
     }
 
     /// Decodes the box `ranges` of the variable into `out`, with its axes in `order`

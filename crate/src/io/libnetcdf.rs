@@ -13,7 +13,7 @@ use netcdf::types::{FloatType, IntType, NcVariableType};
 use netcdf::AttributeValue;
 
 use super::read::{FileMeta, VarMeta};
-use crate::model::{ArrayData, AttrValue, Attrs, DType};
+use crate::model::{with_storage_type, ArrayData, AttrValue, Attrs, DType};
 
 /// Opens a NetCDF file for reading, with a message that says what is wrong with it.
 pub(crate) fn open(path: &Path) -> Result<netcdf::File, String> {
@@ -187,19 +187,9 @@ pub(crate) fn read(
         }
         ArrayD::from_shape_vec(IxDyn(count), buffer).map_err(|e| e.to_string())
     }
-    Ok(match var.raw {
-        DType::F32 => ArrayData::F32(get(&v, count, extents)?),
-        DType::F64 => ArrayData::F64(get(&v, count, extents)?),
-        DType::I8 => ArrayData::I8(get(&v, count, extents)?),
-        DType::U8 => ArrayData::U8(get(&v, count, extents)?),
-        DType::I16 => ArrayData::I16(get(&v, count, extents)?),
-        DType::U16 => ArrayData::U16(get(&v, count, extents)?),
-        DType::I32 => ArrayData::I32(get(&v, count, extents)?),
-        DType::U32 => ArrayData::U32(get(&v, count, extents)?),
-        DType::I64 => ArrayData::I64(get(&v, count, extents)?),
-        DType::U64 => ArrayData::U64(get(&v, count, extents)?),
-        DType::Time(_) => return Err("time is not a storage type".into()),
-    })
+    Ok(with_storage_type!(var.raw,
+        T => ArrayData::from(get::<T>(&v, count, extents)?),
+        time => return Err("time is not a storage type".into())))
 }
 
 /// Every chunk is read exactly once per computation, so HDF5's chunk cache only

@@ -25,7 +25,7 @@ use super::chunks::{self, ChunkMap};
 use super::files::memory_cap;
 use super::read::{FileMeta, VarMeta};
 use crate::error::{Error, Result};
-use crate::model::{ArrayData, AttrValue, Attrs, DType};
+use crate::model::{with_storage_type, ArrayData, AttrValue, Attrs, DType};
 
 /// Why a read through this engine failed.
 #[derive(Debug)]
@@ -378,19 +378,9 @@ fn read_stored(
         };
         ArrayD::from_shape_vec(IxDyn(count), values).map_err(|e| ReadError::Other(e.to_string()))
     }
-    Ok(match var.raw {
-        DType::F32 => ArrayData::F32(get(file, var, start, count)?),
-        DType::F64 => ArrayData::F64(get(file, var, start, count)?),
-        DType::I8 => ArrayData::I8(get(file, var, start, count)?),
-        DType::U8 => ArrayData::U8(get(file, var, start, count)?),
-        DType::I16 => ArrayData::I16(get(file, var, start, count)?),
-        DType::U16 => ArrayData::U16(get(file, var, start, count)?),
-        DType::I32 => ArrayData::I32(get(file, var, start, count)?),
-        DType::U32 => ArrayData::U32(get(file, var, start, count)?),
-        DType::I64 => ArrayData::I64(get(file, var, start, count)?),
-        DType::U64 => ArrayData::U64(get(file, var, start, count)?),
-        DType::Time(_) => return Err(ReadError::Other("time is not a storage type".into())),
-    })
+    Ok(with_storage_type!(var.raw,
+        T => ArrayData::from(get::<T>(file, var, start, count)?),
+        time => return Err(ReadError::Other("time is not a storage type".into()))))
 }
 
 fn read_error(e: netcdf_reader::Error) -> ReadError {

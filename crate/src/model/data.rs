@@ -107,6 +107,59 @@ macro_rules! with_array {
 }
 pub(crate) use with_array;
 
+/// Evaluates an expression with `$t` the Rust element type of a storage `DType`
+/// (every type but time, whose expression is given apart): the one place that
+/// dispatches on the ten numeric types. Build arrays with `ArrayData::from` and
+/// take them apart with [`Element`].
+macro_rules! with_storage_type {
+    ($dtype:expr, $t:ident => $body:expr, time => $time:expr) => {
+        match $dtype {
+            $crate::model::DType::F32 => {
+                type $t = f32;
+                $body
+            }
+            $crate::model::DType::F64 => {
+                type $t = f64;
+                $body
+            }
+            $crate::model::DType::I8 => {
+                type $t = i8;
+                $body
+            }
+            $crate::model::DType::U8 => {
+                type $t = u8;
+                $body
+            }
+            $crate::model::DType::I16 => {
+                type $t = i16;
+                $body
+            }
+            $crate::model::DType::U16 => {
+                type $t = u16;
+                $body
+            }
+            $crate::model::DType::I32 => {
+                type $t = i32;
+                $body
+            }
+            $crate::model::DType::U32 => {
+                type $t = u32;
+                $body
+            }
+            $crate::model::DType::I64 => {
+                type $t = i64;
+                $body
+            }
+            $crate::model::DType::U64 => {
+                type $t = u64;
+                $body
+            }
+            $crate::model::DType::Time(_) => $time,
+        }
+    };
+}
+pub(crate) use with_storage_type;
+
 macro_rules! impl_from_array {
     ($($t:ty => $v:ident),*) => {$(
         impl From<ArrayD<$t>> for ArrayData {

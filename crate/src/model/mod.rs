@@ -11,7 +11,7 @@ mod time;
 mod variable;
 
 pub use attrs::{AttrValue, Attrs};
-pub(crate) use data::with_array;
+pub(crate) use data::{with_array, with_storage_type};
 pub use data::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType, Data, Element, Window};
 pub use dataarray::DataArray;
 pub use dataset::Dataset;
