@@ -281,22 +281,29 @@ impl ChunkMap {
                     one.start[d] == ranges[d].start && one.start[d] + self.chunk[d] == ranges[d].end
                 });
                 if exact && in_order {
-                    let undone = self.undo_filters(&file, one, out, &mut scratch.buffers, false)?;
-                    if let Undone::InInput(len) = undone {
-                        out.copy_from_slice(&scratch.buffers.input[..len]);
-                    }
+                    let want = out.len();
+                    self.undo_filters(&file, one, want, Some(&mut *out), &mut scratch.buffers)?;
                     self.to_native_order(out);
                     return Ok(());
                 }
             }
             let chunk_bytes = self.chunk.iter().product::<usize>() * self.elem_size;
             let Scratch { buffers, chunk } = scratch;
-            let chunk = grown(chunk, chunk_bytes);
+            // A last shuffle is undone while gathering, from the planes in `input`;
+            // any other last filter writes the thread's chunk buffer.
+            let planes = self.filters.first() == Some(&Filter::Shuffle);
+            let chunk = if planes {
+                &mut [][..]
+            } else {
+                grown(chunk, chunk_bytes)
+            };
             for c in covering {
-                let (bytes, shuffled) = match self.undo_filters(&file, c, chunk, buffers, true)? {
-                    Undone::InOut => (&chunk[..], false),
-                    Undone::InInput(len) => (&buffers.input[..len], true),
-                };
+                let into = (!planes).then_some(&mut *chunk);
+                let (bytes, shuffled) =
+                    match self.undo_filters(&file, c, chunk_bytes, into, buffers)? {
+                        Undone::InOut => (&chunk[..], false),
+                        Undone::InInput(len) => (&buffers.input[..len], true),
+                    };
                 self.gather(bytes, shuffled, c, ranges, order, out);
             }
             self.to_native_order(out);
@@ -394,21 +401,21 @@ impl ChunkMap {
         }
     }
 
-    /// Undoes the filters of one chunk (`out` is its full size), the stored byte
-    /// order left as it is. The last filter to undo writes `out` directly; the
-    /// stages before it use the thread's reused buffers. With `keep_shuffle`, a
-    /// shuffle that would be undone last is left for the caller (who may want only
-    /// some of the elements): the planes are then in `buffers.input`.
-    fn undo_filters(
+    /// Undoes the filters of one chunk (`want` bytes decoded), the stored byte order
+    /// left as it is. The last filter to undo writes `out` (`want` bytes) directly;
+    /// the stages before it use the thread's reused buffers. Without `out`, a
+    /// shuffle undone last is left for the caller (who may want only some of the
+    /// elements): the planes are then in `buffers.input`.
+    fn undo_filters<'o>(
         &self,
         file: &std::fs::File,
         c: &StoredChunk,
-        out: &mut [u8],
+        want: usize,
+        out: Option<&'o mut [u8]>,
         buffers: &mut Buffers,
-        keep_shuffle: bool,
     ) -> Result<Undone, String> {
         let damaged = |what: String| format!("damaged file: chunk at byte {}: {what}", c.address);
-        let want = out.len();
+        let room = |out: Option<&'o mut [u8]>| room_for(out, want, c.address);
         let holds = |len: usize| damaged(format!("holds {len} bytes, not {want}"));
         let stored = usize::try_from(c.size).map_err(|_| "chunk too large")?;
         if stored as u64 > memory_cap() {
@@ -423,10 +430,10 @@ impl ChunkMap {
             })
         };
         if self.filters.is_empty() {
-            if stored != out.len() {
+            if stored != want {
                 return Err(holds(stored));
             }
-            read(out)?;
+            read(room(out)?)?;
             return Ok(Undone::InOut);
         }
         let Buffers {
@@ -436,6 +443,7 @@ impl ChunkMap {
         } = buffers;
         let mut len = stored;
         read(grown(input, len))?;
+        let mut out = out;
         let stages = self.filters.len();
         for (i, f) in self.filters.iter().rev().enumerate() {
             let last = i + 1 == stages;
@@ -449,29 +457,30 @@ impl ChunkMap {
                 Filter::Deflate => {
                     let z = inflater.get_or_insert_with(|| flate2::Decompress::new(true));
                     if last {
-                        let inflated = inflate(z, &input[..len], out).map_err(damaged)?;
-                        if inflated != out.len() {
+                        let inflated = inflate(z, &input[..len], room(out)?).map_err(damaged)?;
+                        if inflated != want {
                             return Err(damaged(format!(
-                                "inflates to {inflated} bytes, not {} (too short?)",
-                                out.len()
+                                "inflates to {inflated} bytes, not {want} (too short?)"
                             )));
                         }
                         return Ok(Undone::InOut);
                     }
                     // A checksum applied before deflate adds its 4 bytes.
-                    let room = grown(work, out.len() + 64);
-                    len = inflate(z, &input[..len], room).map_err(damaged)?;
+                    let space = grown(work, want + 64);
+                    len = inflate(z, &input[..len], space).map_err(damaged)?;
                     std::mem::swap(input, work);
                 }
                 Filter::Shuffle if last => {
-                    if len != out.len() {
+                    if len != want {
                         return Err(holds(len));
                     }
-                    if keep_shuffle {
-                        return Ok(Undone::InInput(len));
-                    }
-                    unshuffle_into(&input[..len], self.elem_size, out);
-                    return Ok(Undone::InOut);
+                    return match out.take() {
+                        None => Ok(Undone::InInput(len)),
+                        Some(o) => {
+                            unshuffle_into(&input[..len], self.elem_size, room(Some(o))?);
+                            Ok(Undone::InOut)
+                        }
+                    };
                 }
                 Filter::Shuffle => {
                     unshuffle_into(&input[..len], self.elem_size, grown(work, len));
@@ -480,12 +489,18 @@ impl ChunkMap {
             }
         }
         // The last filter undone was a checksum: the values are in `input`.
-        if len != out.len() {
+        if len != want {
             return Err(holds(len));
         }
-        out.copy_from_slice(&input[..len]);
+        room(out)?.copy_from_slice(&input[..len]);
         Ok(Undone::InOut)
     }
+}
+
+/// The output a last filter writes, `want` bytes long (an error otherwise).
+fn room_for(out: Option<&mut [u8]>, want: usize, address: u64) -> Result<&mut [u8], String> {
+    out.filter(|o| o.len() == want)
+        .ok_or_else(|| format!("no room to decode the chunk at byte {address}"))
 }
 
 /// Where [`ChunkMap::undo_filters`] left a chunk's bytes: in the output it was given,
