@@ -642,5 +642,16 @@ mod tests {
         );
         assert_eq!(unshuffle(&[1, 4, 2, 5, 3, 6], 3), [1, 2, 3, 4, 5, 6]);
         assert_eq!(unshuffle(&[1, 3, 2, 4, 9], 2), [1, 2, 3, 4, 9]);
+        // Many 4-byte elements (the vectorised loop and its rest) and a trailing byte.
+        let elements: Vec<[u8; 4]> = (0..37u8)
+            .map(|i| [i, i ^ 0x55, i.wrapping_mul(7), !i])
+            .collect();
+        let mut planes: Vec<u8> = (0..4)
+            .flat_map(|b| elements.iter().map(move |e| e[b]))
+            .collect();
+        planes.push(0xee);
+        let mut want: Vec<u8> = elements.concat();
+        want.push(0xee);
+        assert_eq!(unshuffle(&planes, 4), want);
     }
 }
