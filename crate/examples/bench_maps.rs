@@ -14,17 +14,11 @@ use geoxr::{Client, SpectralClustering};
 
 /// Resident set size now, in MiB (Linux).
 fn rss_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(f64::NAN, |kib| kib / 1024.0)
+    geoxr::resident_memory().map_or(f64::NAN, |b| b.mib())
 }
 
 fn time_map(name: &str, map: &Map, file: &str) -> geoxr::Result<()> {
-    // Writing 5 to clear_refs resets the peak RSS (VmHWM) to the current RSS.
-    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let reset = geoxr::reset_peak_memory().is_ok();
     let before = rss_mib();
     let mut best = f64::MAX;
     let mut png = Vec::new();

@@ -17,6 +17,20 @@
 //! (representations and machine facts), with [`cluster`] and [`maps`] on top.
 //! Higher layers use lower ones only.
 
+// Library code runs inside the user's notebook kernel, where a panic ends her
+// session: failures are errors, never `unwrap`, `expect` or `panic!`.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::unreachable,
+        clippy::todo,
+        clippy::unimplemented
+    )
+)]
+
 pub mod base;
 pub mod error;
 pub mod io;
@@ -39,9 +53,11 @@ pub use error::{Error, Result};
 pub use io::{open_dataset, open_mfdataset, Engine, OpenOptions};
 pub use model::{
     ArrayData, AttrValue, Attrs, Calendar, CfDateTime, ChunkSource, ChunkedArray, DType, Data,
-    DataArray, Dataset, Element, Sizes, TimeUnits, Variable, NAT,
+    DataArray, Dataset, Element, Sizes, TimeUnits, Unread, Variable, NAT,
 };
-pub use notebook::{cpu_count, peak_memory, virtual_memory, VirtualMemory};
+pub use notebook::{
+    cpu_count, peak_memory, reset_peak_memory, resident_memory, virtual_memory, VirtualMemory,
+};
 
 /// Re-exported so notebooks and users share the exact `ndarray` version geoxr uses.
 pub use ndarray;

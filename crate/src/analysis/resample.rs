@@ -34,11 +34,17 @@ const MAX_MULTIPLE: i64 = 1_000_000_000;
 /// A parsed resampling rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Rule {
-    Days(i64),
-    Week { anchor: u32 },
+    /// Bins of a fixed length in seconds (`D`, `h`, `min`, `s` and their multiples),
+    /// counted from midnight of the first time's day (pandas' `origin="start_day"`).
+    Fixed(i64),
+    Week {
+        anchor: u32,
+    },
     MonthStart,
     MonthEnd,
-    QuarterStart { month: u32 },
+    QuarterStart {
+        month: u32,
+    },
     YearStart,
     YearEnd,
 }
@@ -76,11 +82,20 @@ fn parse_rule(text: &str) -> Result<Rule> {
         if n == 1 {
             Ok(rule)
         } else {
-            Err(bad("multiples are supported for D only"))
+            Err(bad("multiples are supported for D, h, min and s only"))
         }
     };
+    let lower = text.trim().trim_start_matches(|c: char| c.is_ascii_digit());
+    if ["ms", "us", "ns", "L", "U", "N"].contains(&lower) {
+        return Err(bad(
+            "times hold whole seconds, so rules below a second are not supported",
+        ));
+    }
     match (unit, anchor) {
-        ("D", None) => Ok(Rule::Days(n)),
+        ("D", None) => Ok(Rule::Fixed(n * DAY)),
+        ("H", None) => Ok(Rule::Fixed(n * 3_600)),
+        ("MIN" | "T", None) => Ok(Rule::Fixed(n * 60)),
+        ("S", None) => Ok(Rule::Fixed(n)),
         ("W", a) => {
             let day = a.unwrap_or("SUN");
             let anchor = WEEKDAYS
@@ -106,7 +121,8 @@ fn parse_rule(text: &str) -> Result<Rule> {
         ("YS" | "AS", None) => only_one(Rule::YearStart),
         ("YE" | "Y" | "A", None) => only_one(Rule::YearEnd),
         _ => Err(bad(
-            "supported rules: D, nD, W, W-MON..W-SUN, MS, ME, QS, QS-JAN..QS-DEC, YS, YE",
+            "supported rules: nD, nh, nmin, ns, W, W-MON..W-SUN, MS, ME, QS, QS-JAN..QS-DEC, \
+             YS, YE",
         )),
     }
 }
@@ -150,7 +166,10 @@ impl Rule {
             cal.days_from_epoch(y, m, cal.days_in_month(y, m))
         };
         let label_day = match self {
-            Rule::Days(n) => origin_day + (day - origin_day).div_euclid(n) * n,
+            Rule::Fixed(step) => {
+                let origin = origin_day.saturating_mul(DAY);
+                return origin.saturating_add(t.saturating_sub(origin).div_euclid(step) * step);
+            }
             Rule::Week { anchor } => {
                 let ahead = (i64::from(anchor) - weekdays.of(day)).rem_euclid(7);
                 day + if ahead == 0 && !at_midnight { 7 } else { ahead }
@@ -184,7 +203,7 @@ impl Rule {
             cal.days_from_epoch(ny, nm, d).saturating_mul(DAY)
         };
         match self {
-            Rule::Days(n) => label.saturating_add(n.saturating_mul(DAY)),
+            Rule::Fixed(step) => label.saturating_add(step),
             Rule::Week { .. } => label.saturating_add(7 * DAY),
             Rule::MonthStart => month_step(1, false),
             Rule::MonthEnd => month_step(1, true),
@@ -202,7 +221,7 @@ impl Rule {
         };
         let span = |step: i64| (i128::from(last) - i128::from(first)) / i128::from(step.max(1));
         let steps = match self {
-            Rule::Days(n) => span(n.saturating_mul(DAY)),
+            Rule::Fixed(step) => span(step),
             Rule::Week { .. } => span(7 * DAY),
             Rule::MonthStart | Rule::MonthEnd => i128::from(months(last) - months(first)),
             Rule::QuarterStart { .. } => i128::from(months(last) - months(first)) / 3,
@@ -273,7 +292,7 @@ pub struct Resample {
 
 impl DataArray {
     /// Groups dimension `dim` (a time coordinate) into bins by a pandas rule such as
-    /// `"1W"`, `"D"`, `"MS"`, `"QS-DEC"`; reduce the bins with `.mean()` and friends.
+    /// `"1W"`, `"D"`, `"3h"`, `"MS"`, `"QS-DEC"`; reduce the bins with `.mean()` and friends.
     ///
     /// ```no_run
     /// # let ds = geoxr::open_mfdataset("data/IMERG/*.nc4")?;
@@ -596,8 +615,39 @@ mod tests {
     }
 
     #[test]
+    fn sub_daily_bins_count_from_midnight_of_the_first_day() {
+        // pandas 3.1: s = pd.date_range("2018-01-01 22:30", periods=12, freq="30min")
+        // .to_series(); s.resample(rule).size() for "3h", "90min", "45min".
+        let first = Calendar::Standard.days_from_epoch(2018, 1, 1) * DAY + 22 * 3_600 + 1_800;
+        let times: Vec<i64> = (0..12).map(|i| first + i * 1_800).collect();
+        let da = series(Calendar::Standard, times);
+        let bins = |rule: &str| -> Vec<(String, usize)> {
+            da.resample("time", rule)
+                .bins()
+                .unwrap()
+                .iter()
+                .map(|(t, k)| (t.to_string(), *k))
+                .collect()
+        };
+        let at = |hm: &str, k: usize| (hm.to_string(), k);
+        assert_eq!(
+            bins("3h"),
+            [
+                at("2018-01-01 21:00:00", 3),
+                at("2018-01-02 00:00:00", 6),
+                at("2018-01-02 03:00:00", 3)
+            ]
+        );
+        assert_eq!(bins("90min").len(), 4);
+        assert_eq!(bins("90min")[0], at("2018-01-01 22:30:00", 3));
+        let counts: Vec<usize> = bins("45min").iter().map(|(_, k)| *k).collect();
+        assert_eq!(counts, [2, 1, 2, 1, 2, 1, 2, 1]);
+        assert_eq!(bins("45min")[1].0, "2018-01-01 23:15:00");
+    }
+
+    #[test]
     fn bad_rules_and_dims_are_named() {
-        for rule in ["2X", "W-FUN", "3MS", "0D", ""] {
+        for rule in ["2X", "W-FUN", "3MS", "0D", "", "10ms"] {
             assert!(parse_rule(rule).is_err(), "{rule}");
         }
         let err = parse_rule("W-FUN").unwrap_err().to_string();
@@ -620,8 +670,9 @@ mod tests {
         DataArray::new(Some("x"), data, vec![("time".into(), time)]).unwrap()
     }
 
-    const RULES: [&str; 12] = [
-        "D", "3D", "W", "W-WED", "MS", "ME", "QS", "QS-MAR", "QS-NOV", "YS", "YE", "10D",
+    const RULES: [&str; 14] = [
+        "D", "3D", "W", "W-WED", "MS", "ME", "QS", "QS-MAR", "QS-NOV", "YS", "YE", "10D", "3h",
+        "90min",
     ];
 
     /// Checks that bins partition the times in order, that each time lies inside its
@@ -659,8 +710,8 @@ mod tests {
                         assert_eq!(*label - p, 7 * DAY, "{rule} {cal}")
                     }
                 }
-                Rule::Days(n) => {
-                    assert_eq!((*label - bins[0].0).rem_euclid(n * DAY), 0, "{rule} {cal}")
+                Rule::Fixed(step) => {
+                    assert_eq!((*label - bins[0].0).rem_euclid(step), 0, "{rule} {cal}")
                 }
             }
         }
@@ -738,6 +789,9 @@ mod tests {
         for part in ["2147483648 bins", "fill value", "decode_times(false)"] {
             assert!(err.contains(part), "`{part}` missing from: {err}");
         }
+        // One-second bins over the same span: 1.9e14 bins, refused before any is made.
+        let err = da.resample("time", "1s").mean().into_result().unwrap_err();
+        assert!(err.to_string().contains("bins"), "{err}");
         let small = series(Calendar::Julian, (0..1000).map(|d| d * DAY).collect());
         let limited = Client::new().memory_limit("1KiB").unwrap();
         let err = limited

@@ -107,7 +107,9 @@ impl From<&str> for Label {
 /// What to keep along one dimension, by label, for `sel`.
 ///
 /// Ranges are inclusive at both ends, as pandas label slices are, and select by value
-/// whichever way the coordinate runs (a descending latitude needs no reversed bounds).
+/// whichever way the coordinate runs. The bounds may come in either order, so
+/// `10.0..=-10.0` (xarray's `slice(10, -10)` on a descending latitude) and
+/// `-10.0..=10.0` keep the same labels.
 /// Float32 coordinates compare with float64 bounds exactly; an exact float label is
 /// compared at the coordinate's own precision.
 #[derive(Debug, Clone, PartialEq)]
@@ -220,6 +222,12 @@ fn positions_for(dim: &str, coord: &Variable, selector: &Selector) -> Result<Pos
                 .as_ref()
                 .map(|l| label_value(dim, values_data, l))
                 .transpose()?;
+            // Bounds in either order mean the values between them: xarray's
+            // `slice(10, -10)` on a descending latitude reads `10.0..=-10.0`.
+            let (lo, hi) = match (lo, hi) {
+                (Some(a), Some(b)) if a > b => (Some(b), Some(a)),
+                bounds => bounds,
+            };
             let keep: Vec<usize> = values
                 .iter()
                 .enumerate()

@@ -200,6 +200,11 @@ fn descending_coordinates_select_by_value() {
     let da = rain().isel(("lat", vec![2, 1, 0])).into_result().unwrap();
     let sub = da.sel(("lat", -14.95..=-14.75)).into_result().unwrap();
     assert_eq!(sub.sizes().unwrap().get("lat"), Some(2));
+    // xarray users write the bounds in the coordinate's own order; the same labels.
+    let reversed = da.sel(("lat", -14.75..=-14.95)).into_result().unwrap();
+    assert!(reversed.equals(&sub).unwrap());
+    let ascending = rain().sel(("lat", -14.75..=-14.95)).into_result().unwrap();
+    assert_eq!(ascending.sizes().unwrap().get("lat"), Some(2));
 }
 
 #[test]

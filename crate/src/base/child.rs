@@ -46,7 +46,13 @@ impl Ended {
 pub(crate) fn run(name: &str, role: &str, limit: Duration) -> Ended {
     let exe = std::env::current_exe().expect("test binary path");
     let mut child = Command::new(exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            name,
+            "--exact",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(ROLE, role)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

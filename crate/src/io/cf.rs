@@ -25,6 +25,11 @@ use crate::model::{
 };
 use ndarray::ArrayD;
 
+/// How far off a whole second a decoded time may fall before decoding checks that
+/// rounding merges no distinct times: above float noise (2e-5 s at a million days
+/// in float64), below any real sub-second step (a millisecond).
+const SUB_SECOND: f64 = 1e-4;
+
 /// A number from an attribute and the type the file stores it in.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct Number {
@@ -388,6 +393,8 @@ impl CfDecoding {
         mask_scale(values, &self.fills, scale, offset, f64::NAN);
     }
 
+    /// Decodes times to whole seconds, refusing distinct values that fall within one
+    /// second: rounding would merge them (0.25 s and 0.75 s) without a word.
     fn decode_times(&self, time: &TimeDecoding, raw: &ArrayData) -> Result<ArrayData, String> {
         let (scale, offset) = (
             self.scale.map_or(1.0, |s| s.value),
@@ -395,12 +402,24 @@ impl CfDecoding {
         );
         let default = default_fill(self.stored);
         let mut seconds = Vec::with_capacity(raw.shape().iter().product());
-        for v in raw.to_f64_vec() {
-            if v.is_nan() || self.fills.contains(&v) {
+        let mut between_seconds = false;
+        let values: Vec<f64> = raw
+            .to_f64_vec()
+            .into_iter()
+            .map(|v| {
+                if v.is_nan() || self.fills.contains(&v) {
+                    f64::NAN
+                } else {
+                    v * scale + offset
+                }
+            })
+            .collect();
+        for (&v, &value) in raw.to_f64_vec().iter().zip(&values) {
+            if value.is_nan() {
                 seconds.push(NAT);
                 continue;
             }
-            let value = v * scale + offset;
+            between_seconds |= time.units.lost_fraction(value).abs() > SUB_SECOND;
             match time.units.decode(value) {
                 Some(t) => seconds.push(t.seconds()),
                 None if value.is_infinite() => seconds.push(NAT),
@@ -423,10 +442,36 @@ impl CfDecoding {
                 }
             }
         }
+        let merged = between_seconds
+            .then(|| merged_by_rounding(&values, &time.units))
+            .flatten();
+        if let Some((a, b)) = merged {
+            return Err(format!(
+                "time values {a:?} and {b:?} in units `{}` (calendar `{}`) fall within one \
+                 second, and geoxr's times hold whole seconds, so they would become one time; \
+                 open the file with decode_times(false) to read the raw numbers",
+                time.text, time.calendar
+            ));
+        }
         let array =
             ArrayD::from_shape_vec(raw.shape().to_vec(), seconds).map_err(|e| e.to_string())?;
         Ok(ArrayData::Time(array, time.calendar))
     }
+}
+
+/// Two distinct values that round to the same second, if any (NaN is skipped): a
+/// time a few tenths off a second (float32 hours) is rounded to it, as the docs
+/// say, but distinct times are never merged.
+fn merged_by_rounding(values: &[f64], units: &TimeUnits) -> Option<(f64, f64)> {
+    let mut rounded: Vec<(i64, f64)> = values
+        .iter()
+        .filter_map(|v| Some((units.decode(*v)?.seconds(), *v)))
+        .collect();
+    rounded.sort_by(|p, q| p.0.cmp(&q.0).then(p.1.total_cmp(&q.1)));
+    rounded
+        .windows(2)
+        .find(|w| w[0].0 == w[1].0 && w[0].1 != w[1].1)
+        .map(|w| (w[0].1, w[1].1))
 }
 
 /// The time decoding a variable's `units` and `calendar` ask for, if any.
@@ -453,6 +498,49 @@ fn time_decoding(attrs: &Attrs) -> Result<Option<TimeDecoding>, String> {
         text: units.to_owned(),
         calendar,
     }))
+}
+
+/// The names that CF `coordinates` attributes (each variable's, and the file's) list,
+/// in order of first mention, without repeats: the variables xarray's
+/// `decode_coords=True` makes coordinates. Names that are not variables of the file
+/// are the caller's to skip.
+pub(crate) fn coordinate_names<'a>(
+    global: &'a Attrs,
+    vars: impl IntoIterator<Item = &'a Attrs>,
+) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let lists = vars.into_iter().chain(std::iter::once(global));
+    for attrs in lists {
+        let Some(list) = attrs.get("coordinates").and_then(AttrValue::as_str) else {
+            continue;
+        };
+        for name in list.split_whitespace() {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// The attributes of a CF bounds variable with the time `units` and `calendar` of
+/// the variable whose `bounds` names it, where it has none of its own (CF 7.1; as
+/// xarray does before decoding times). Unchanged when the parent is not a time.
+pub(crate) fn with_parent_time(bounds: &Attrs, parent: &Attrs) -> Attrs {
+    let mut out = bounds.clone();
+    let Some(units) = parent
+        .get("units")
+        .filter(|u| u.as_str().is_some_and(|t| t.contains("since")))
+    else {
+        return out;
+    };
+    if out.get("units").is_none() {
+        out.set("units", units.clone());
+    }
+    if let (None, Some(calendar)) = (out.get("calendar"), parent.get("calendar")) {
+        out.set("calendar", calendar.clone());
+    }
+    out
 }
 
 /// The values of an array as one slice (memory order), made contiguous if needed.
@@ -683,6 +771,32 @@ mod tests {
         let v = dec.decode(raw).unwrap().to_f64_vec();
         assert_eq!(v[0], 5.0);
         assert!(v[1].is_nan());
+    }
+
+    #[test]
+    fn times_within_one_second_are_refused_not_merged() {
+        let a = attrs(&[("units", "seconds since 2000-01-01 00:00:00.5".into())]);
+        let (dec, _, _) = CfDecoding::from_attrs(DType::F64, &a, &OpenOptions::new()).unwrap();
+        let f64s = |v: &[f64]| {
+            ArrayData::F64(ArrayD::from_shape_vec(IxDyn(&[v.len()]), v.to_vec()).unwrap())
+        };
+        // 00:00:00.5 and 00:00:00.75 (xarray 2026.9 keeps both) would both become 00:00:01.
+        let err = dec.decode(f64s(&[0.0, 0.25])).unwrap_err();
+        assert!(
+            err.contains("0.25") && err.contains("decode_times(false)"),
+            "{err}"
+        );
+        // Off whole seconds but one time per second (float32 hours): rounded, as documented.
+        let t = dec.decode(f64s(&[0.0, 2.0, f64::NAN])).unwrap();
+        let ArrayData::Time(t, _) = t else {
+            panic!("{t:?}")
+        };
+        assert_eq!(
+            t[1] - t[0],
+            2,
+            "00:00:00.5 and 00:00:02.5 round to :01 and :03"
+        );
+        assert_eq!(t[2], NAT);
     }
 
     #[test]

@@ -10,7 +10,6 @@
 //! that `cargo xtask setup` makes.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use crate::model::{ArrayData, DType};
 use crate::{open_dataset, Calendar, OpenOptions};
@@ -30,7 +29,7 @@ impl Fixtures {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/io/fixtures/cf_cases.py");
-        let out = Command::new(&python)
+        let out = crate::io::python_command()
             .arg(&script)
             .arg(&dir)
             .output()

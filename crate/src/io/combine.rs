@@ -93,7 +93,7 @@ fn combine_by_coords(mut files: Vec<FileDataset>) -> Result<Dataset> {
     let joined = join_dim(&files)?;
     // Every coordinate other than the joined one must agree exactly.
     for (name, c) in first.dataset.coords() {
-        if *name == joined {
+        if *name == joined || c.dims().contains(&joined) {
             continue;
         }
         for other in &files[1..] {
@@ -146,63 +146,82 @@ fn combine_by_coords(mut files: Vec<FileDataset>) -> Result<Dataset> {
                 .filter_map(|f| coord(&f.dataset, name))
                 .collect();
             coords.push((name.clone(), concat_in_memory(&parts, &files[0].path)?));
+        } else if c.dims().contains(&joined) {
+            // A coordinate that is not an index but runs along the joined dimension
+            // (CF `coordinates`, such as a forecast period per time) is joined lazily.
+            let joined_coord = join_lazy(&files, name, c, &joined, Dataset::coords)?;
+            coords.push((name.clone(), joined_coord));
         } else {
             coords.push((name.clone(), c.clone()));
         }
     }
     let mut data_vars = Vec::new();
     for (name, v) in reference.data_vars() {
-        let Some(axis) = v.dims().iter().position(|d| *d == joined) else {
+        if !v.dims().contains(&joined) {
             data_vars.push((name.clone(), v.clone()));
             continue;
-        };
-        let mut parts = Vec::with_capacity(files.len());
-        for f in &files {
-            let fv = f
-                .dataset
-                .data_vars()
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v)
-                .ok_or_else(|| Error::MissingInFile {
-                    variable: name.clone(),
-                    path: f.path.clone(),
-                    reference: files[0].path.clone(),
-                })?;
-            if fv.dims() != v.dims() {
-                return Err(Error::FileVariable {
-                    path: f.path.clone(),
-                    variable: name.clone(),
-                    reason: format!(
-                        "dimensions ({}) differ from ({}) in {}",
-                        fv.dims().join(", "),
-                        v.dims().join(", "),
-                        files[0].path.display()
-                    ),
-                });
-            }
-            match fv.data() {
-                Data::Lazy(c) => parts.push(c.clone()),
-                Data::InMemory(_) => {
-                    return Err(Error::FileVariable {
-                        path: f.path.clone(),
-                        variable: name.clone(),
-                        reason: "expected a lazy variable".into(),
-                    })
-                }
-            }
         }
-        let joined_data = ChunkedArray::concat(&parts, axis).map_err(|e| Error::FileVariable {
-            path: files[0].path.clone(),
-            variable: name.clone(),
-            reason: e.to_string(),
-        })?;
-        let var = Variable::new(v.dims().to_vec(), Data::Lazy(joined_data))?
-            .with_attrs(v.attrs().clone())
-            .with_encoding(v.encoding().clone());
+        let var = join_lazy(&files, name, v, &joined, Dataset::data_vars)?;
         data_vars.push((name.clone(), var));
     }
-    Dataset::new(coords, data_vars, reference.attrs().clone())
+    Dataset::new(coords, data_vars, reference.attrs().clone()).map(|ds| {
+        ds.with_dim_order(&reference.dims().names())
+            .with_unread(reference.unread().to_vec())
+    })
+}
+
+/// The variable `name` of every file (found by `list`, the data variables or the
+/// coordinates), joined lazily along `joined`; `v` is the first file's.
+fn join_lazy(
+    files: &[FileDataset],
+    name: &str,
+    v: &Variable,
+    joined: &str,
+    list: fn(&Dataset) -> &[(String, Variable)],
+) -> Result<Variable> {
+    let axis = v.dims().iter().position(|d| d == joined).unwrap_or(0);
+    let mut parts = Vec::with_capacity(files.len());
+    for f in files {
+        let fv = list(&f.dataset)
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+            .ok_or_else(|| Error::MissingInFile {
+                variable: name.to_owned(),
+                path: f.path.clone(),
+                reference: files[0].path.clone(),
+            })?;
+        if fv.dims() != v.dims() {
+            return Err(Error::FileVariable {
+                path: f.path.clone(),
+                variable: name.to_owned(),
+                reason: format!(
+                    "dimensions ({}) differ from ({}) in {}",
+                    fv.dims().join(", "),
+                    v.dims().join(", "),
+                    files[0].path.display()
+                ),
+            });
+        }
+        match fv.data() {
+            Data::Lazy(c) => parts.push(c.clone()),
+            Data::InMemory(_) => {
+                return Err(Error::FileVariable {
+                    path: f.path.clone(),
+                    variable: name.to_owned(),
+                    reason: "expected a lazy variable".into(),
+                })
+            }
+        }
+    }
+    let joined_data = ChunkedArray::concat(&parts, axis).map_err(|e| Error::FileVariable {
+        path: files[0].path.clone(),
+        variable: name.to_owned(),
+        reason: e.to_string(),
+    })?;
+    Ok(Variable::new(v.dims().to_vec(), Data::Lazy(joined_data))?
+        .with_attrs(v.attrs().clone())
+        .with_encoding(v.encoding().clone()))
 }
 
 /// The dimension to join along: the unlimited dimension with a coordinate when there
@@ -346,11 +365,9 @@ fn harmonise_calendars(files: &mut [FileDataset], joined: &str) -> Result<()> {
             .iter()
             .map(|(n, v)| (n.clone(), if n == joined { new.clone() } else { v.clone() }))
             .collect();
-        f.dataset = Dataset::new(
-            coords,
-            f.dataset.data_vars().to_vec(),
-            f.dataset.attrs().clone(),
-        )?;
+        f.dataset = f
+            .dataset
+            .with_variables(coords, f.dataset.data_vars().to_vec())?;
     }
     Ok(())
 }

@@ -3,7 +3,6 @@
 //! with netCDF4-python / h5py where the `netcdf` crate cannot make the layout.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use netcdf::{Endianness, Options};
 
@@ -76,6 +75,18 @@ fn assert_engines_agree_except(path: &Path, differ: &[&str]) -> usize {
     let names =
         |v: &[(String, crate::Variable)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
     assert_eq!(names(&a), names(&b), "{}: variables", path.display());
+    assert_eq!(
+        names(rust.coords()),
+        names(oracle.coords()),
+        "{}: coordinates",
+        path.display()
+    );
+    assert_eq!(
+        rust.unread(),
+        oracle.unread(),
+        "{}: variables not read",
+        path.display()
+    );
     for ((name, x), (_, y)) in a.iter().zip(&b) {
         let at = format!("{}: `{name}`", path.display());
         assert_eq!(x.dims(), y.dims(), "{at}: dims");
@@ -511,7 +522,7 @@ for name in ["zstd", "bzip2"]:
 
 fn write_python_fixtures(dir: &Path) {
     let python = crate::io::test_python();
-    let out = Command::new(&python)
+    let out = crate::io::python_command()
         .arg("-c")
         .arg(PYTHON_FIXTURES)
         .arg(dir)
@@ -683,4 +694,77 @@ fn a_group_opens_with_either_engine_and_a_missing_one_is_named() {
             "{engine}: {err}"
         );
     }
+}
+
+/// h5py files without dimension scales: plain datasets with several axes of one
+/// length, groups, and a NetCDF-4 file that h5py added datasets to afterwards.
+const PHONY_FIXTURES: &str = r#"
+import sys, h5py, numpy as np, netCDF4
+d = sys.argv[1]
+with h5py.File(d + "/plain.h5", "w") as f:
+    for name, shape in [("a", (2, 3)), ("b", (3,)), ("c", (3, 3)), ("d", (4, 2)), ("e", (2, 3, 3))]:
+        f[name] = np.arange(np.prod(shape), dtype="f8").reshape(shape)
+with h5py.File(d + "/groups.h5", "w") as f:
+    for name, shape in [("a", (2, 3)), ("g/b", (3,)), ("g/c", (2, 5)), ("h/d", (5,)), ("h/k/e", (5, 5))]:
+        f[name] = np.ones(shape, dtype="i4")
+ds = netCDF4.Dataset(d + "/mixed.nc", "w")
+ds.createDimension("x", 3)
+ds.createDimension("t", 2)
+ds.createVariable("v", "f4", ("t", "x"))[:] = 1.0
+sub = ds.createGroup("sub")
+sub.createDimension("y", 4)
+sub.createVariable("w", "f4", ("y",))[:] = 2.0
+ds.close()
+with h5py.File(d + "/mixed.nc", "a") as f:
+    f["extra"] = np.zeros((3, 2, 3))
+    f["sub/more"] = np.zeros((4, 7))
+"#;
+
+#[test]
+fn phony_dimensions_are_named_as_libnetcdf_names_them() {
+    let dir = Scratch::new("phony");
+    let out = crate::io::python_command()
+        .args(["-c", PHONY_FIXTURES])
+        .arg(&dir.0)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dims = |file: &str, group: Option<&str>, engine: Engine| -> Vec<(String, Vec<String>)> {
+        let mut options = OpenOptions::new().engine(engine);
+        if let Some(g) = group {
+            options = options.group(g);
+        }
+        let ds = options
+            .open_dataset(dir.path(file))
+            .unwrap_or_else(|e| panic!("{engine}: {e}"));
+        ds.data_vars()
+            .iter()
+            .map(|(name, v)| (name.clone(), v.dims().to_vec()))
+            .collect()
+    };
+    for (file, groups) in [
+        ("plain.h5", &[None][..]),
+        ("groups.h5", &[None, Some("g"), Some("h"), Some("h/k")][..]),
+        ("mixed.nc", &[None, Some("sub")][..]),
+    ] {
+        for group in groups {
+            let ours = dims(file, *group, Engine::Rust);
+            assert_eq!(
+                ours,
+                dims(file, *group, Engine::Libnetcdf),
+                "{file} {group:?}"
+            );
+            assert!(!ours.is_empty(), "{file} {group:?}");
+        }
+    }
+    // As netCDF4-python 1.7.5 (libnetcdf 4.10.1) names them (2026-12-02): a second
+    // axis of one length is a second dimension, and numbers count the real ones.
+    let plain = dims("plain.h5", None, Engine::Rust);
+    assert_eq!(plain[4].1, ["phony_dim_0", "phony_dim_1", "phony_dim_2"]);
+    let mixed = dims("mixed.nc", None, Engine::Rust);
+    assert_eq!(mixed[1].1, ["x", "t", "phony_dim_4"]);
 }

@@ -18,11 +18,13 @@ use std::sync::Arc;
 
 use super::chunks::{ChunkMap, Filter, StoredChunk};
 use super::files::Identity;
-use super::read::{FileMeta, VarMeta};
+use super::read::{FileMeta, UnreadMeta, VarMeta};
 use crate::model::{with_array, with_storage_type, ArrayData, AttrValue, Attrs, DType};
 use ndarray::{ArrayD, IxDyn};
 
-const MAGIC: &[u8; 8] = b"GEOXRIX2";
+// Version 4: the variables not read, enum members, and axes without dimension scales
+// named `phony_dim_N` as libnetcdf names them.
+const MAGIC: &[u8; 8] = b"GEOXRIX4";
 
 /// Coordinate values larger than this are read from the file, not kept in the index.
 const MAX_VALUES_BYTES: usize = 1 << 20;
@@ -138,6 +140,13 @@ fn encode(path: &Path, id: &Identity, group: Option<&str>, meta: &FileMeta) -> V
             }
         }
         w.values(v.values.as_deref());
+        w.strs(&v.enum_members);
+    }
+    w.u64(meta.unread.len() as u64);
+    for u in &meta.unread {
+        w.str(&u.name);
+        w.strs(&u.dims);
+        w.str(&u.kind);
     }
     let sum = fnv(&w.0);
     w.u64(sum);
@@ -260,12 +269,22 @@ fn decode(bytes: &[u8], path: &Path, id: &Identity, group: Option<&str>) -> Opti
             attrs: var_attrs,
             chunks,
             values,
+            enum_members: r.strs()?,
+        });
+    }
+    let mut unread = Vec::new();
+    for _ in 0..r.count()? {
+        unread.push(UnreadMeta {
+            name: r.str()?,
+            dims: r.strs()?,
+            kind: r.str()?,
         });
     }
     r.0.is_empty().then_some(FileMeta {
         unlimited,
         attrs,
         vars,
+        unread,
     })
 }
 
@@ -316,6 +335,12 @@ impl Writer {
     }
     fn str(&mut self, s: &str) {
         self.bytes(s.as_bytes());
+    }
+    fn strs(&mut self, list: &[String]) {
+        self.u64(list.len() as u64);
+        for s in list {
+            self.str(s);
+        }
     }
     /// A coordinate's stored values (1-D, a storage type, not too large), or a 0.
     fn values(&mut self, values: Option<&ArrayData>) {
@@ -404,6 +429,9 @@ impl Reader<'_> {
     }
     fn str(&mut self) -> Option<String> {
         String::from_utf8(self.bytes()?.to_vec()).ok()
+    }
+    fn strs(&mut self) -> Option<Vec<String>> {
+        (0..self.count()?).map(|_| self.str()).collect()
     }
     /// Stored values of type `raw` and shape `shape` (1-D), as `Writer::values` wrote.
     fn values(&mut self, raw: DType, shape: &[usize]) -> Option<ArrayData> {
@@ -612,6 +640,7 @@ mod tests {
                         ],
                     })),
                     values: None,
+                    enum_members: vec!["clear=0".into(), "cloudy=1".into()],
                 },
                 VarMeta {
                     name: "x".into(),
@@ -626,8 +655,14 @@ mod tests {
                         ArrayD::from_shape_vec(IxDyn(&[4]), vec![-84.95, -84.85, f32::NAN, 1e30])
                             .unwrap(),
                     ))),
+                    enum_members: Vec::new(),
                 },
             ],
+            unread: vec![UnreadMeta {
+                name: "station".into(),
+                dims: vec!["x".into()],
+                kind: "string".into(),
+            }],
         };
         let id = Identity {
             size: 1,
@@ -644,6 +679,8 @@ mod tests {
             (&b.name, &b.path, &b.dims, &b.shape)
         );
         assert_eq!(a.chunks, b.chunks);
+        assert_eq!(a.enum_members, b.enum_members);
+        assert_eq!(back.unread, meta.unread);
         let bits = |v: &VarMeta| {
             v.values.as_ref().map(|a| {
                 a.to_f64_vec()

@@ -9,10 +9,10 @@
 use std::path::Path;
 
 use ndarray::{ArrayD, IxDyn};
-use netcdf::types::{FloatType, IntType, NcVariableType};
+use netcdf::types::{EnumTypeValues, FloatType, IntType, NcVariableType};
 use netcdf::AttributeValue;
 
-use super::read::{FileMeta, VarMeta};
+use super::read::{FileMeta, UnreadMeta, VarMeta};
 use crate::model::{with_storage_type, ArrayData, AttrValue, Attrs, DType};
 
 /// Opens a NetCDF file for reading, with a message that says what is wrong with it.
@@ -35,12 +35,19 @@ pub(crate) fn open(path: &Path) -> Result<netcdf::File, String> {
 pub(crate) fn metadata(file: &netcdf::File, group: Option<&str>) -> Result<FileMeta, String> {
     let mut attrs = Attrs::default();
     let mut vars = Vec::new();
+    let mut unread = Vec::new();
     let (unlimited, prefix);
     let mut add_var = |var: netcdf::Variable<'_>, prefix: &str| -> Result<(), String> {
-        let Some(raw) = dtype_of(&var.vartype()) else {
-            return Ok(()); // strings, chars and user-defined types are not read yet
-        };
+        let vartype = var.vartype();
         let name = var.name();
+        let Some(raw) = dtype_of(&vartype) else {
+            unread.push(UnreadMeta {
+                name,
+                dims: var.dimensions().iter().map(|d| d.name()).collect(),
+                kind: kind_of(&vartype).to_owned(),
+            });
+            return Ok(());
+        };
         let mut var_attrs = Attrs::default();
         for a in var.attributes() {
             let value = a
@@ -60,6 +67,10 @@ pub(crate) fn metadata(file: &netcdf::File, group: Option<&str>) -> Result<FileM
             attrs: var_attrs,
             chunks: None,
             values: None,
+            enum_members: match &vartype {
+                NcVariableType::Enum(e) => enum_members(e),
+                _ => Vec::new(),
+            },
         });
         Ok(())
     };
@@ -106,6 +117,7 @@ pub(crate) fn metadata(file: &netcdf::File, group: Option<&str>) -> Result<FileM
         unlimited,
         attrs,
         vars,
+        unread,
     })
 }
 
@@ -121,8 +133,53 @@ fn dtype_of(t: &NcVariableType) -> Option<DType> {
         NcVariableType::Int(IntType::U32) => DType::U32,
         NcVariableType::Int(IntType::I64) => DType::I64,
         NcVariableType::Int(IntType::U64) => DType::U64,
+        // An enum reads as its base integer type, as xarray reads it.
+        NcVariableType::Enum(e) => match &e.fieldvalues {
+            EnumTypeValues::U8(_) => DType::U8,
+            EnumTypeValues::I8(_) => DType::I8,
+            EnumTypeValues::U16(_) => DType::U16,
+            EnumTypeValues::I16(_) => DType::I16,
+            EnumTypeValues::U32(_) => DType::U32,
+            EnumTypeValues::I32(_) => DType::I32,
+            EnumTypeValues::U64(_) => DType::U64,
+            EnumTypeValues::I64(_) => DType::I64,
+        },
         _ => return None,
     })
+}
+
+/// A type geoxr does not read, in the words both engines use.
+fn kind_of(t: &NcVariableType) -> &'static str {
+    match t {
+        NcVariableType::String => "string",
+        NcVariableType::Char => "char",
+        NcVariableType::Compound(_) => "compound",
+        NcVariableType::Opaque(_) => "opaque",
+        NcVariableType::Vlen(_) => "vlen",
+        _ => "unknown",
+    }
+}
+
+/// An enum's members as `name=value`.
+fn enum_members(e: &netcdf::types::EnumType) -> Vec<String> {
+    fn pairs<T: std::fmt::Display>(names: &[String], values: &[T]) -> Vec<String> {
+        names
+            .iter()
+            .zip(values)
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect()
+    }
+    let names = &e.fieldnames;
+    match &e.fieldvalues {
+        EnumTypeValues::U8(v) => pairs(names, v),
+        EnumTypeValues::I8(v) => pairs(names, v),
+        EnumTypeValues::U16(v) => pairs(names, v),
+        EnumTypeValues::I16(v) => pairs(names, v),
+        EnumTypeValues::U32(v) => pairs(names, v),
+        EnumTypeValues::I32(v) => pairs(names, v),
+        EnumTypeValues::U64(v) => pairs(names, v),
+        EnumTypeValues::I64(v) => pairs(names, v),
+    }
 }
 
 fn attr_value(v: AttributeValue) -> Option<AttrValue> {
@@ -187,9 +244,45 @@ pub(crate) fn read(
         }
         ArrayD::from_shape_vec(IxDyn(count), buffer).map_err(|e| e.to_string())
     }
+    if let NcVariableType::Enum(_) = v.vartype() {
+        return read_enum(&v, var.raw, count, extents);
+    }
     Ok(with_storage_type!(var.raw,
         T => ArrayData::from(get::<T>(&v, count, extents)?),
         time => return Err("time is not a storage type".into())))
+}
+
+/// Reads an enum variable as its base integer type: libnetcdf converts only between
+/// atomic types, so its values come as raw bytes (this machine's order).
+fn read_enum(
+    v: &netcdf::Variable<'_>,
+    raw: DType,
+    count: &[usize],
+    extents: netcdf::Extents,
+) -> Result<ArrayData, String> {
+    fn cast<T: bytemuck::Pod>(bytes: &[u8], count: &[usize]) -> Result<ArrayD<T>, String> {
+        if bytes.len() % std::mem::size_of::<T>() != 0 {
+            return Err(format!(
+                "{} bytes of enum values are not whole values",
+                bytes.len()
+            ));
+        }
+        let values: Vec<T> = bytemuck::pod_collect_to_vec(bytes);
+        ArrayD::from_shape_vec(IxDyn(count), values).map_err(|e| e.to_string())
+    }
+    let n: usize = count.iter().product();
+    let bytes = if n == 0 {
+        Vec::new()
+    } else {
+        v.get_raw_values(extents).map_err(|e| e.to_string())?
+    };
+    let not_integer = || format!("an enum of {raw} is not an integer enum");
+    if raw.is_float() {
+        return Err(not_integer());
+    }
+    Ok(with_storage_type!(raw,
+        T => ArrayData::from(cast::<T>(&bytes, count)?),
+        time => return Err(not_integer())))
 }
 
 /// Every chunk is read exactly once per computation, so HDF5's chunk cache only

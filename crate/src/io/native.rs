@@ -23,7 +23,8 @@ use netcdf_reader::{NcFormat, NcType, NcVariable};
 
 use super::chunks::{self, ChunkMap};
 use super::files::memory_cap;
-use super::read::{FileMeta, VarMeta};
+use super::phony::{self, PhonyNames};
+use super::read::{FileMeta, UnreadMeta, VarMeta};
 use crate::error::{Error, Result};
 use crate::model::{with_storage_type, ArrayData, AttrValue, Attrs, DType};
 
@@ -48,13 +49,28 @@ pub(crate) struct NativeFile {
 pub(crate) fn open(path: &Path) -> std::result::Result<NativeFile, String> {
     let storage: netcdf_reader::DynStorage =
         Arc::new(netcdf_reader::FileStorage::open(path).map_err(|e| e.to_string())?);
-    let nc = NcFile::from_storage_with_options(storage.clone(), nc_options())
+    let mut nc = NcFile::from_storage_with_options(storage.clone(), nc_options())
         .map_err(|e| describe(&e))?;
+    if nc.root_group().is_err_and(|e| lacks_dimension_list(&e)) {
+        // A NetCDF-4 file that another tool (h5py) added plain datasets to: libnetcdf
+        // gives those datasets phony dimensions, and so does the reader's lossy mode.
+        let lossy = NcOpenOptions {
+            metadata_mode: netcdf_reader::NcMetadataMode::Lossy,
+            ..nc_options()
+        };
+        nc = NcFile::from_storage_with_options(storage.clone(), lossy).map_err(|e| describe(&e))?;
+    }
     Ok(NativeFile {
         nc,
         storage,
         hdf5: OnceLock::new(),
     })
+}
+
+/// Whether the reader refused a file because a dataset has no dimension scales,
+/// which libnetcdf accepts (and names its axes `phony_dim_N`).
+fn lacks_dimension_list(e: &netcdf_reader::Error) -> bool {
+    matches!(e, netcdf_reader::Error::InvalidData(m) if m.contains("missing required DIMENSION_LIST"))
 }
 
 fn max_read_bytes() -> usize {
@@ -155,12 +171,37 @@ pub(crate) fn metadata(
             format!("{name}/"),
         ),
     };
+    let above = phony::ancestors(root, group);
+    let phony = if PhonyNames::needed(g, &above) {
+        PhonyNames::of(root)
+    } else {
+        PhonyNames::default()
+    };
     let mut vars = Vec::new();
+    let mut unread = Vec::new();
     for v in &g.variables {
         let Some(raw) = dtype_of(&v.dtype) else {
-            continue; // strings, chars and user-defined types are not read yet
+            unread.push(UnreadMeta {
+                name: v.name.clone(),
+                dims: v
+                    .dimensions
+                    .iter()
+                    .map(|d| phony.name(&prefix, &d.name).to_owned())
+                    .collect(),
+                kind: kind_of(&v.dtype).to_owned(),
+            });
+            continue;
         };
-        let mut meta = var_meta(v, raw, &prefix)?;
+        let mut meta = var_meta(v, raw, &prefix, &phony)?;
+        if let NcType::Enum { members, .. } = &v.dtype {
+            meta.enum_members = members
+                .iter()
+                .map(|m| match m.value.as_i128() {
+                    Some(n) => format!("{}={n}", m.name),
+                    None => m.name.clone(),
+                })
+                .collect();
+        }
         meta.chunks = native
             .hdf5()
             .and_then(|h| chunks::map(h, &meta.path, &meta.shape))
@@ -177,6 +218,7 @@ pub(crate) fn metadata(
             .collect(),
         attrs: attrs(&g.attributes),
         vars,
+        unread,
     })
 }
 
@@ -190,7 +232,12 @@ fn group_paths(g: &NcGroup, prefix: &str, out: &mut Vec<String>) {
     }
 }
 
-fn var_meta(v: &NcVariable, raw: DType, prefix: &str) -> std::result::Result<VarMeta, String> {
+fn var_meta(
+    v: &NcVariable,
+    raw: DType,
+    prefix: &str,
+    phony: &PhonyNames,
+) -> std::result::Result<VarMeta, String> {
     let shape = v
         .dimensions
         .iter()
@@ -199,13 +246,18 @@ fn var_meta(v: &NcVariable, raw: DType, prefix: &str) -> std::result::Result<Var
     Ok(VarMeta {
         name: v.name.clone(),
         path: format!("{prefix}{}", v.name),
-        dims: v.dimensions.iter().map(|d| d.name.clone()).collect(),
+        dims: v
+            .dimensions
+            .iter()
+            .map(|d| phony.name(prefix, &d.name).to_owned())
+            .collect(),
         shape,
         unlimited: v.dimensions.first().is_some_and(|d| d.is_unlimited),
         raw,
         attrs: attrs(&v.attributes),
         chunks: None,
         values: None,
+        enum_members: Vec::new(),
     })
 }
 
@@ -221,8 +273,23 @@ fn dtype_of(t: &NcType) -> Option<DType> {
         NcType::UInt64 => DType::U64,
         NcType::Float => DType::F32,
         NcType::Double => DType::F64,
+        // An enum reads as its base integer type, as xarray reads it.
+        NcType::Enum { base, .. } => return dtype_of(base),
         _ => return None,
     })
+}
+
+/// A type geoxr does not read, in the words both engines use.
+fn kind_of(t: &NcType) -> &'static str {
+    match t {
+        NcType::String => "string",
+        NcType::Char => "char",
+        NcType::Compound { .. } => "compound",
+        NcType::Opaque { .. } => "opaque",
+        NcType::VLen { .. } => "vlen",
+        NcType::Array { .. } => "array",
+        _ => "unknown",
+    }
 }
 
 fn attrs(list: &[netcdf_reader::NcAttribute]) -> Attrs {
@@ -317,6 +384,50 @@ fn fill_array(dtype: DType, shape: &[usize], fill: Option<&AttrValue>) -> ArrayD
     }
 }
 
+/// Reads an enum variable as its base integer type. The reader converts only atomic
+/// types, so the whole variable comes as bytes in this machine's order, and the
+/// selection is cut from it.
+fn read_enum(
+    file: &NativeFile,
+    var: &VarMeta,
+    start: &[usize],
+    count: &[usize],
+) -> std::result::Result<ArrayData, ReadError> {
+    fn cut<T: bytemuck::Pod>(
+        bytes: &[u8],
+        var: &VarMeta,
+        start: &[usize],
+        count: &[usize],
+    ) -> std::result::Result<ArrayD<T>, String> {
+        if bytes.len() % std::mem::size_of::<T>() != 0 {
+            return Err(format!("{} bytes are not whole enum values", bytes.len()));
+        }
+        let all = ArrayD::from_shape_vec(IxDyn(&var.shape), bytemuck::pod_collect_to_vec(bytes))
+            .map_err(|e| e.to_string())?;
+        let part = all.slice_each_axis(|ax| {
+            let (s, c) = (start[ax.axis.index()], count[ax.axis.index()]);
+            ndarray::Slice::from(s..s + c)
+        });
+        Ok(part.to_owned())
+    }
+    let n: usize = var.shape.iter().product();
+    let bytes = if n == 0 {
+        Vec::new()
+    } else {
+        file.nc
+            .read_variable_native_bytes(&var.path)
+            .map_err(read_error)?
+    };
+    let bad = |e: String| ReadError::Other(format!("enum values: {e}"));
+    let not_integer = || bad(format!("an enum of {} is not an integer enum", var.raw));
+    if var.raw.is_float() {
+        return Err(not_integer());
+    }
+    Ok(with_storage_type!(var.raw,
+        T => ArrayData::from(cut::<T>(&bytes, var, start, count).map_err(bad)?),
+        time => return Err(not_integer())))
+}
+
 /// Reads a hyperslab that lies within what the file holds.
 fn read_stored(
     file: &NativeFile,
@@ -324,6 +435,9 @@ fn read_stored(
     start: &[usize],
     count: &[usize],
 ) -> std::result::Result<ArrayData, ReadError> {
+    if !var.enum_members.is_empty() {
+        return read_enum(file, var, start, count);
+    }
     fn get<T: netcdf_reader::NcReadable + Copy>(
         file: &NativeFile,
         var: &VarMeta,

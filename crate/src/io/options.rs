@@ -1,6 +1,6 @@
 //! How files are opened: the engine that reads them, the group, and which CF decoding
 //! steps apply. The same knobs as xarray's `open_dataset(engine=..., group=...,
-//! decode_times=..., mask_and_scale=...)`, as a builder.
+//! decode_times=..., mask_and_scale=..., decode_coords=...)`, as a builder.
 
 use std::path::Path;
 
@@ -54,6 +54,7 @@ pub struct OpenOptions {
     group: Option<String>,
     decode_times: bool,
     mask_and_scale: bool,
+    decode_coords: bool,
 }
 
 impl Default for OpenOptions {
@@ -63,14 +64,15 @@ impl Default for OpenOptions {
 }
 
 impl OpenOptions {
-    /// The defaults: the Rust engine, the root group, times decoded, fill values masked
-    /// and packed values scaled.
+    /// The defaults: the Rust engine, the root group, times decoded, fill values masked,
+    /// packed values scaled, and `coordinates` attributes honoured.
     pub fn new() -> OpenOptions {
         OpenOptions {
             engine: Engine::Rust,
             group: None,
             decode_times: true,
             mask_and_scale: true,
+            decode_coords: true,
         }
     }
 
@@ -99,6 +101,25 @@ impl OpenOptions {
     pub fn mask_and_scale(mut self, yes: bool) -> OpenOptions {
         self.mask_and_scale = yes;
         self
+    }
+
+    /// Whether the variables named in CF `coordinates` attributes (a variable's or the
+    /// file's) become coordinates rather than data variables (default `true`, as
+    /// xarray's `decode_coords=True`).
+    ///
+    /// ```
+    /// use geoxr::OpenOptions;
+    /// assert!(OpenOptions::new().get_decode_coords());
+    /// assert!(!OpenOptions::new().decode_coords(false).get_decode_coords());
+    /// ```
+    pub fn decode_coords(mut self, yes: bool) -> OpenOptions {
+        self.decode_coords = yes;
+        self
+    }
+
+    /// Whether `coordinates` attributes make coordinates.
+    pub fn get_decode_coords(&self) -> bool {
+        self.decode_coords
     }
 
     /// The engine chosen.

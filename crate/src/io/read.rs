@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::cf::CfDecoding;
+use super::cf::{self, CfDecoding};
 use super::chunks::ChunkMap;
 use super::files::{checked_bytes, FilePool, Identity};
 use super::native::{guarded, ReadError};
@@ -14,7 +14,8 @@ use super::options::{Engine, OpenOptions};
 use super::{index, libnetcdf, native};
 use crate::error::{Error, Result};
 use crate::model::{
-    ArrayData, Attrs, Chunk, ChunkSource, ChunkedArray, DType, Data, Dataset, Variable, Window,
+    ArrayData, AttrValue, Attrs, Chunk, ChunkSource, ChunkedArray, DType, Data, Dataset, Unread,
+    Variable, Window,
 };
 
 /// Opens one NetCDF file as a lazy `Dataset`: coordinates are read now, data
@@ -52,6 +53,18 @@ pub(crate) struct VarMeta {
     /// The stored values of a dimension coordinate, once read (the chunk index keeps
     /// them, so a re-opened file is not read at all).
     pub values: Option<Arc<ArrayData>>,
+    /// For an enum variable (read as its base integer type), its members as
+    /// `name=value`, in the file's order; empty otherwise (what marks an enum).
+    pub enum_members: Vec<String>,
+}
+
+/// A variable whose type geoxr cannot hold: its name, dimensions and type in words
+/// (`string`, `char`, `compound`, `opaque`, `vlen`), the same from both engines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct UnreadMeta {
+    pub name: String,
+    pub dims: Vec<String>,
+    pub kind: String,
 }
 
 /// A group of a file as an engine describes it.
@@ -60,6 +73,8 @@ pub(crate) struct FileMeta {
     pub unlimited: Vec<String>,
     pub attrs: Attrs,
     pub vars: Vec<VarMeta>,
+    /// Variables of types geoxr does not read, in file order.
+    pub unread: Vec<UnreadMeta>,
 }
 
 /// The open files of one dataset, through the engine it was opened with.
@@ -237,6 +252,36 @@ pub(crate) fn read_file(
     if store {
         index::store(path, &identity, group, &meta);
     }
+    let mut global = meta.attrs;
+    let named_coords = if options.get_decode_coords() {
+        let names = cf::coordinate_names(&global, meta.vars.iter().map(|v| &v.attrs));
+        global.remove("coordinates");
+        names
+    } else {
+        Vec::new()
+    };
+    // Bounds take the time units and calendar of their parent (when times are decoded).
+    let parents: Vec<(String, Attrs)> = meta
+        .vars
+        .iter()
+        .filter(|_| options.get_decode_times())
+        .filter_map(|v| {
+            let bounds = v.attrs.get("bounds")?.as_str()?;
+            Some((bounds.to_owned(), v.attrs.clone()))
+        })
+        .collect();
+    let unread: Vec<Unread> = meta
+        .unread
+        .into_iter()
+        .map(|u| Unread {
+            name: u.name,
+            dims: u.dims,
+            kind: u.kind,
+            file: path.to_owned(),
+        })
+        .collect();
+    // Dimensions in the order the file's variables first use them, as xarray has them.
+    let dim_order: Vec<String> = meta.vars.iter().flat_map(|v| v.dims.clone()).collect();
     let mut coords = Vec::new();
     let mut data_vars = Vec::new();
     for var in meta.vars {
@@ -246,8 +291,23 @@ pub(crate) fn read_file(
             variable: variable.clone(),
             reason,
         };
-        let (decoding, kept, encoding) =
-            CfDecoding::from_attrs(var.raw, &var.attrs, options).map_err(var_error)?;
+        let inherited = parents
+            .iter()
+            .find(|(bounds, _)| *bounds == var.name)
+            .map(|(_, parent)| cf::with_parent_time(&var.attrs, parent));
+        let attrs = inherited.as_ref().unwrap_or(&var.attrs);
+        let (decoding, mut kept, mut encoding) =
+            CfDecoding::from_attrs(var.raw, attrs, options).map_err(var_error)?;
+        if options.get_decode_coords() {
+            if let Some(list) = kept.remove("coordinates") {
+                encoding.set("coordinates", list);
+            }
+        }
+        if !var.enum_members.is_empty() {
+            // Where xarray keeps an enum's members too: with the encoding, not the
+            // attributes.
+            encoding.set("enum", AttrValue::Texts(var.enum_members.clone()));
+        }
         let name = var.name.clone();
         let dims = var.dims.clone();
         let shape = var.shape.clone();
@@ -259,8 +319,8 @@ pub(crate) fn read_file(
             files: files.clone(),
             options: options.clone(),
         };
-        let coordinate = is_dim_coord(&slab.var);
-        let data = if let (true, Some(raw)) = (coordinate, &slab.var.values) {
+        let index = is_dim_coord(&slab.var);
+        let data = if let (true, Some(raw)) = (index, &slab.var.values) {
             let decoded = slab.decoding.decode((**raw).clone()).map_err(var_error)?;
             Data::from(decoded)
         } else {
@@ -280,14 +340,16 @@ pub(crate) fn read_file(
             })?
             .with_attrs(kept)
             .with_encoding(encoding);
-        if coordinate {
+        if index || named_coords.contains(&name) {
             coords.push((name, variable));
         } else {
             data_vars.push((name, variable));
         }
     }
-    let dataset =
-        Dataset::new(coords, data_vars, meta.attrs).map_err(|e| file_error(path, e.to_string()))?;
+    let dataset = Dataset::new(coords, data_vars, global)
+        .map_err(|e| file_error(path, e.to_string()))?
+        .with_dim_order(&dim_order)
+        .with_unread(unread);
     Ok(FileDataset {
         path: path.to_owned(),
         dataset,
@@ -407,3 +469,7 @@ impl ChunkSource for Slab {
         Some(self)
     }
 }
+
+#[cfg(test)]
+#[path = "odd_file_tests.rs"]
+mod odd_file_tests;

@@ -151,7 +151,13 @@ fn put(
     }
 }
 
-fn write_variable(file: &mut netcdf::FileMut, name: &str, v: &Variable, path: &Path) -> Result<()> {
+fn write_variable(
+    file: &mut netcdf::FileMut,
+    name: &str,
+    v: &Variable,
+    coordinates: Option<&str>,
+    path: &Path,
+) -> Result<()> {
     let error = |reason: String| Error::FileVariable {
         path: path.to_owned(),
         variable: name.to_owned(),
@@ -159,12 +165,20 @@ fn write_variable(file: &mut netcdf::FileMut, name: &str, v: &Variable, path: &P
     };
     let enc = encoding_of(v);
     let dims: Vec<&str> = v.dims().iter().map(String::as_str).collect();
-    // Times are coordinates, always in memory: encode them once, up front.
+    // Times are encoded once, up front (lazy ones, such as time bounds, are loaded:
+    // they are small next to the data).
     let encoded_times = match &enc.time_units {
         Some((units, calendar)) => {
-            let values = v
-                .values()
-                .ok_or_else(|| error("lazy times cannot be written".into()))?;
+            let loaded;
+            let values = match v.values() {
+                Some(values) => values,
+                None => {
+                    loaded = v.load_here(name)?;
+                    loaded
+                        .values()
+                        .ok_or_else(|| error("its times could not be loaded".into()))?
+                }
+            };
             Some(encode_times(values, units, *calendar, enc.fill)?)
         }
         None => None,
@@ -196,11 +210,15 @@ fn write_variable(file: &mut netcdf::FileMut, name: &str, v: &Variable, path: &P
     }
     .map_err(|e| error(e.to_string()))?;
     for (key, value) in v.attrs().iter() {
-        if key == "_FillValue" {
+        if key == "_FillValue" || (key == "coordinates" && coordinates.is_some()) {
             continue;
         }
         var.put_attribute(key, attr_value(value))
             .map_err(|e| error(format!("attribute `{key}`: {e}")))?;
+    }
+    if let Some(list) = coordinates {
+        var.put_attribute("coordinates", list)
+            .map_err(|e| error(e.to_string()))?;
     }
     if let Some((units, calendar)) = &enc.time_units {
         var.put_attribute("units", units.as_str())
@@ -238,7 +256,10 @@ fn write_variable(file: &mut netcdf::FileMut, name: &str, v: &Variable, path: &P
                 )?;
                 let values = with_fill(chunk.source.read()?.as_ref().clone(), fill);
                 let mut start = vec![0; lazy.shape().len()];
-                start[lazy.axis()] = offsets[i];
+                // A scalar (a grid mapping's `crs`, say) has no axis to offset.
+                if let (Some(s), Some(offset)) = (start.get_mut(lazy.axis()), offsets.get(i)) {
+                    *s = *offset;
+                }
                 put(&mut var, &values, &start).map_err(|e| error(e.to_string()))?;
             }
         }
@@ -292,6 +313,11 @@ impl DataArray {
     }
 }
 
+/// Whether a coordinate is the index of its one dimension.
+fn is_index(name: &str, c: &Variable) -> bool {
+    c.dims().len() == 1 && c.dims()[0] == name
+}
+
 fn write_dataset(
     path: &Path,
     coords: &[(String, Variable)],
@@ -337,8 +363,37 @@ fn write_dataset(
             file.add_attribute(key, attr_value(value))
                 .map_err(|e| file_error(format!("attribute `{key}`: {e}")))?;
         }
-        for (name, v) in coords.iter().chain(data_vars) {
-            write_variable(&mut file, name, v, path)?;
+        // Coordinates that are not indexes are named in the CF `coordinates`
+        // attribute of each data variable they label, so they come back as
+        // coordinates; those that label none are named in the file's attribute.
+        let labels = |v: &Variable| -> Vec<&str> {
+            coords
+                .iter()
+                .filter(|(n, c)| !is_index(n, c) && c.dims().iter().all(|d| v.dims().contains(d)))
+                .map(|(n, _)| n.as_str())
+                .collect()
+        };
+        let unattached: Vec<&str> = coords
+            .iter()
+            .filter(|(n, c)| !is_index(n, c))
+            .filter(|(n, _)| {
+                !data_vars
+                    .iter()
+                    .any(|(_, v)| labels(v).contains(&n.as_str()))
+            })
+            .map(|(n, _)| n.as_str())
+            .collect();
+        if !unattached.is_empty() {
+            file.add_attribute("coordinates", unattached.join(" ").as_str())
+                .map_err(|e| file_error(format!("attribute `coordinates`: {e}")))?;
+        }
+        for (name, v) in coords {
+            write_variable(&mut file, name, v, None, path)?;
+        }
+        for (name, v) in data_vars {
+            let list = labels(v).join(" ");
+            let list = (!list.is_empty()).then_some(list.as_str());
+            write_variable(&mut file, name, v, list, path)?;
         }
         file.close().map_err(|e| file_error(e.to_string()))
     })

@@ -143,10 +143,13 @@ impl Figure {
     /// # Ok::<(), geoxr::Error>(())
     /// ```
     pub fn locate(&self, lon: f64, lat: f64) -> Option<(u32, u32)> {
-        let (x, y) = self.view.point(lon, lat)?;
-        let (x, y) = (x.floor(), y.floor());
-        let inside = x >= 0.0 && y >= 0.0 && x < self.width as f64 && y < self.height as f64;
-        inside.then_some((x as u32, y as u32))
+        // A longitude a turn away is the same place (300° east is 60° west).
+        [lon, lon - 360.0, lon + 360.0].into_iter().find_map(|lon| {
+            let (x, y) = self.view.point(lon, lat)?;
+            let (x, y) = (x.floor(), y.floor());
+            let inside = x >= 0.0 && y >= 0.0 && x < self.width as f64 && y < self.height as f64;
+            inside.then_some((x as u32, y as u32))
+        })
     }
 
     /// The longitude/latitude under the centre of pixel (`x`, `y`), if the map

@@ -290,6 +290,18 @@ impl Map {
                 ]
             }))
         });
+        // The plane runs from -180° to 180°: a grid given in 0..360 east of the
+        // antimeridian moves west by a turn, and one across it needs the whole width.
+        let data = data.map(|[x0, x1, y0, y1]| {
+            let (x0, x1) = if x0 >= 180.0 {
+                (x0 - 360.0, x1 - 360.0)
+            } else if x0 < -180.0 || x1 > 180.0 {
+                (-180.0, 180.0)
+            } else {
+                (x0, x1)
+            };
+            [x0, x1, y0, y1]
+        });
         Ok(match data {
             Some([x0, x1, y0, y1]) => {
                 let pad = ((x1 - x0).max(y1 - y0) * 0.15).max(1.0);

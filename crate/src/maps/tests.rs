@@ -433,3 +433,39 @@ fn a_polygons_bounds_select_the_cells_inside_it() {
         [5.0, 6.0, 9.0, 10.0]
     );
 }
+
+#[test]
+fn reanalysis_grids_draw_in_place_with_latitude_descending_and_longitude_0_to_360() {
+    // ERA5 and most models: latitude from 90 down to -90, longitude 0 .. 350 east.
+    let lat: Vec<f64> = (0..19).map(|i| 90.0 - 10.0 * f64::from(i)).collect();
+    let lon: Vec<f64> = (0..36).map(|i| 10.0 * f64::from(i)).collect();
+    let class =
+        |lon: f64, lat: f64| ((lon / 10.0) as usize % 3 + 3 * usize::from(lat < 0.0)) as f64;
+    let values = lat
+        .iter()
+        .flat_map(|la| lon.iter().map(move |lo| class(*lo, *la)))
+        .collect();
+    let array = grid(["lat", "lon"], &lon, &lat, values);
+    let layer = array.plot().cmap(Colormap::Category10).clim(0.0, 8.0);
+    for projection in [
+        Projection::from(globe(-55.0, -10.0)),
+        Projection::from(PlateCarree::new()),
+    ] {
+        let figure = Map::from(layer.clone())
+            .projection(projection)
+            .size(500, 300)
+            .draw()
+            .unwrap();
+        if matches!(projection, Projection::PlateCarree(_)) {
+            // The whole grid shows, not only its part east of Greenwich.
+            let edges = [figure.locate(-179.0, 0.0), figure.locate(179.0, 0.0)];
+            assert!(edges.iter().all(Option::is_some), "{edges:?}");
+        }
+        // West longitudes are the grid's 190..350; each cell keeps its own class.
+        for (lo, la) in [(-60.0, -30.0), (-40.0, 20.0), (-80.0, 10.0), (-20.0, -50.0)] {
+            let east = if lo < 0.0 { lo + 360.0 } else { lo };
+            let expected = Colormap::Category10.class_colour(class(east, la) as usize);
+            assert_eq!(colour_at(&figure, east, la), expected, "{east} {la}");
+        }
+    }
+}

@@ -1,5 +1,7 @@
 //! `Dataset`: named variables sharing dimensions and coordinates.
 
+use std::path::PathBuf;
+
 use super::attrs::Attrs;
 use super::dataarray::DataArray;
 use super::sizes::Sizes;
@@ -23,6 +25,37 @@ pub struct Dataset {
     coords: Vec<(String, Variable)>,
     data_vars: Vec<(String, Variable)>,
     attrs: Attrs,
+    unread: Vec<Unread>,
+}
+
+/// A variable of a file whose element type geoxr cannot hold yet (variable-length
+/// strings, character arrays, compound, opaque and vlen types). A dataset keeps
+/// the list, shows it under "Not read", and [`Dataset::get`] of one of them is an error
+/// that names the variable, its type and the file: nothing in a file is dropped
+/// without a word.
+///
+/// ```
+/// use geoxr::{Attrs, Dataset, Unread};
+/// let ds = Dataset::new(vec![], vec![], Attrs::default())?.with_unread(vec![Unread {
+///     name: "station".into(),
+///     dims: vec!["lat".into()],
+///     kind: "string".into(),
+///     file: "cf.nc".into(),
+/// }]);
+/// let err = ds.get("station").check().unwrap_err().to_string();
+/// assert!(err.contains("cf.nc") && err.contains("string"), "{err}");
+/// # Ok::<(), geoxr::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    /// The variable's name.
+    pub name: String,
+    /// Its dimensions, in order.
+    pub dims: Vec<String>,
+    /// Its type in the file, in words: `string`, `char`, `compound pair_t`, ...
+    pub kind: String,
+    /// The file it is in.
+    pub file: PathBuf,
 }
 
 impl Dataset {
@@ -57,16 +90,62 @@ impl Dataset {
             coords,
             data_vars,
             attrs,
+            unread: Vec::new(),
         })
     }
 
-    /// The same attributes around other variables (dimensions are recomputed).
+    /// The same dataset, recording variables of its file that were not read (see
+    /// [`Unread`]); a name that is also a variable here is not recorded.
+    pub fn with_unread(mut self, unread: Vec<Unread>) -> Dataset {
+        let names = self.names();
+        self.unread = unread
+            .into_iter()
+            .filter(|u| !names.contains(&u.name))
+            .collect();
+        self
+    }
+
+    /// The same dataset with its dimensions in this order (as xarray orders a file's:
+    /// by first use in the file's variables); dimensions not named keep their order,
+    /// after those named, and names that are not dimensions are skipped.
+    pub(crate) fn with_dim_order(mut self, order: &[String]) -> Dataset {
+        let mut pairs: Vec<(String, usize)> = Vec::with_capacity(self.sizes.len());
+        for d in order {
+            if let (Some(n), false) = (self.sizes.get(d), pairs.iter().any(|(p, _)| p == d)) {
+                pairs.push((d.clone(), n));
+            }
+        }
+        for (d, n) in self.sizes.iter() {
+            if !pairs.iter().any(|(p, _)| p == d) {
+                pairs.push((d.to_owned(), n));
+            }
+        }
+        self.sizes = Sizes::from_pairs(pairs);
+        self
+    }
+
+    /// The variables of the file that geoxr did not read, in file order.
+    pub fn unread(&self) -> &[Unread] {
+        &self.unread
+    }
+
+    /// The same attributes around other variables (dimensions are recomputed, those
+    /// that remain in their order here); the unread variables whose dimensions all
+    /// remain are still listed.
     pub(crate) fn with_variables(
         &self,
         coords: Vec<(String, Variable)>,
         data_vars: Vec<(String, Variable)>,
     ) -> Result<Dataset> {
-        Dataset::new(coords, data_vars, self.attrs.clone())
+        let out = Dataset::new(coords, data_vars, self.attrs.clone())?
+            .with_dim_order(&self.sizes.names());
+        let unread = self
+            .unread
+            .iter()
+            .filter(|u| u.dims.iter().all(|d| out.sizes.get(d).is_some()))
+            .cloned()
+            .collect();
+        Ok(out.with_unread(unread))
     }
 
     /// Dimension names and lengths.
@@ -122,9 +201,20 @@ impl Dataset {
             .chain(&self.coords)
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
-            .ok_or_else(|| Error::NoSuchVariable {
-                name: name.to_owned(),
-                available: self.names(),
+            .ok_or_else(|| match self.unread.iter().find(|u| u.name == name) {
+                Some(u) => Error::FileVariable {
+                    path: u.file.clone(),
+                    variable: u.name.clone(),
+                    reason: format!(
+                        "its type is {}, which geoxr does not read yet (it is listed \
+                         under \"Not read\" in the dataset)",
+                        u.kind
+                    ),
+                },
+                None => Error::NoSuchVariable {
+                    name: name.to_owned(),
+                    available: self.names(),
+                },
             })?;
         let coords = self
             .coords

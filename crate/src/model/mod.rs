@@ -14,7 +14,7 @@ pub use attrs::{AttrValue, Attrs};
 pub(crate) use data::{with_array, with_storage_type};
 pub use data::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType, Data, Element, Window};
 pub use dataarray::DataArray;
-pub use dataset::Dataset;
+pub use dataset::{Dataset, Unread};
 pub use sizes::Sizes;
 pub use time::{Calendar, CfDateTime, TimeUnits, NAT};
 pub use variable::Variable;

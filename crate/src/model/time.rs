@@ -488,6 +488,19 @@ impl TimeUnits {
         ))
     }
 
+    /// The part of a second that decoding `value` rounds away (in seconds, with its
+    /// sign): zero, up to float noise, for times on whole seconds.
+    ///
+    /// ```
+    /// use geoxr::{Calendar, TimeUnits};
+    /// let u = TimeUnits::parse("seconds since 2000-01-01", Calendar::Standard).unwrap();
+    /// assert_eq!((u.lost_fraction(3.0), u.lost_fraction(0.25)), (0.0, 0.25));
+    /// ```
+    pub fn lost_fraction(&self, value: f64) -> f64 {
+        let offset = value * self.unit_seconds + self.epoch_fraction;
+        offset - offset.round()
+    }
+
     /// The number of units from the epoch to a time (NaN for NaT); the inverse of
     /// [`TimeUnits::decode`].
     ///

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::format::{human_bytes, tuple, values_column};
 use crate::base::text::html as escape;
-use crate::model::{Attrs, Data, DataArray, Dataset, Sizes, Variable};
+use crate::model::{Attrs, Data, DataArray, Dataset, Sizes, Unread, Variable};
 
 const STYLE: &str = "<style>\
 .gx-repr{font-family:var(--jp-code-font-family,monospace);font-size:12px;line-height:1.45;max-width:860px}\
@@ -135,6 +135,14 @@ pub(crate) fn dataset_html(ds: &Dataset) -> String {
         &variables_table(ds.data_vars(), &[]),
         true,
     ));
+    if !ds.unread().is_empty() {
+        out.push_str(&section(
+            "Not read (types geoxr does not read yet)",
+            ds.unread().len(),
+            &unread_table(ds.unread()),
+            true,
+        ));
+    }
     out.push_str(&section(
         "Attributes",
         ds.attrs().len(),
@@ -142,6 +150,21 @@ pub(crate) fn dataset_html(ds: &Dataset) -> String {
         false,
     ));
     out.push_str("</div>");
+    out
+}
+
+fn unread_table(unread: &[Unread]) -> String {
+    let mut out = String::from("<table>");
+    for u in unread {
+        let _ = write!(
+            out,
+            "<tr><td class=\"gx-name\">{}</td><td>({})</td><td class=\"gx-dtype\">{}</td></tr>",
+            escape(&u.name),
+            escape(&u.dims.join(", ")),
+            escape(&u.kind)
+        );
+    }
+    out.push_str("</table>");
     out
 }
 

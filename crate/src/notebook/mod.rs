@@ -10,7 +10,9 @@ mod timing;
 
 pub use display::Show;
 pub(crate) use format::general as format_number;
-pub use system::{cpu_count, peak_memory, virtual_memory, VirtualMemory};
+pub use system::{
+    cpu_count, peak_memory, reset_peak_memory, resident_memory, virtual_memory, VirtualMemory,
+};
 #[doc(hidden)]
 pub use timing::Timer;
 

@@ -94,18 +94,53 @@ pub fn virtual_memory() -> Result<VirtualMemory> {
 /// # Ok::<(), geoxr::Error>(())
 /// ```
 pub fn peak_memory() -> Result<Bytes> {
+    status_memory("VmHWM")
+}
+
+/// The memory this process holds now (Linux `VmRSS`, its resident set).
+///
+/// ```
+/// let now = geoxr::resident_memory()?;
+/// assert!(now <= geoxr::peak_memory()?);
+/// # Ok::<(), geoxr::Error>(())
+/// ```
+pub fn resident_memory() -> Result<Bytes> {
+    status_memory("VmRSS")
+}
+
+/// Starts [`peak_memory`] again from the memory held now, so that the next
+/// reading is the peak of what ran in between (a cell, a benchmark step).
+/// Linux ≥ 4.0; an error names the file that refused.
+///
+/// ```
+/// geoxr::reset_peak_memory()?;
+/// let peak = geoxr::peak_memory()?;
+/// assert!(peak.bytes() > 0);
+/// # Ok::<(), geoxr::Error>(())
+/// ```
+pub fn reset_peak_memory() -> Result<()> {
+    let path = "/proc/self/clear_refs";
+    // Writing 5 resets the high-water mark (VmHWM) to the current resident set.
+    std::fs::write(path, "5").map_err(|e| Error::File {
+        path: path.into(),
+        reason: format!("cannot reset the peak memory: {e}"),
+    })
+}
+
+/// One memory figure (`VmHWM`, `VmRSS`, ...) of `/proc/self/status`.
+fn status_memory(field: &str) -> Result<Bytes> {
     let path = "/proc/self/status";
     let status = std::fs::read_to_string(path).map_err(|e| Error::File {
         path: path.into(),
-        reason: format!("cannot read the peak memory: {e}"),
+        reason: format!("cannot read the process's memory: {e}"),
     })?;
     let kib: Option<u64> = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|r| r.split_whitespace().next()?.parse().ok());
     let kib = kib.ok_or_else(|| Error::File {
         path: path.into(),
-        reason: "no readable `VmHWM:` line (the peak memory is known on Linux only)".into(),
+        reason: format!("no readable `{field}:` line (memory figures are known on Linux only)"),
     })?;
     Ok(Bytes(kib.saturating_mul(1024)))
 }

@@ -4,7 +4,7 @@ use std::fmt::{self, Write};
 
 use super::format::{human_bytes, truncate, values_column};
 use crate::base::text::plain;
-use crate::model::{Attrs, DataArray, Dataset, Sizes, Variable};
+use crate::model::{Attrs, DataArray, Dataset, Sizes, Unread, Variable};
 
 const WIDTH: usize = 80;
 
@@ -75,6 +75,19 @@ fn coords_section(
     }
 }
 
+/// The file's variables of types geoxr does not read: name, dimensions, type.
+fn unread_section(out: &mut String, unread: &[Unread], col: usize) {
+    if unread.is_empty() {
+        return;
+    }
+    out.push_str("Not read (types geoxr does not read yet):\n");
+    for u in unread {
+        let head = format!("    {}", plain(&u.name));
+        let line = format!("{head:<col$}({}) {}", safe_names(&u.dims), plain(&u.kind));
+        let _ = writeln!(out, "{}", truncate(&line, WIDTH));
+    }
+}
+
 fn sizes_inline(sizes: &Sizes) -> String {
     let parts: Vec<String> = sizes
         .iter()
@@ -91,7 +104,8 @@ pub(crate) fn dataset_text(ds: &Dataset) -> String {
         .coords()
         .iter()
         .chain(ds.data_vars())
-        .map(|(n, _)| n.len());
+        .map(|(n, _)| n.len())
+        .chain(ds.unread().iter().map(|u| u.name.len()));
     let col = column_width(names);
     let _ = writeln!(out, "{:<col$}{}", "Dimensions:", sizes_inline(ds.dims()));
     coords_section(&mut out, ds.coords(), &[], col);
@@ -115,6 +129,7 @@ pub(crate) fn dataset_text(ds: &Dataset) -> String {
     for (name, v) in ds.data_vars() {
         variable_line(&mut out, name, v, false, col);
     }
+    unread_section(&mut out, ds.unread(), col);
     attrs_section(&mut out, ds.attrs());
     out.trim_end().to_owned()
 }
