@@ -6,7 +6,8 @@
 //! load average.
 //!
 //! `cargo run --release -p geoxr --example bench_compute [-- PATTERN] [-- only-limited]`
-//! (`only-lazy` runs the lazy weekly std alone, so its peak memory is its own.)
+//! (`only-lazy` runs the lazy weekly std alone, so its peak memory is its own;
+//! `only-subset` runs the subset + stack + load five times, for a profile.)
 
 mod common;
 
@@ -38,6 +39,24 @@ fn main() -> geoxr::Result<()> {
         })?;
         return Ok(());
     }
+    let subset = || {
+        let subset = imerg.sel([
+            ("lon", -74.13671875..=-60.984375),
+            ("lat", -15.3724475816178..=-10.685765151760275),
+        ])?;
+        let x = subset
+            .get("HQprecipitation")
+            .stack("z", ["lat", "lon"])
+            .load()?;
+        assert_eq!(x.sizes()?.get("z"), Some(6157));
+        Ok(x)
+    };
+    if args.iter().any(|a| a == "only-subset") {
+        for _ in 0..5 {
+            timed(&mut steps, "subset + stack + load (z = 6157)", subset)?;
+        }
+        return Ok(());
+    }
     let lazy = timed(
         &mut steps,
         "weekly std, lazy (resample.mean.std.load)",
@@ -49,18 +68,7 @@ fn main() -> geoxr::Result<()> {
     timed(&mut steps, "mean over time, lazy", || {
         rain.mean("time").load()
     })?;
-    timed(&mut steps, "subset + stack + load (z = 6157)", || {
-        let subset = imerg.sel([
-            ("lon", -74.13671875..=-60.984375),
-            ("lat", -15.3724475816178..=-10.685765151760275),
-        ])?;
-        let x = subset
-            .get("HQprecipitation")
-            .stack("z", ["lat", "lon"])
-            .load()?;
-        assert_eq!(x.sizes()?.get("z"), Some(6157));
-        Ok(x)
-    })?;
+    timed(&mut steps, "subset + stack + load (z = 6157)", subset)?;
     let loaded = timed(&mut steps, "load HQprecipitation", || rain.load())?;
     let eager = timed(&mut steps, "weekly std, eager (on loaded data)", || {
         weekly_std(&loaded).into_result()

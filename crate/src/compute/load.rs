@@ -12,7 +12,8 @@ use super::progress::Progress;
 use super::sources::MemoryChunk;
 use crate::error::{Error, Result};
 use crate::model::{
-    ArrayData, Chunk, ChunkedArray, DType, Data, DataArray, Dataset, Element, Variable,
+    with_array, ArrayData, Chunk, ChunkedArray, DType, Data, DataArray, Dataset, Element, Variable,
+    Window,
 };
 
 fn nbytes(lazy: &ChunkedArray) -> u64 {
@@ -132,9 +133,11 @@ fn read_straight<T: bytemuck::Pod>(
     slot: &mut ndarray::ArrayViewMutD<'_, T>,
 ) -> Result<bool> {
     match slot.as_slice_mut() {
-        Some(values) => chunk
-            .source
-            .read_into(dtype, bytemuck::cast_slice_mut(values)),
+        Some(values) => {
+            chunk
+                .source
+                .read_into(dtype, &Window::all(), bytemuck::cast_slice_mut(values))
+        }
         None => Ok(false),
     }
 }
@@ -142,19 +145,7 @@ fn read_straight<T: bytemuck::Pod>(
 /// `read_straight` for a chunk that is the whole array.
 fn whole_straight(chunk: &Chunk, out: &mut ArrayData) -> Result<bool> {
     let dtype = out.dtype();
-    match out {
-        ArrayData::F32(a) => read_straight(chunk, dtype, &mut a.view_mut()),
-        ArrayData::F64(a) => read_straight(chunk, dtype, &mut a.view_mut()),
-        ArrayData::I8(a) => read_straight(chunk, dtype, &mut a.view_mut()),
-        ArrayData::U8(a) => read_straight(chunk, dtype, &mut a.view_mut()),
-        ArrayData::I16(a) => read_straight(chunk, dtype, &mut a.view_mut()),
-        ArrayData::U16(a) => read_straight(chunk, dtype, &mut a.view_mut()),
-        ArrayData::I32(a) => read_straight(chunk, dtype, &mut a.view_mut()),
-        ArrayData::U32(a) => read_straight(chunk, dtype, &mut a.view_mut()),
-        ArrayData::I64(a) => read_straight(chunk, dtype, &mut a.view_mut()),
-        ArrayData::U64(a) => read_straight(chunk, dtype, &mut a.view_mut()),
-        ArrayData::Time(a, _) => read_straight(chunk, dtype, &mut a.view_mut()),
-    }
+    with_array!(out, a => read_straight(chunk, dtype, &mut a.view_mut()))
 }
 
 /// Reads every chunk into memory, keeping the chunks.

@@ -406,28 +406,42 @@ impl Partial {
         Ok(p)
     }
 
-    /// The result in cell `i`, in `f64`.
-    fn value(&self, i: usize, op: Reduction) -> f64 {
-        let n = self.count[i];
-        match op {
-            Reduction::Count => n,
-            Reduction::Sum => self.sum[i],
-            _ if n == 0.0 => f64::NAN,
-            Reduction::Mean => self.sum[i] / n,
-            Reduction::Min => self.min[i],
-            Reduction::Max => self.max[i],
+    /// The result in every cell, each made a `U` by `to` from its `f64` value. One
+    /// loop per reduction (no choice made per cell), so the common ones vectorise.
+    fn values<U>(&self, to: impl Fn(f64) -> U) -> Vec<U> {
+        fn counted<U>(
+            count: &[f64],
+            of: &[f64],
+            f: impl Fn(f64, f64) -> f64,
+            to: impl Fn(f64) -> U,
+        ) -> Vec<U> {
+            // No values in a cell: NaN.
+            let none = |n: f64, v: f64| if n == 0.0 { f64::NAN } else { v };
+            count
+                .iter()
+                .zip(of)
+                .map(|(n, v)| to(none(*n, f(*n, *v))))
+                .collect()
+        }
+        let count = &self.count;
+        match self.op {
+            Reduction::Count => count.iter().map(|n| to(*n)).collect(),
+            Reduction::Sum => self.sum.iter().map(|s| to(*s)).collect(),
+            Reduction::Mean => counted(count, &self.sum, |n, s| s / n, to),
+            Reduction::Min => counted(count, &self.min, |_, m| m, to),
+            Reduction::Max => counted(count, &self.max, |_, m| m, to),
             Reduction::Var { ddof } | Reduction::Std { ddof } => {
-                let dof = n - ddof as f64;
-                let var = if dof > 0.0 {
-                    self.m2[i] / dof
-                } else {
-                    f64::NAN
+                let std = matches!(self.op, Reduction::Std { .. });
+                let var = move |n: f64, m2: f64| {
+                    let dof = n - ddof as f64;
+                    let var = if dof > 0.0 { m2 / dof } else { f64::NAN };
+                    if std {
+                        var.sqrt()
+                    } else {
+                        var
+                    }
                 };
-                if matches!(op, Reduction::Std { .. }) {
-                    var.sqrt()
-                } else {
-                    var
-                }
+                counted(count, &self.m2, var, to)
             }
         }
     }
@@ -436,15 +450,12 @@ impl Partial {
     /// straight from each `f64` value, as `to_array` would); the partial's memory
     /// goes back for the next partial.
     fn into_array(self, shape: &[usize], dtype: DType) -> Result<ArrayData> {
-        let op = self.op;
-        let cells = 0..self.count.len();
         let out = if dtype == DType::F32 {
-            let values: Vec<f32> = cells.map(|i| self.value(i, op) as f32).collect();
-            ArrayD::from_shape_vec(IxDyn(shape), values)
+            ArrayD::from_shape_vec(IxDyn(shape), self.values(|v| v as f32))
                 .map(ArrayData::F32)
                 .map_err(|e| Error::invalid("reduction result", e.to_string()))
         } else {
-            to_array(cells.map(|i| self.value(i, op)).collect(), shape, dtype)
+            to_array(self.values(|v| v), shape, dtype)
         };
         self.recycle();
         out

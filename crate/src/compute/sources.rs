@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::ops::ChunkOp;
 use crate::error::Result;
-use crate::model::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType, Data};
+use crate::model::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType, Data, Window};
 
 /// A chunk whose values are in memory.
 #[derive(Debug)]
@@ -56,6 +56,13 @@ impl ChunkSource for PartOf {
         self.source.read_part(axis, start..start + range.len())
     }
 
+    fn read_into(&self, dtype: DType, window: &Window, out: &mut [u8]) -> Result<bool> {
+        match window.slice(self.axis, self.range.clone()) {
+            Some(inner) => self.source.read_into(dtype, &inner, out),
+            None => Ok(false),
+        }
+    }
+
     fn in_memory(&self) -> bool {
         self.source.in_memory()
     }
@@ -85,6 +92,24 @@ impl ChunkSource for Mapped {
             self.bytes,
         )?;
         Ok(Arc::new(self.op.apply(&*self.source.read()?)?))
+    }
+
+    /// Selections, transposes and merges of axes become a window of the source, so
+    /// the source writes the result's bytes itself (no chunk read whole, no copy).
+    fn read_into(&self, dtype: DType, window: &Window, out: &mut [u8]) -> Result<bool> {
+        let inner = match &self.op {
+            ChunkOp::Slice { axis, range } => window.slice(*axis, range.clone()),
+            ChunkOp::Permute { order } => window.permute(order),
+            // The same bytes in the same order, under another shape.
+            ChunkOp::Merge { .. } | ChunkOp::Reshape { .. } if window.is_all() => {
+                Some(Window::all())
+            }
+            _ => None,
+        };
+        match inner {
+            Some(inner) => self.source.read_into(dtype, &inner, out),
+            None => Ok(false),
+        }
     }
 
     fn describe(&self) -> String {

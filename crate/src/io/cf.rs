@@ -20,7 +20,9 @@
 //! `mask_and_scale(false)` leave the matching steps (and attributes) alone.
 
 use super::options::OpenOptions;
-use crate::model::{with_array, ArrayData, AttrValue, Attrs, Calendar, DType, TimeUnits, NAT};
+use crate::model::{
+    with_array, with_storage_type, ArrayData, AttrValue, Attrs, Calendar, DType, TimeUnits, NAT,
+};
 use ndarray::ArrayD;
 
 /// How far off a whole second a decoded time may fall before decoding checks that
@@ -580,23 +582,9 @@ where
 /// `astype` wraps them.
 #[allow(clippy::unnecessary_cast)]
 fn cast_ints(data: &ArrayData, to: DType) -> ArrayData {
-    macro_rules! to {
-        ($t:ty) => {
-            with_array!(data, a => a.mapv(|x| x as $t))
-        };
-    }
-    match to {
-        DType::I8 => ArrayData::I8(to!(i8)),
-        DType::U8 => ArrayData::U8(to!(u8)),
-        DType::I16 => ArrayData::I16(to!(i16)),
-        DType::U16 => ArrayData::U16(to!(u16)),
-        DType::I32 => ArrayData::I32(to!(i32)),
-        DType::U32 => ArrayData::U32(to!(u32)),
-        DType::I64 => ArrayData::I64(to!(i64)),
-        DType::U64 => ArrayData::U64(to!(u64)),
-        DType::F32 => ArrayData::F32(to!(f32)),
-        DType::F64 | DType::Time(_) => ArrayData::F64(to!(f64)),
-    }
+    with_storage_type!(to,
+        T => ArrayData::from(with_array!(data, a => a.mapv(|x| x as T))),
+        time => ArrayData::from(with_array!(data, a => a.mapv(|x| x as f64))))
 }
 
 #[cfg(test)]

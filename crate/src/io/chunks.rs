@@ -7,6 +7,7 @@
 //! file needs no HDF5 header at all. Any other layout has no map and is read by
 //! `hdf5-reader` itself.
 
+use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -192,7 +193,7 @@ impl ChunkMap {
         first: usize,
         count: &[usize],
     ) -> Result<crate::model::ArrayData, String> {
-        use crate::model::{ArrayData, DType};
+        use crate::model::{with_storage_type, ArrayData, Element};
         use ndarray::{ArrayD, IxDyn};
         if count.len() != self.shape.len() || count[1..] != self.shape[1..] {
             return Err(format!(
@@ -204,153 +205,217 @@ impl ChunkMap {
             return Err(format!("{dtype} is not {} bytes wide", self.elem_size));
         }
         let n: usize = count.iter().product();
+        let ranges: Vec<Range<usize>> = std::iter::once(first..first.saturating_add(count[0]))
+            .chain(self.shape[1..].iter().map(|s| 0..*s))
+            .collect();
+        let order: Vec<usize> = (0..self.shape.len()).collect();
         // Chunks decode straight into the array's memory (the last filter writes it).
-        macro_rules! typed {
-            ($t:ty, $variant:ident) => {{
-                // The memory of an array a reduction is done with, when there is one
-                // of this size (zeroed again: what is not decoded reads as 0, as in
-                // a fresh vector).
-                let mut values: Vec<$t> = match crate::compute::engine::take_spare(dtype, n) {
-                    Some(ArrayData::$variant(a)) => {
-                        let (mut v, _) = a.into_raw_vec_and_offset();
-                        v.clear();
-                        v.resize(n, <$t>::default());
-                        v
-                    }
-                    _ => vec![<$t>::default(); n],
-                };
-                self.read_into(path, first, count[0], bytemuck::cast_slice_mut(&mut values))?;
-                ArrayData::$variant(
-                    ArrayD::from_shape_vec(IxDyn(count), values).map_err(|e| e.to_string())?,
-                )
-            }};
-        }
-        Ok(match dtype {
-            DType::F32 => typed!(f32, F32),
-            DType::F64 => typed!(f64, F64),
-            DType::I8 => typed!(i8, I8),
-            DType::U8 => typed!(u8, U8),
-            DType::I16 => typed!(i16, I16),
-            DType::U16 => typed!(u16, U16),
-            DType::I32 => typed!(i32, I32),
-            DType::U32 => typed!(u32, U32),
-            DType::I64 => typed!(i64, I64),
-            DType::U64 => typed!(u64, U64),
-            DType::Time(_) => return Err("time is not a storage type".into()),
-        })
+        let array = with_storage_type!(dtype, T => {
+            // The memory of an array a reduction is done with, when there is one of
+            // this size: every value is written below, so it is not zeroed.
+            let spare = crate::compute::engine::take_spare(dtype, n)
+                .and_then(T::into_array)
+                .map(|a| a.into_raw_vec_and_offset())
+                .and_then(|(v, offset)| (offset == Some(0) && v.len() == n).then_some(v));
+            let mut values: Vec<T> = spare.unwrap_or_else(|| vec![T::default(); n]);
+            self.read_window(path, &ranges, &order, bytemuck::cast_slice_mut(&mut values))?;
+            ArrayData::from(ArrayD::from_shape_vec(IxDyn(count), values).map_err(|e| e.to_string())?)
+        }, time => return Err("time is not a storage type".into()));
+        Ok(array)
     }
 
-    /// Decodes steps `first .. first + n` (whole along the other axes) into `out`: the
-    /// values' bytes in this machine's byte order, C order. Fails with a message when
-    /// the file's bytes do not decode as the map says (a damaged file).
-    pub(crate) fn read_into(
+    /// Decodes the box `ranges` of the variable into `out`, with its axes in `order`
+    /// (`order[i]` is the variable's axis that becomes axis `i` of `out`): the values'
+    /// bytes in this machine's byte order, C order. Only the box's elements are
+    /// unshuffled and copied; each chunk it touches is still inflated whole (a
+    /// deflate stream has no way in but its start, and its checksum is at its end).
+    /// Fails with a message when the file's bytes do not decode as the map says (a
+    /// damaged file).
+    pub(crate) fn read_window(
         &self,
         path: &Path,
-        first: usize,
-        n: usize,
+        ranges: &[Range<usize>],
+        order: &[usize],
         out: &mut [u8],
     ) -> Result<(), String> {
-        let row: usize = self.shape[1..].iter().product::<usize>() * self.elem_size;
-        let want = n.checked_mul(row).ok_or("size overflow")?;
-        if want != out.len() || want as u64 > memory_cap() || first + n > self.shape[0] {
+        let rank = self.shape.len();
+        let mut seen = vec![false; rank];
+        let fits = ranges.len() == rank
+            && ranges
+                .iter()
+                .zip(&self.shape)
+                .all(|(r, n)| r.start <= r.end && r.end <= *n)
+            && order.len() == rank
+            && order.iter().all(|a| {
+                seen.get_mut(*a)
+                    .is_some_and(|s| !std::mem::replace(s, true))
+            });
+        let want = ranges
+            .iter()
+            .try_fold(self.elem_size, |acc, r| acc.checked_mul(r.len()));
+        if !fits || want != Some(out.len()) || out.len() as u64 > memory_cap() {
             return Err(format!(
-                "cannot read steps {first}..{} of {:?}",
-                first + n,
-                self.shape
+                "cannot read {ranges:?} of {:?} into {} bytes",
+                self.shape,
+                out.len()
             ));
         }
+        if out.is_empty() {
+            return Ok(());
+        }
         let file = std::fs::File::open(path).map_err(|e| format!("cannot read it: {e}"))?;
-        let chunk_bytes = self.chunk.iter().product::<usize>() * self.elem_size;
         let covering: Vec<&StoredChunk> = self
             .chunks
             .iter()
-            .filter(|c| c.start[0] < first + n && c.start[0] + self.chunk[0] > first)
+            .filter(|c| {
+                (0..rank).all(|d| {
+                    c.start[d] < ranges[d].end && c.start[d] + self.chunk[d] > ranges[d].start
+                })
+            })
             .collect();
+        let in_order = order.iter().enumerate().all(|(i, a)| i == *a);
         with_scratch(|scratch| {
-            // The common case: one chunk that is exactly the selection.
+            // The common case: one chunk that is exactly the box, in its own order.
             if let [one] = covering.as_slice() {
-                if one.start[0] == first && self.chunk[0] == n && self.chunk[1..] == self.shape[1..]
-                {
-                    return self.decode(&file, one, out, &mut scratch.buffers);
+                let exact = (0..rank).all(|d| {
+                    one.start[d] == ranges[d].start && one.start[d] + self.chunk[d] == ranges[d].end
+                });
+                if exact && in_order {
+                    let want = out.len();
+                    self.undo_filters(&file, one, want, Some(&mut *out), &mut scratch.buffers)?;
+                    self.to_native_order(out);
+                    return Ok(());
                 }
             }
-            let bytes = grown(&mut scratch.chunk, chunk_bytes);
+            let chunk_bytes = self.chunk.iter().product::<usize>() * self.elem_size;
+            let Scratch { buffers, chunk } = scratch;
+            // A last shuffle is undone while gathering, from the planes in `input`;
+            // any other last filter writes the thread's chunk buffer.
+            let planes = self.filters.first() == Some(&Filter::Shuffle);
+            let chunk = if planes {
+                &mut [][..]
+            } else {
+                grown(chunk, chunk_bytes)
+            };
             for c in covering {
-                self.decode(&file, c, bytes, &mut scratch.buffers)?;
-                self.place(bytes, c, first, n, out);
+                let into = (!planes).then_some(&mut *chunk);
+                let (bytes, shuffled) =
+                    match self.undo_filters(&file, c, chunk_bytes, into, buffers)? {
+                        Undone::InOut => (&chunk[..], false),
+                        Undone::InInput(len) => (&buffers.input[..len], true),
+                    };
+                self.gather(bytes, shuffled, c, ranges, order, out);
             }
+            self.to_native_order(out);
             Ok(())
         })
     }
 
-    /// Copies the part of a decoded chunk that lies in steps `first .. first + n`.
-    fn place(&self, bytes: &[u8], c: &StoredChunk, first: usize, n: usize, out: &mut [u8]) {
-        let rank = self.shape.len();
-        let e = self.elem_size;
-        // Extent of this chunk inside the variable, clipped to the selection.
-        let lo: Vec<usize> = (0..rank)
-            .map(|d| {
-                if d == 0 {
-                    c.start[0].max(first)
-                } else {
-                    c.start[d]
-                }
-            })
-            .collect();
+    /// Copies the part of the box `ranges` (axes in `order`) that lies in chunk `c`
+    /// from the decoded chunk into its place in `out`. `chunk` holds the chunk's
+    /// elements in C order, or, when `shuffled`, the shuffle filter's byte planes of
+    /// them (byte `b` of element `i` at `b * n + i`), which are undone on the way.
+    #[allow(clippy::too_many_arguments)]
+    fn gather(
+        &self,
+        chunk: &[u8],
+        shuffled: bool,
+        c: &StoredChunk,
+        ranges: &[Range<usize>],
+        order: &[usize],
+        out: &mut [u8],
+    ) {
+        let (rank, e) = (self.shape.len(), self.elem_size);
+        let n = chunk.len() / e;
+        // The part of the box in this chunk, per axis of the variable.
+        let lo: Vec<usize> = (0..rank).map(|d| ranges[d].start.max(c.start[d])).collect();
         let hi: Vec<usize> = (0..rank)
-            .map(|d| {
-                let end = (c.start[d] + self.chunk[d]).min(self.shape[d]);
-                if d == 0 {
-                    end.min(first + n)
-                } else {
-                    end
-                }
-            })
+            .map(|d| ranges[d].end.min(c.start[d] + self.chunk[d]))
             .collect();
-        let run = (hi[rank - 1] - lo[rank - 1]) * e;
+        if lo.iter().zip(&hi).any(|(l, h)| l >= h) {
+            return;
+        }
+        // Element strides along each axis of the variable: in the chunk, and in `out`.
+        let mut in_chunk = vec![1; rank];
+        for d in (0..rank - 1).rev() {
+            in_chunk[d] = in_chunk[d + 1] * self.chunk[d + 1];
+        }
+        let mut in_out = vec![1; rank];
+        let mut stride = 1;
+        for &d in order.iter().rev() {
+            in_out[d] = stride;
+            stride *= ranges[d].len();
+        }
+        // Runs along `out`'s last axis, one for each position of the others.
+        let last = order[rank - 1];
+        let (run, step) = (hi[last] - lo[last], in_chunk[last]);
         let mut index = lo.clone();
         loop {
-            let src = (0..rank).fold(0, |acc, d| acc * self.chunk[d] + (index[d] - c.start[d])) * e;
-            let dst = (0..rank).fold(0, |acc, d| {
-                let (i, len) = if d == 0 {
-                    (index[0] - first, n)
-                } else {
-                    (index[d], self.shape[d])
-                };
-                acc * len + i
-            }) * e;
-            out[dst..dst + run].copy_from_slice(&bytes[src..src + run]);
-            // Next row: advance the index over all but the last dimension.
-            let mut d = rank - 1;
+            let from: usize = (0..rank)
+                .map(|d| (index[d] - c.start[d]) * in_chunk[d])
+                .sum();
+            let to: usize = (0..rank)
+                .map(|d| (index[d] - ranges[d].start) * in_out[d])
+                .sum();
+            let dst = &mut out[to * e..(to + run) * e];
+            match (shuffled, step) {
+                (false, 1) => dst.copy_from_slice(&chunk[from * e..(from + run) * e]),
+                (false, _) => {
+                    for (k, o) in dst.chunks_exact_mut(e).enumerate() {
+                        let at = (from + k * step) * e;
+                        o.copy_from_slice(&chunk[at..at + e]);
+                    }
+                }
+                (true, 1) => unshuffle_run(chunk, n, from, e, dst),
+                (true, _) => {
+                    for (k, o) in dst.chunks_exact_mut(e).enumerate() {
+                        for (b, byte) in o.iter_mut().enumerate() {
+                            *byte = chunk[b * n + from + k * step];
+                        }
+                    }
+                }
+            }
+            // The next run: advance over `out`'s other axes, the innermost first.
+            let mut j = rank - 1;
             loop {
-                if d == 0 {
+                if j == 0 {
                     return;
                 }
-                d -= 1;
+                j -= 1;
+                let d = order[j];
                 index[d] += 1;
                 if index[d] < hi[d] {
                     break;
                 }
                 index[d] = lo[d];
-                if d == 0 {
-                    return;
-                }
             }
         }
     }
 
-    /// Decodes one chunk into `out` (its full size): elements in this machine's byte
-    /// order, in the chunk's C order. The last filter to undo writes `out` directly;
-    /// the stages before it use the thread's reused buffers.
-    fn decode(
+    /// Puts decoded elements in this machine's byte order.
+    fn to_native_order(&self, out: &mut [u8]) {
+        if self.big_endian != cfg!(target_endian = "big") && self.elem_size > 1 {
+            for element in out.chunks_exact_mut(self.elem_size) {
+                element.reverse();
+            }
+        }
+    }
+
+    /// Undoes the filters of one chunk (`want` bytes decoded), the stored byte order
+    /// left as it is. The last filter to undo writes `out` (`want` bytes) directly;
+    /// the stages before it use the thread's reused buffers. Without `out`, a
+    /// shuffle undone last is left for the caller (who may want only some of the
+    /// elements): the planes are then in `buffers.input`.
+    fn undo_filters<'o>(
         &self,
         file: &std::fs::File,
         c: &StoredChunk,
-        out: &mut [u8],
+        want: usize,
+        out: Option<&'o mut [u8]>,
         buffers: &mut Buffers,
-    ) -> Result<(), String> {
+    ) -> Result<Undone, String> {
         let damaged = |what: String| format!("damaged file: chunk at byte {}: {what}", c.address);
-        let want = out.len();
+        let room = |out: Option<&'o mut [u8]>| room_for(out, want, c.address);
         let holds = |len: usize| damaged(format!("holds {len} bytes, not {want}"));
         let stored = usize::try_from(c.size).map_err(|_| "chunk too large")?;
         if stored as u64 > memory_cap() {
@@ -365,75 +430,84 @@ impl ChunkMap {
             })
         };
         if self.filters.is_empty() {
-            if stored != out.len() {
+            if stored != want {
                 return Err(holds(stored));
             }
-            read(out)?;
-        } else {
-            let Buffers {
-                input,
-                work,
-                inflater,
-            } = buffers;
-            let mut len = stored;
-            read(grown(input, len))?;
-            let stages = self.filters.len();
-            let mut wrote = false;
-            for (i, f) in self.filters.iter().rev().enumerate() {
-                let last = i + 1 == stages;
-                match f {
-                    Filter::Fletcher32 => {
-                        let plain =
-                            hdf5_reader::filters::fletcher32::verify_and_strip(&input[..len])
-                                .map_err(|e| damaged(e.to_string()))?;
-                        len = plain.len();
-                        *input = plain;
-                    }
-                    Filter::Deflate => {
-                        let z = inflater.get_or_insert_with(|| flate2::Decompress::new(true));
-                        if last {
-                            let inflated = inflate(z, &input[..len], out).map_err(damaged)?;
-                            if inflated != out.len() {
-                                return Err(damaged(format!(
-                                    "inflates to {inflated} bytes, not {} (too short?)",
-                                    out.len()
-                                )));
-                            }
-                            wrote = true;
-                        } else {
-                            // A checksum applied before deflate adds its 4 bytes.
-                            let room = grown(work, out.len() + 64);
-                            len = inflate(z, &input[..len], room).map_err(damaged)?;
-                            std::mem::swap(input, work);
+            read(room(out)?)?;
+            return Ok(Undone::InOut);
+        }
+        let Buffers {
+            input,
+            work,
+            inflater,
+        } = buffers;
+        let mut len = stored;
+        read(grown(input, len))?;
+        let mut out = out;
+        let stages = self.filters.len();
+        for (i, f) in self.filters.iter().rev().enumerate() {
+            let last = i + 1 == stages;
+            match f {
+                Filter::Fletcher32 => {
+                    let plain = hdf5_reader::filters::fletcher32::verify_and_strip(&input[..len])
+                        .map_err(|e| damaged(e.to_string()))?;
+                    len = plain.len();
+                    *input = plain;
+                }
+                Filter::Deflate => {
+                    let z = inflater.get_or_insert_with(|| flate2::Decompress::new(true));
+                    if last {
+                        let inflated = inflate(z, &input[..len], room(out)?).map_err(damaged)?;
+                        if inflated != want {
+                            return Err(damaged(format!(
+                                "inflates to {inflated} bytes, not {want} (too short?)"
+                            )));
                         }
+                        return Ok(Undone::InOut);
                     }
-                    Filter::Shuffle if last => {
-                        if len != out.len() {
-                            return Err(holds(len));
+                    // A checksum applied before deflate adds its 4 bytes.
+                    let space = grown(work, want + 64);
+                    len = inflate(z, &input[..len], space).map_err(damaged)?;
+                    std::mem::swap(input, work);
+                }
+                Filter::Shuffle if last => {
+                    if len != want {
+                        return Err(holds(len));
+                    }
+                    return match out.take() {
+                        None => Ok(Undone::InInput(len)),
+                        Some(o) => {
+                            unshuffle_into(&input[..len], self.elem_size, room(Some(o))?);
+                            Ok(Undone::InOut)
                         }
-                        unshuffle_into(&input[..len], self.elem_size, out);
-                        wrote = true;
-                    }
-                    Filter::Shuffle => {
-                        unshuffle_into(&input[..len], self.elem_size, grown(work, len));
-                        std::mem::swap(input, work);
-                    }
+                    };
+                }
+                Filter::Shuffle => {
+                    unshuffle_into(&input[..len], self.elem_size, grown(work, len));
+                    std::mem::swap(input, work);
                 }
             }
-            if !wrote {
-                if len != out.len() {
-                    return Err(holds(len));
-                }
-                out.copy_from_slice(&input[..len]);
-            }
         }
-        if self.big_endian != cfg!(target_endian = "big") && self.elem_size > 1 {
-            for element in out.chunks_exact_mut(self.elem_size) {
-                element.reverse();
-            }
+        // The last filter undone was a checksum: the values are in `input`.
+        if len != want {
+            return Err(holds(len));
         }
-        Ok(())
+        room(out)?.copy_from_slice(&input[..len]);
+        Ok(Undone::InOut)
     }
+}
+
+/// The output a last filter writes, `want` bytes long (an error otherwise).
+fn room_for(out: Option<&mut [u8]>, want: usize, address: u64) -> Result<&mut [u8], String> {
+    out.filter(|o| o.len() == want)
+        .ok_or_else(|| format!("no room to decode the chunk at byte {address}"))
+}
+
+/// Where [`ChunkMap::undo_filters`] left a chunk's bytes: in the output it was given,
+/// or (still shuffled) in the first `len` bytes of `Buffers::input`.
+enum Undone {
+    InOut,
+    InInput(usize),
 }
 
 /// What decoding one chunk needs besides its output: the stored bytes, one filter's
@@ -506,46 +580,49 @@ fn inflate(z: &mut flate2::Decompress, input: &[u8], out: &mut [u8]) -> Result<u
 /// not a multiple of the element size) was left as it was.
 fn unshuffle_into(planes: &[u8], size: usize, out: &mut [u8]) {
     let n = if size <= 1 { 0 } else { planes.len() / size };
-    // Zipped iterators (no indexing) let the compiler vectorize the common widths.
-    fn fixed<const S: usize>(planes: &[u8], n: usize, out: &mut [u8]) {
-        let plane = |b: usize| &planes[b * n..(b + 1) * n];
-        match S {
-            2 => {
-                for ((o, a), b) in out.chunks_exact_mut(2).zip(plane(0)).zip(plane(1)) {
-                    o.copy_from_slice(&[*a, *b]);
-                }
-            }
-            4 => {
-                let elements = out.chunks_exact_mut(4).zip(plane(0)).zip(plane(1));
-                for (((o, a), b), (c, d)) in elements.zip(plane(2).iter().zip(plane(3))) {
-                    o.copy_from_slice(&[*a, *b, *c, *d]);
-                }
-            }
-            _ => {
-                for (b, p) in (0..S).map(|b| (b, plane(b))) {
-                    for (o, byte) in out.chunks_exact_mut(S).zip(p) {
-                        o[b] = *byte;
-                    }
-                }
-            }
-        }
-    }
     if n > 0 {
-        match size {
-            2 => fixed::<2>(planes, n, out),
-            4 => fixed::<4>(planes, n, out),
-            8 => fixed::<8>(planes, n, out),
-            _ => {
-                for (b, plane) in planes.chunks_exact(n).take(size).enumerate() {
-                    for (i, byte) in plane.iter().enumerate() {
-                        out[i * size + b] = *byte;
-                    }
-                }
-            }
-        }
+        unshuffle_run(planes, n, 0, size, &mut out[..n * size]);
     }
     let tail = n * size;
     out[tail..].copy_from_slice(&planes[tail..]);
+}
+
+/// Undoes the shuffle filter for the elements `from ..` (as many as `out` holds) of
+/// `n` elements stored as `size` byte planes of `n` bytes each in `planes`.
+fn unshuffle_run(planes: &[u8], n: usize, from: usize, size: usize, out: &mut [u8]) {
+    let run = out.len() / size;
+    let plane = |b: usize| &planes[b * n + from..b * n + from + run];
+    // Zipped iterators (no indexing) let the compiler vectorize the common widths.
+    match size {
+        2 => {
+            for ((o, a), b) in out.chunks_exact_mut(2).zip(plane(0)).zip(plane(1)) {
+                o.copy_from_slice(&[*a, *b]);
+            }
+        }
+        4 => {
+            let elements = out.chunks_exact_mut(4).zip(plane(0)).zip(plane(1));
+            for (((o, a), b), (c, d)) in elements.zip(plane(2).iter().zip(plane(3))) {
+                o.copy_from_slice(&[*a, *b, *c, *d]);
+            }
+        }
+        8 => by_plane::<8>(out, plane),
+        _ => {
+            for b in 0..size {
+                for (o, byte) in out.chunks_exact_mut(size).zip(plane(b)) {
+                    o[b] = *byte;
+                }
+            }
+        }
+    }
+}
+
+/// The shuffle undone one plane at a time, for a width known when compiling.
+fn by_plane<'a, const S: usize>(out: &mut [u8], plane: impl Fn(usize) -> &'a [u8]) {
+    for b in 0..S {
+        for (o, byte) in out.chunks_exact_mut(S).zip(plane(b)) {
+            o[b] = *byte;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -565,5 +642,16 @@ mod tests {
         );
         assert_eq!(unshuffle(&[1, 4, 2, 5, 3, 6], 3), [1, 2, 3, 4, 5, 6]);
         assert_eq!(unshuffle(&[1, 3, 2, 4, 9], 2), [1, 2, 3, 4, 9]);
+        // Many 4-byte elements (the vectorised loop and its rest) and a trailing byte.
+        let elements: Vec<[u8; 4]> = (0..37u8)
+            .map(|i| [i, i ^ 0x55, i.wrapping_mul(7), !i])
+            .collect();
+        let mut planes: Vec<u8> = (0..4)
+            .flat_map(|b| elements.iter().map(move |e| e[b]))
+            .collect();
+        planes.push(0xee);
+        let mut want: Vec<u8> = elements.concat();
+        want.push(0xee);
+        assert_eq!(unshuffle(&planes, 4), want);
     }
 }

@@ -284,6 +284,77 @@ fn joined_files_load_as_libnetcdf_reads_them() {
     assert_eq!(compared, 10 * 6 + 18);
 }
 
+/// A box of a lazy variable (a selection, a transpose, a stack) is decoded from each
+/// chunk straight into its place in the result: the values are still those of the
+/// same steps applied to what libnetcdf reads, for every layout and type.
+#[test]
+fn boxes_of_lazy_variables_read_as_libnetcdf_reads_them() {
+    let dir = Scratch::new("boxes");
+    for (i, first_day) in [0, 5].into_iter().enumerate() {
+        write_netcdf4_matrix_from(&dir.path(&format!("part{i}.nc")), first_day);
+    }
+    let pattern = dir.path("part*.nc").display().to_string();
+    let open = |engine: Engine| {
+        OpenOptions::new()
+            .engine(engine)
+            .open_mfdataset(&pattern)
+            .unwrap_or_else(|e| panic!("{engine} engine: {e}"))
+    };
+    let lazy = open(Engine::Rust);
+    let oracle = open(Engine::Libnetcdf).load().unwrap();
+    type Step = fn(&crate::DataArray) -> crate::DataArray;
+    let boxes: [(&str, Step, bool); 6] = [
+        (
+            "y 1..6, x 2..9",
+            |a| a.isel([("y", 1..6), ("x", 2..9)]),
+            false,
+        ),
+        (
+            "one x, transposed",
+            |a| a.isel([("x", 3..4), ("y", 1..5)]).transpose(),
+            false,
+        ),
+        (
+            "nested",
+            |a| a.isel(("x", 1..9)).isel(("x", 2..5)).isel(("y", 3..7)),
+            false,
+        ),
+        ("nothing", |a| a.isel(("x", 4..4)), false),
+        (
+            "box stacked",
+            |a| a.isel([("y", 2..7), ("x", 0..9)]).stack("z", ["x", "y"]),
+            true,
+        ),
+        ("all stacked", |a| a.stack("z", ["y", "x"]), true),
+    ];
+    let mut compared = 0;
+    for (name, v) in lazy.data_vars() {
+        if v.dims().first().map(String::as_str) != Some("time") {
+            continue;
+        }
+        for (what, step, stacks) in &boxes {
+            if *stacks && v.dims().len() != 3 {
+                continue;
+            }
+            let got = step(&lazy.get(name)).load();
+            let got = got.unwrap_or_else(|e| panic!("`{name}`, {what}: {e}"));
+            let want = step(&oracle.get(name)).into_result().unwrap();
+            let (x, y) = (got.values().unwrap(), want.values().unwrap());
+            assert_eq!(x.shape(), y.shape(), "`{name}`, {what}: shape");
+            if let Some(i) = same_values(x, y) {
+                panic!(
+                    "`{name}`, {what}: value {i} is {:?} read as a box, {:?} from libnetcdf",
+                    x.get_f64(i),
+                    y.get_f64(i)
+                );
+            }
+            compared += 1;
+        }
+    }
+    // 3 three-dimensional layouts of 10 types and 18 deflate variants, 6 boxes each.
+    assert_eq!(compared, (3 * 10 + 18) * 6);
+}
+
 /// The common layouts are read through `io::chunks` (the fast path the chunk index
 /// stores), not silently by the slower general reader; the others are not mapped.
 #[test]

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use super::chunks::{ChunkMap, Filter, StoredChunk};
 use super::files::Identity;
 use super::read::{FileMeta, UnreadMeta, VarMeta};
-use crate::model::{ArrayData, AttrValue, Attrs, DType};
+use crate::model::{with_array, with_storage_type, ArrayData, AttrValue, Attrs, DType};
 use ndarray::{ArrayD, IxDyn};
 
 // Version 4: the variables not read, enum members, and axes without dimension scales
@@ -353,26 +353,11 @@ impl Writer {
         };
         self.u8(1);
         self.u64(v.shape()[0] as u64);
-        macro_rules! each {
-            ($a:expr) => {
-                for x in $a.iter() {
-                    self.0.extend_from_slice(&x.to_le_bytes());
-                }
-            };
-        }
-        match v {
-            ArrayData::F32(a) => each!(a),
-            ArrayData::F64(a) => each!(a),
-            ArrayData::I8(a) => each!(a),
-            ArrayData::U8(a) => each!(a),
-            ArrayData::I16(a) => each!(a),
-            ArrayData::U16(a) => each!(a),
-            ArrayData::I32(a) => each!(a),
-            ArrayData::U32(a) => each!(a),
-            ArrayData::I64(a) => each!(a),
-            ArrayData::U64(a) => each!(a),
-            ArrayData::Time(a, _) => each!(a),
-        }
+        with_array!(v, a => {
+            for x in a.iter() {
+                self.0.extend_from_slice(&x.to_le_bytes());
+            }
+        });
     }
     fn attrs(&mut self, attrs: &Attrs) {
         self.u64(attrs.len() as u64);
@@ -455,29 +440,14 @@ impl Reader<'_> {
             return None;
         }
         let bytes = self.take(n.checked_mul(raw.size())?)?;
-        macro_rules! typed {
-            ($t:ty, $variant:ident) => {{
-                const N: usize = std::mem::size_of::<$t>();
-                let v: Vec<$t> = bytes
-                    .chunks_exact(N)
-                    .map(|b| <$t>::from_le_bytes(b.try_into().unwrap_or([0; N])))
-                    .collect();
-                ArrayData::$variant(ArrayD::from_shape_vec(IxDyn(shape), v).ok()?)
-            }};
-        }
-        Some(match raw {
-            DType::F32 => typed!(f32, F32),
-            DType::F64 => typed!(f64, F64),
-            DType::I8 => typed!(i8, I8),
-            DType::U8 => typed!(u8, U8),
-            DType::I16 => typed!(i16, I16),
-            DType::U16 => typed!(u16, U16),
-            DType::I32 => typed!(i32, I32),
-            DType::U32 => typed!(u32, U32),
-            DType::I64 => typed!(i64, I64),
-            DType::U64 => typed!(u64, U64),
-            DType::Time(_) => return None,
-        })
+        Some(with_storage_type!(raw, T => {
+            const N: usize = std::mem::size_of::<T>();
+            let v: Vec<T> = bytes
+                .chunks_exact(N)
+                .map(|b| T::from_le_bytes(b.try_into().unwrap_or([0; N])))
+                .collect();
+            ArrayData::from(ArrayD::from_shape_vec(IxDyn(shape), v).ok()?)
+        }, time => return None))
     }
     fn attrs(&mut self) -> Option<Attrs> {
         let mut attrs = Attrs::default();

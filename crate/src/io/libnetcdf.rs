@@ -13,7 +13,7 @@ use netcdf::types::{EnumTypeValues, FloatType, IntType, NcVariableType};
 use netcdf::AttributeValue;
 
 use super::read::{FileMeta, UnreadMeta, VarMeta};
-use crate::model::{ArrayData, AttrValue, Attrs, DType};
+use crate::model::{with_storage_type, ArrayData, AttrValue, Attrs, DType};
 
 /// Opens a NetCDF file for reading, with a message that says what is wrong with it.
 pub(crate) fn open(path: &Path) -> Result<netcdf::File, String> {
@@ -247,19 +247,9 @@ pub(crate) fn read(
     if let NcVariableType::Enum(_) = v.vartype() {
         return read_enum(&v, var.raw, count, extents);
     }
-    Ok(match var.raw {
-        DType::F32 => ArrayData::F32(get(&v, count, extents)?),
-        DType::F64 => ArrayData::F64(get(&v, count, extents)?),
-        DType::I8 => ArrayData::I8(get(&v, count, extents)?),
-        DType::U8 => ArrayData::U8(get(&v, count, extents)?),
-        DType::I16 => ArrayData::I16(get(&v, count, extents)?),
-        DType::U16 => ArrayData::U16(get(&v, count, extents)?),
-        DType::I32 => ArrayData::I32(get(&v, count, extents)?),
-        DType::U32 => ArrayData::U32(get(&v, count, extents)?),
-        DType::I64 => ArrayData::I64(get(&v, count, extents)?),
-        DType::U64 => ArrayData::U64(get(&v, count, extents)?),
-        DType::Time(_) => return Err("time is not a storage type".into()),
-    })
+    Ok(with_storage_type!(var.raw,
+        T => ArrayData::from(get::<T>(&v, count, extents)?),
+        time => return Err("time is not a storage type".into())))
 }
 
 /// Reads an enum variable as its base integer type: libnetcdf converts only between
@@ -286,17 +276,13 @@ fn read_enum(
     } else {
         v.get_raw_values(extents).map_err(|e| e.to_string())?
     };
-    Ok(match raw {
-        DType::I8 => ArrayData::I8(cast(&bytes, count)?),
-        DType::U8 => ArrayData::U8(cast(&bytes, count)?),
-        DType::I16 => ArrayData::I16(cast(&bytes, count)?),
-        DType::U16 => ArrayData::U16(cast(&bytes, count)?),
-        DType::I32 => ArrayData::I32(cast(&bytes, count)?),
-        DType::U32 => ArrayData::U32(cast(&bytes, count)?),
-        DType::I64 => ArrayData::I64(cast(&bytes, count)?),
-        DType::U64 => ArrayData::U64(cast(&bytes, count)?),
-        other => return Err(format!("an enum of {other} is not an integer enum")),
-    })
+    let not_integer = || format!("an enum of {raw} is not an integer enum");
+    if raw.is_float() {
+        return Err(not_integer());
+    }
+    Ok(with_storage_type!(raw,
+        T => ArrayData::from(cast::<T>(&bytes, count)?),
+        time => return Err(not_integer())))
 }
 
 /// Every chunk is read exactly once per computation, so HDF5's chunk cache only

@@ -26,7 +26,7 @@ use super::files::memory_cap;
 use super::phony::{self, PhonyNames};
 use super::read::{FileMeta, UnreadMeta, VarMeta};
 use crate::error::{Error, Result};
-use crate::model::{ArrayData, AttrValue, Attrs, DType};
+use crate::model::{with_storage_type, ArrayData, AttrValue, Attrs, DType};
 
 /// Why a read through this engine failed.
 #[derive(Debug)]
@@ -419,17 +419,13 @@ fn read_enum(
             .map_err(read_error)?
     };
     let bad = |e: String| ReadError::Other(format!("enum values: {e}"));
-    Ok(match var.raw {
-        DType::I8 => ArrayData::I8(cut(&bytes, var, start, count).map_err(bad)?),
-        DType::U8 => ArrayData::U8(cut(&bytes, var, start, count).map_err(bad)?),
-        DType::I16 => ArrayData::I16(cut(&bytes, var, start, count).map_err(bad)?),
-        DType::U16 => ArrayData::U16(cut(&bytes, var, start, count).map_err(bad)?),
-        DType::I32 => ArrayData::I32(cut(&bytes, var, start, count).map_err(bad)?),
-        DType::U32 => ArrayData::U32(cut(&bytes, var, start, count).map_err(bad)?),
-        DType::I64 => ArrayData::I64(cut(&bytes, var, start, count).map_err(bad)?),
-        DType::U64 => ArrayData::U64(cut(&bytes, var, start, count).map_err(bad)?),
-        other => return Err(bad(format!("an enum of {other} is not an integer enum"))),
-    })
+    let not_integer = || bad(format!("an enum of {} is not an integer enum", var.raw));
+    if var.raw.is_float() {
+        return Err(not_integer());
+    }
+    Ok(with_storage_type!(var.raw,
+        T => ArrayData::from(cut::<T>(&bytes, var, start, count).map_err(bad)?),
+        time => return Err(not_integer())))
 }
 
 /// Reads a hyperslab that lies within what the file holds.
@@ -496,19 +492,9 @@ fn read_stored(
         };
         ArrayD::from_shape_vec(IxDyn(count), values).map_err(|e| ReadError::Other(e.to_string()))
     }
-    Ok(match var.raw {
-        DType::F32 => ArrayData::F32(get(file, var, start, count)?),
-        DType::F64 => ArrayData::F64(get(file, var, start, count)?),
-        DType::I8 => ArrayData::I8(get(file, var, start, count)?),
-        DType::U8 => ArrayData::U8(get(file, var, start, count)?),
-        DType::I16 => ArrayData::I16(get(file, var, start, count)?),
-        DType::U16 => ArrayData::U16(get(file, var, start, count)?),
-        DType::I32 => ArrayData::I32(get(file, var, start, count)?),
-        DType::U32 => ArrayData::U32(get(file, var, start, count)?),
-        DType::I64 => ArrayData::I64(get(file, var, start, count)?),
-        DType::U64 => ArrayData::U64(get(file, var, start, count)?),
-        DType::Time(_) => return Err(ReadError::Other("time is not a storage type".into())),
-    })
+    Ok(with_storage_type!(var.raw,
+        T => ArrayData::from(get::<T>(file, var, start, count)?),
+        time => return Err(ReadError::Other("time is not a storage type".into()))))
 }
 
 fn read_error(e: netcdf_reader::Error) -> ReadError {

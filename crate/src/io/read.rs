@@ -15,7 +15,7 @@ use super::{index, libnetcdf, native};
 use crate::error::{Error, Result};
 use crate::model::{
     ArrayData, AttrValue, Attrs, Chunk, ChunkSource, ChunkedArray, DType, Data, Dataset, Unread,
-    Variable,
+    Variable, Window,
 };
 
 /// Opens one NetCDF file as a lazy `Dataset`: coordinates are read now, data
@@ -188,16 +188,22 @@ impl Files {
 }
 
 impl Files {
-    /// Reads the whole of a variable into `out` (its stored values' bytes, this
-    /// machine's order) through its chunk map, when the Rust engine reads it that way;
-    /// `Ok(false)` when it does not.
-    fn read_mapped_into(&self, path: &Path, var: &VarMeta, out: &mut [u8]) -> Result<bool> {
-        let (Engine::Rust, Some(map), Some(steps)) = (self.engine, &var.chunks, var.shape.first())
-        else {
+    /// Reads a box of a variable into `out` (its stored values' bytes, this
+    /// machine's order, the box's axes in `order`) through its chunk map, when the
+    /// Rust engine reads it that way; `Ok(false)` when it does not.
+    fn read_mapped_into(
+        &self,
+        path: &Path,
+        var: &VarMeta,
+        ranges: &[std::ops::Range<usize>],
+        order: &[usize],
+        out: &mut [u8],
+    ) -> Result<bool> {
+        let (Engine::Rust, Some(map)) = (self.engine, &var.chunks) else {
             return Ok(false);
         };
         guarded(path, || {
-            map.read_into(path, 0, *steps, out)
+            map.read_window(path, ranges, order, out)
                 .map_err(|reason| Error::FileVariable {
                     path: path.to_owned(),
                     variable: var.path.clone(),
@@ -421,7 +427,7 @@ impl ChunkSource for Slab {
         self.read_range(&start, &count)
     }
 
-    fn read_into(&self, dtype: DType, out: &mut [u8]) -> Result<bool> {
+    fn read_into(&self, dtype: DType, window: &Window, out: &mut [u8]) -> Result<bool> {
         if dtype != self.decoding.output() || !self.decoding.in_place() {
             return Ok(false);
         }
@@ -430,7 +436,14 @@ impl ChunkSource for Slab {
             variable: self.var.path.clone(),
             reason,
         };
-        let bytes = checked_bytes(&self.var.shape, dtype.size()).map_err(error)?;
+        let (ranges, order) = window.resolve(&self.var.shape).ok_or_else(|| {
+            error(format!(
+                "the part asked for, {window:?}, lies outside its shape {:?}",
+                self.var.shape
+            ))
+        })?;
+        let lens: Vec<usize> = ranges.iter().map(|r| r.len()).collect();
+        let bytes = checked_bytes(&lens, dtype.size()).map_err(error)?;
         if bytes != out.len() {
             return Err(error(format!(
                 "{} bytes to read into, not the {bytes} its values take",
@@ -438,7 +451,10 @@ impl ChunkSource for Slab {
             )));
         }
         self.identity.check(&self.path)?;
-        if !self.files.read_mapped_into(&self.path, &self.var, out)? {
+        if !self
+            .files
+            .read_mapped_into(&self.path, &self.var, &ranges, &order, out)?
+        {
             return Ok(false);
         }
         self.decoding.decode_in_place(out).map_err(error)?;

@@ -11,7 +11,7 @@ use super::files::{default_capacity, Identity};
 use super::options::{Engine, OpenOptions};
 use super::read::{read_file, Files, Slab};
 use crate::error::{Error, Result};
-use crate::model::{ArrayData, ChunkSource, DType, Data};
+use crate::model::{ArrayData, ChunkSource, DType, Data, Window};
 
 /// One variable of one file, whole, decoded as it was opened.
 #[derive(Debug, Clone, PartialEq)]
@@ -226,6 +226,10 @@ impl ChunkSource for Reopened {
 
     fn read_part(&self, axis: usize, range: std::ops::Range<usize>) -> Result<Arc<ArrayData>> {
         self.source()?.read_part(axis, range)
+    }
+
+    fn read_into(&self, dtype: DType, window: &Window, out: &mut [u8]) -> Result<bool> {
+        self.source()?.read_into(dtype, window, out)
     }
 
     fn describe(&self) -> String {

@@ -107,6 +107,59 @@ macro_rules! with_array {
 }
 pub(crate) use with_array;
 
+/// Evaluates an expression with `$t` the Rust element type of a storage `DType`
+/// (every type but time, whose expression is given apart): the one place that
+/// dispatches on the ten numeric types. Build arrays with `ArrayData::from` and
+/// take them apart with [`Element`].
+macro_rules! with_storage_type {
+    ($dtype:expr, $t:ident => $body:expr, time => $time:expr) => {
+        match $dtype {
+            $crate::model::DType::F32 => {
+                type $t = f32;
+                $body
+            }
+            $crate::model::DType::F64 => {
+                type $t = f64;
+                $body
+            }
+            $crate::model::DType::I8 => {
+                type $t = i8;
+                $body
+            }
+            $crate::model::DType::U8 => {
+                type $t = u8;
+                $body
+            }
+            $crate::model::DType::I16 => {
+                type $t = i16;
+                $body
+            }
+            $crate::model::DType::U16 => {
+                type $t = u16;
+                $body
+            }
+            $crate::model::DType::I32 => {
+                type $t = i32;
+                $body
+            }
+            $crate::model::DType::U32 => {
+                type $t = u32;
+                $body
+            }
+            $crate::model::DType::I64 => {
+                type $t = i64;
+                $body
+            }
+            $crate::model::DType::U64 => {
+                type $t = u64;
+                $body
+            }
+            $crate::model::DType::Time(_) => $time,
+        }
+    };
+}
+pub(crate) use with_storage_type;
+
 macro_rules! impl_from_array {
     ($($t:ty => $v:ident),*) => {$(
         impl From<ArrayD<$t>> for ArrayData {
@@ -228,12 +281,14 @@ pub trait ChunkSource: Send + Sync + fmt::Debug {
         Ok(Arc::new(all.slice_axis(axis, range)))
     }
 
-    /// Reads the chunk straight into `out`, the memory of a `dtype` array of the
-    /// chunk's full shape in C order (its bytes, in this machine's order), when the
-    /// source can do that without a copy of its own; `Ok(false)` when it cannot (the
-    /// caller then uses [`ChunkSource::read`]). Values are those `read` gives.
-    fn read_into(&self, dtype: DType, out: &mut [u8]) -> Result<bool> {
-        let _ = (dtype, out);
+    /// Reads the `window` of the chunk (all of it for [`Window::all`]) straight into
+    /// `out`, the memory of a `dtype` array of the window's shape in C order (its
+    /// bytes, in this machine's order), when the source can do that without a copy
+    /// of its own; `Ok(false)` when it cannot (the caller then uses
+    /// [`ChunkSource::read`] and takes the window itself). Values are those `read`
+    /// gives.
+    fn read_into(&self, dtype: DType, window: &Window, out: &mut [u8]) -> Result<bool> {
+        let _ = (dtype, window, out);
         Ok(false)
     }
 
@@ -249,6 +304,107 @@ pub trait ChunkSource: Send + Sync + fmt::Debug {
     /// sources); others are shown by `describe` and cannot be shipped.
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         None
+    }
+}
+
+/// A box of a chunk and the order of its axes: what a selection, a transpose or a
+/// stack asks of the chunk below it, so a file source can decode just that part
+/// straight into its place in the result ([`ChunkSource::read_into`]).
+///
+/// A window is carried down a chain of steps, from the result to the source: each
+/// step turns the window of its result into a window of its input.
+///
+/// ```
+/// use geoxr::model::Window;
+/// // A [4, 6] chunk transposed, then positions 2..5 of the result's first axis:
+/// // positions 2..5 of the chunk's axis 1, written with the axes swapped.
+/// let w = Window::all().slice(0, 2..5).and_then(|w| w.permute(&[1, 0]));
+/// let (ranges, order) = w.unwrap().resolve(&[4, 6]).unwrap();
+/// assert_eq!((ranges, order), (vec![0..4, 2..5], vec![1, 0]));
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Window {
+    /// Positions kept along the axes named (all of every other axis).
+    ranges: Vec<(usize, std::ops::Range<usize>)>,
+    /// `order[i]` is the chunk's axis that becomes axis `i` of the result; `None`
+    /// keeps the chunk's order.
+    order: Option<Vec<usize>>,
+}
+
+impl Window {
+    /// The whole chunk, in its own order.
+    pub fn all() -> Window {
+        Window::default()
+    }
+
+    /// Whether this is the whole chunk in its own order.
+    pub fn is_all(&self) -> bool {
+        self.ranges.is_empty() && self.order.is_none()
+    }
+
+    /// This window of the result of taking positions `range` along `axis` of a
+    /// chunk, as a window of that chunk; `None` when it does not fit in `range`.
+    pub fn slice(&self, axis: usize, range: std::ops::Range<usize>) -> Option<Window> {
+        let mut ranges = self.ranges.clone();
+        match ranges.iter_mut().find(|(a, _)| *a == axis) {
+            Some((_, r)) => {
+                if r.end > range.len() {
+                    return None;
+                }
+                *r = range.start + r.start..range.start + r.end;
+            }
+            None => ranges.push((axis, range)),
+        }
+        Some(Window {
+            ranges,
+            order: self.order.clone(),
+        })
+    }
+
+    /// This window of the result of reordering a chunk's axes (`order[i]` is the
+    /// chunk's axis that becomes axis `i`), as a window of that chunk; `None` when
+    /// the window names an axis `order` does not have.
+    pub fn permute(&self, order: &[usize]) -> Option<Window> {
+        let ranges = self
+            .ranges
+            .iter()
+            .map(|(a, r)| Some((*order.get(*a)?, r.clone())))
+            .collect::<Option<_>>()?;
+        let order = match &self.order {
+            Some(o) => o
+                .iter()
+                .map(|a| order.get(*a).copied())
+                .collect::<Option<_>>()?,
+            None => order.to_vec(),
+        };
+        Some(Window {
+            ranges,
+            order: Some(order),
+        })
+    }
+
+    /// The window on a chunk of `shape`: the positions along each axis, and the
+    /// chunk's axis that becomes each axis of the result. `None` when a range lies
+    /// outside `shape` or the order is not one of its axes.
+    pub fn resolve(&self, shape: &[usize]) -> Option<(Vec<std::ops::Range<usize>>, Vec<usize>)> {
+        let mut ranges: Vec<_> = shape.iter().map(|n| 0..*n).collect();
+        for (a, r) in &self.ranges {
+            if r.start > r.end || r.end > *shape.get(*a)? {
+                return None;
+            }
+            ranges[*a] = r.clone();
+        }
+        let order = self
+            .order
+            .clone()
+            .unwrap_or_else(|| (0..shape.len()).collect());
+        let mut seen = vec![false; shape.len()];
+        for a in &order {
+            if std::mem::replace(seen.get_mut(*a)?, true) {
+                return None;
+            }
+        }
+        (order.len() == shape.len()).then_some((ranges, order))
     }
 }
 

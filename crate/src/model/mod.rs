@@ -11,8 +11,8 @@ mod time;
 mod variable;
 
 pub use attrs::{AttrValue, Attrs};
-pub(crate) use data::with_array;
-pub use data::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType, Data, Element};
+pub(crate) use data::{with_array, with_storage_type};
+pub use data::{ArrayData, Chunk, ChunkSource, ChunkedArray, DType, Data, Element, Window};
 pub use dataarray::DataArray;
 pub use dataset::{Dataset, Unread};
 pub use sizes::Sizes;
