@@ -130,27 +130,34 @@ impl Packed<f64> {
                 let data = block.as_slice()?;
                 let mut own = vec![0.0; rows * width];
                 let mut later = vec![0.0; (stride - rows) * width];
-                for g in (0..rows).step_by(GROUP) {
-                    let h = GROUP.min(rows - g);
-                    let tile = Tile {
-                        data: data.get(g * stride..)?,
-                        rows: h,
-                        depth: stride,
-                        row_step: stride,
-                        col_step: 1,
-                    };
-                    let xs = padded.get(r0 * width..)?;
-                    add_product(tile, xs, width, own.get_mut(g * width..)?).then_some(())?;
-                    if stride > rows {
-                        let right = Tile {
-                            data: data.get(g * stride + rows..)?,
-                            rows: stride - rows,
-                            depth: h,
-                            row_step: 1,
-                            col_step: stride,
+                // Columns in chunks, so that the part of `later` they update stays in
+                // cache while every group of rows adds to it.
+                for c0 in (0..stride).step_by(CHUNK) {
+                    let c1 = (c0 + CHUNK).min(stride);
+                    for g in (0..rows).step_by(GROUP) {
+                        let h = GROUP.min(rows - g);
+                        let tile = Tile {
+                            data: data.get(g * stride + c0..)?,
+                            rows: h,
+                            depth: c1 - c0,
+                            row_step: stride,
+                            col_step: 1,
                         };
-                        let xs = padded.get((r0 + g) * width..)?;
-                        add_product(right, xs, width, &mut later).then_some(())?;
+                        let xs = padded.get((r0 + c0) * width..)?;
+                        add_product(tile, xs, width, own.get_mut(g * width..)?).then_some(())?;
+                        let from = c0.max(rows);
+                        if c1 > from {
+                            let right = Tile {
+                                data: data.get(g * stride + from..)?,
+                                rows: c1 - from,
+                                depth: h,
+                                row_step: 1,
+                                col_step: stride,
+                            };
+                            let xs = padded.get((r0 + g) * width..)?;
+                            let out = later.get_mut((from - rows) * width..)?;
+                            add_product(right, xs, width, out).then_some(())?;
+                        }
                     }
                 }
                 Some((own, later))
@@ -189,6 +196,9 @@ impl Packed<f64> {
 /// Rows of a block read together by [`Packed::matmul`] (kept in cache between
 /// their two uses).
 const GROUP: usize = 8;
+/// Columns of a block per pass of [`Packed::matmul`]: the part of the transposed
+/// products they update (`CHUNK` rows of up to 24 vectors) stays in a core's cache.
+const CHUNK: usize = 2048;
 
 /// The rows of `x`, each padded with zeros to a whole number of [`LANES`], in one
 /// contiguous buffer, with the padded width.
@@ -210,8 +220,8 @@ mod tests {
 
     #[test]
     fn rows_and_products_match_the_full_matrix() {
-        // Three blocks, the last one short.
-        let n = 2 * ROWS + 37;
+        // Blocks wider than a column chunk, the last one short.
+        let n = CHUNK + 2 * ROWS + 37;
         let full = Array2::from_shape_fn((n, n), |(i, j)| {
             let (a, b) = (i.min(j) as f64, i.max(j) as f64);
             (a * 0.37 + b * 0.11).sin()
