@@ -14,6 +14,7 @@
 use ndarray::{s, Array2, ArrayView2, Axis};
 
 pub(crate) use super::packed::Packed;
+use super::packed::ROWS;
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -213,13 +214,14 @@ pub(crate) struct Affinity {
     pub stored: usize,
 }
 
-/// Bytes of the dense n × n matrix, checked against the memory the machine has
-/// free (with a margin for the rest of the fit).
+/// Bytes of the packed dense matrix (the upper triangle in row blocks), checked
+/// against the memory the machine has free (with a margin for the rest of the fit).
 fn dense_bytes(n: usize) -> Result<usize> {
     let what = format!("the {n} × {n} affinity matrix of spectral clustering");
     let bytes = n
-        .checked_mul(n)
-        .and_then(|e| e.checked_mul(8))
+        .checked_add(ROWS)
+        .and_then(|w| w.checked_mul(n))
+        .and_then(|e| e.checked_mul(4))
         .ok_or_else(|| Error::invalid(&what, "its size overflows"))?;
     if let Ok(mem) = crate::virtual_memory() {
         let limit = mem.available / 10 * 8;
@@ -236,17 +238,26 @@ fn dense_bytes(n: usize) -> Result<usize> {
     Ok(bytes)
 }
 
-/// Builds the normalised RBF affinity of the rows of `x`.
-pub(crate) fn normalised_affinity(x: &Array2<f64>, gamma: f64) -> Result<Affinity> {
-    let n = x.nrows();
-    dense_bytes(n)?;
-    let norms: Vec<f64> = x.outer_iter().map(|r| r.dot(&r)).collect();
-    // Row block `b` against the columns from its own first row on (the upper
-    // triangle, half the distance products); the diagonal square mirrored from its
-    // upper half so that the matrix is exactly symmetric. A sample of the squared
-    // distances for diagnostics.
-    let samples = std::sync::Mutex::new(Vec::new());
-    let mut a = Packed::from_blocks(n, |b, start, rows| {
+/// Above this size the packed dense affinity is not built before the matrix is
+/// known to need it: the kernel is computed twice, once for the degrees and once
+/// for the normalised entries, and a sparse matrix is collected block by block.
+const ONE_PASS_BYTES: usize = 256 << 20;
+
+/// The RBF kernel of the rows of `x`, block `b` of its upper triangle in row blocks
+/// (rows `start..start + rows`, columns from `start` on; diagonal zero, the
+/// diagonal square symmetric), and a sample of its squared distances.
+struct Kernel<'a> {
+    x: &'a Array2<f64>,
+    norms: Vec<f64>,
+    gamma: f64,
+}
+
+/// One pair in this many has its squared distance kept for the median.
+const SAMPLE_EVERY: usize = 97;
+
+impl Kernel<'_> {
+    fn block(&self, start: usize, rows: usize) -> (Array2<f64>, Vec<f64>) {
+        let (x, norms, n) = (self.x, &self.norms, self.x.nrows());
         let block = x.slice(s![start..start + rows, ..]);
         let rest = x.slice(s![start.., ..]);
         let mut tile = Array2::<f64>::zeros((rows, n - start));
@@ -254,13 +265,19 @@ pub(crate) fn normalised_affinity(x: &Array2<f64>, gamma: f64) -> Result<Affinit
         let mut sample = Vec::new();
         for (bi, mut row) in tile.outer_iter_mut().enumerate() {
             let i = start + bi;
+            // Pairs (i, j) with (i·31 + j) a multiple of SAMPLE_EVERY: the first j
+            // after i + 1, then every SAMPLE_EVERY-th.
+            let first = i + 1;
+            let mut next = first + (SAMPLE_EVERY - (i * 31 + first) % SAMPLE_EVERY) % SAMPLE_EVERY;
+            let ni = norms[i];
             for (c, v) in row.iter_mut().enumerate().skip(bi + 1) {
                 let j = start + c;
-                let d2 = (norms[i] + norms[j] - 2.0 * *v).max(0.0);
-                if (i * 31 + j) % 97 == 0 {
+                let d2 = (ni + norms[j] - 2.0 * *v).max(0.0);
+                if j == next {
                     sample.push(d2);
+                    next += SAMPLE_EVERY;
                 }
-                *v = (-gamma * d2).exp();
+                *v = (-self.gamma * d2).exp();
             }
             row[bi] = 0.0;
         }
@@ -269,48 +286,235 @@ pub(crate) fn normalised_affinity(x: &Array2<f64>, gamma: f64) -> Result<Affinit
                 tile[[i, j]] = tile[[j, i]];
             }
         }
-        if let Ok(mut all) = samples.lock() {
-            all.push((b, sample));
+        (tile, sample)
+    }
+}
+
+/// Row sums of one block of the packed symmetric matrix (its own rows) and the
+/// column sums of its part right of the diagonal square (what it adds to later rows).
+fn block_sums(block: &Array2<f64>) -> (Vec<f64>, Vec<f64>) {
+    let rows: Vec<f64> = block.outer_iter().map(|r| r.sum()).collect();
+    let right = block.slice(s![.., block.nrows()..]);
+    (rows, right.sum_axis(Axis(0)).to_vec())
+}
+
+/// The degrees from every block's [`block_sums`], added in block order.
+fn degrees(parts: &[(Vec<f64>, Vec<f64>)]) -> Vec<f64> {
+    let mut degrees: Vec<f64> = parts.iter().flat_map(|(r, _)| r.iter().copied()).collect();
+    let mut offset = 0;
+    for (rows, cols) in parts {
+        offset += rows.len();
+        for (d, c) in degrees[offset..].iter_mut().zip(cols) {
+            *d += c;
         }
-        tile
-    })
-    .ok_or_else(|| Error::invalid("spectral clustering", "affinity blocks of the wrong shape"))?;
-    let mut samples = samples.into_inner().unwrap_or_default();
-    samples.sort_by_key(|(b, _)| *b);
-    let mut sample: Vec<f64> = samples.into_iter().flat_map(|(_, s)| s).collect();
+    }
+    degrees
+}
+
+/// Divides block entries by `sqrt(d_i d_j)` in place; returns the entries of at
+/// least [`KEEP`] it stands for in the full matrix (those right of the diagonal
+/// square twice).
+fn normalise_block(start: usize, block: &mut Array2<f64>, sqrt_degree: &[f64]) -> usize {
+    let rows = block.nrows();
+    let mut kept = 0;
+    for (bi, mut row) in block.outer_iter_mut().enumerate() {
+        let si = sqrt_degree[start + bi];
+        for (c, (v, sj)) in row.iter_mut().zip(&sqrt_degree[start..]).enumerate() {
+            *v /= si * sj;
+            if *v >= KEEP {
+                kept += if c < rows { 1 } else { 2 };
+            }
+        }
+    }
+    kept
+}
+
+/// The entries of at least [`KEEP`] of one normalised block strictly right of the
+/// diagonal, row by row: each row's count, then columns and values.
+struct UpperRows {
+    counts: Vec<usize>,
+    columns: Vec<u32>,
+    values: Vec<f64>,
+}
+
+fn upper_rows(start: usize, block: &Array2<f64>) -> UpperRows {
+    let mut out = UpperRows {
+        counts: Vec::with_capacity(block.nrows()),
+        columns: Vec::new(),
+        values: Vec::new(),
+    };
+    for (bi, row) in block.outer_iter().enumerate() {
+        let before = out.columns.len();
+        for (c, v) in row.iter().enumerate().skip(bi + 1) {
+            if *v >= KEEP {
+                out.columns.push((start + c) as u32);
+                out.values.push(*v);
+            }
+        }
+        out.counts.push(out.columns.len() - before);
+    }
+    out
+}
+
+/// The symmetric matrix in compressed rows from the strict upper triangle of every
+/// row (blocks in order): row `i` holds its entries left of the diagonal (from the
+/// rows before it, in order) then its own.
+fn symmetric_rows(n: usize, parts: &[UpperRows]) -> Sparse {
+    let mut lower = vec![0usize; n];
+    for part in parts {
+        for j in &part.columns {
+            lower[*j as usize] += 1;
+        }
+    }
+    let mut indptr = Vec::with_capacity(n + 1);
+    indptr.push(0);
+    let mut i = 0;
+    for part in parts {
+        for count in &part.counts {
+            let last = indptr[indptr.len() - 1];
+            indptr.push(last + lower[i] + count);
+            i += 1;
+        }
+    }
+    let total = indptr[indptr.len() - 1];
+    let mut indices = vec![0u32; total];
+    let mut values = vec![0.0f64; total];
+    // Next free slot of each row's left part.
+    let mut next: Vec<usize> = indptr[..n].to_vec();
+    let mut i = 0;
+    for part in parts {
+        let mut k = 0;
+        for count in &part.counts {
+            // Row i's own part starts after its left part.
+            let own = indptr[i] + lower[i];
+            let columns = &part.columns[k..k + count];
+            let kept = &part.values[k..k + count];
+            for (slot, (j, v)) in (own..).zip(columns.iter().zip(kept)) {
+                indices[slot] = *j;
+                values[slot] = *v;
+                let j = *j as usize;
+                indices[next[j]] = i as u32;
+                values[next[j]] = *v;
+                next[j] += 1;
+            }
+            k += count;
+            i += 1;
+        }
+    }
+    Sparse {
+        indptr,
+        indices,
+        values,
+    }
+}
+
+/// Builds the normalised RBF affinity of the rows of `x`.
+///
+/// Up to [`ONE_PASS_BYTES`] the kernel is built once in packed blocks, normalised
+/// in place, then kept dense or compressed. Beyond, a first pass over the blocks
+/// only sums them (the degrees), and a second one normalises each block as it is
+/// computed and keeps its entries of at least [`KEEP`]; only when those are too
+/// many for sparse storage is the packed dense matrix built (a third pass).
+pub(crate) fn normalised_affinity(x: &Array2<f64>, gamma: f64) -> Result<Affinity> {
+    let n = x.nrows();
+    let one_pass = n.saturating_mul(n + ROWS).saturating_mul(4) <= ONE_PASS_BYTES;
+    build(x, gamma, one_pass)
+}
+
+/// [`normalised_affinity`] in one pass (the packed kernel kept) or in two.
+fn build(x: &Array2<f64>, gamma: f64, one_pass: bool) -> Result<Affinity> {
+    let n = x.nrows();
+    let kernel = Kernel {
+        x,
+        norms: x.outer_iter().map(|r| r.dot(&r)).collect(),
+        gamma,
+    };
+    let blocks = n.div_ceil(ROWS);
+    let sparse_limit = (SPARSE_BELOW * (n as f64) * (n as f64)) as usize;
+    let shape_error =
+        || Error::invalid("spectral clustering", "affinity blocks of the wrong shape");
+    // First pass: the kernel (kept only in one-pass mode), block sums, samples.
+    if one_pass {
+        dense_bytes(n)?;
+    }
+    type First = (Option<Array2<f64>>, (Vec<f64>, Vec<f64>), Vec<f64>);
+    let first: Vec<First> = (0..blocks)
+        .into_par_iter()
+        .map(|b| {
+            let r0 = b * ROWS;
+            let (tile, sample) = kernel.block(r0, ROWS.min(n - r0));
+            let sums = block_sums(&tile);
+            (one_pass.then_some(tile), sums, sample)
+        })
+        .collect();
+    let mut sample: Vec<f64> = first.iter().flat_map(|f| f.2.iter().copied()).collect();
     sample.sort_by(f64::total_cmp);
     let median_sq_distance = sample.get(sample.len() / 2).copied().unwrap_or(f64::NAN);
-    let degrees = degrees(&a);
+    drop(sample);
+    let sums: Vec<(Vec<f64>, Vec<f64>)> = first.iter().map(|f| f.1.clone()).collect();
+    let degrees = degrees(&sums);
+    drop(sums);
     let sqrt_degree: Vec<f64> = degrees
         .iter()
         .map(|d| if *d > 0.0 { d.sqrt() } else { 1.0 })
         .collect();
     let min_degree = degrees.iter().copied().fold(f64::INFINITY, f64::min);
-    // Normalise in place, counting the entries kept (those right of a block's
-    // square stand for two entries of the full matrix).
-    let stored: usize = a
-        .blocks_mut()
-        .map(|(start, block)| {
-            let rows = block.nrows();
-            let mut kept = 0;
-            for (bi, mut row) in block.outer_iter_mut().enumerate() {
-                let si = sqrt_degree[start + bi];
-                for (c, (v, sj)) in row.iter_mut().zip(&sqrt_degree[start..]).enumerate() {
-                    *v /= si * sj;
-                    if *v >= KEEP {
-                        kept += if c < rows { 1 } else { 2 };
-                    }
-                }
-            }
-            kept
-        })
-        .sum();
-    let sparse = (stored as f64) < SPARSE_BELOW * (n as f64) * (n as f64);
-    let matrix = if sparse {
-        let m = Matrix::Dense(a);
-        Matrix::Sparse(compress(&m))
+    let (matrix, stored) = if one_pass {
+        let tiles: Vec<Array2<f64>> = first.into_iter().filter_map(|f| f.0).collect();
+        let mut a = Packed::new(n, tiles).ok_or_else(shape_error)?;
+        let stored: usize = a
+            .blocks_mut()
+            .map(|(start, block)| normalise_block(start, block, &sqrt_degree))
+            .sum();
+        if stored < sparse_limit {
+            let parts: Vec<UpperRows> = a
+                .blocks()
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(|(start, block)| upper_rows(start, block))
+                .collect();
+            drop(a);
+            (Matrix::Sparse(symmetric_rows(n, &parts)), stored)
+        } else {
+            (Matrix::Dense(a), stored)
+        }
     } else {
-        Matrix::Dense(a)
+        drop(first);
+        // Second pass: each block normalised and its kept entries taken, until
+        // more than sparse storage allows have been seen.
+        let seen = std::sync::atomic::AtomicUsize::new(0);
+        let parts: Option<Vec<UpperRows>> = (0..blocks)
+            .into_par_iter()
+            .map(|b| {
+                if seen.load(std::sync::atomic::Ordering::Relaxed) >= sparse_limit {
+                    return None;
+                }
+                let r0 = b * ROWS;
+                let (mut tile, _) = kernel.block(r0, ROWS.min(n - r0));
+                normalise_block(r0, &mut tile, &sqrt_degree);
+                let part = upper_rows(r0, &tile);
+                let total = seen
+                    .fetch_add(2 * part.values.len(), std::sync::atomic::Ordering::Relaxed)
+                    + 2 * part.values.len();
+                (total < sparse_limit).then_some(part)
+            })
+            .collect();
+        match parts {
+            Some(parts) => {
+                let stored = 2 * parts.iter().map(|p| p.values.len()).sum::<usize>();
+                (Matrix::Sparse(symmetric_rows(n, &parts)), stored)
+            }
+            None => {
+                dense_bytes(n)?;
+                let mut a = Packed::from_blocks(n, |_, r0, rows| kernel.block(r0, rows).0)
+                    .ok_or_else(shape_error)?;
+                let stored: usize = a
+                    .blocks_mut()
+                    .map(|(start, block)| normalise_block(start, block, &sqrt_degree))
+                    .sum();
+                (Matrix::Dense(a), stored)
+            }
+        }
     };
     let components = components(&matrix);
     Ok(Affinity {
@@ -321,48 +525,6 @@ pub(crate) fn normalised_affinity(x: &Array2<f64>, gamma: f64) -> Result<Affinit
         components,
         stored,
     })
-}
-
-/// Row sums of the symmetric packed matrix: each block's own rows, plus the
-/// column sums of the earlier blocks right of their squares, added in block order.
-fn degrees(a: &Packed) -> Vec<f64> {
-    let parts: Vec<(Vec<f64>, Vec<f64>)> = a
-        .blocks()
-        .collect::<Vec<_>>()
-        .into_par_iter()
-        .map(|(_, block)| {
-            let rows: Vec<f64> = block.outer_iter().map(|r| r.sum()).collect();
-            let right = block.slice(s![.., block.nrows()..]);
-            let cols: Vec<f64> = right.sum_axis(Axis(0)).to_vec();
-            (rows, cols)
-        })
-        .collect();
-    let mut degrees: Vec<f64> = parts.iter().flat_map(|(r, _)| r.iter().copied()).collect();
-    let mut offset = 0;
-    for (rows, cols) in &parts {
-        offset += rows.len();
-        for (d, c) in degrees[offset..].iter_mut().zip(cols) {
-            *d += c;
-        }
-    }
-    degrees
-}
-
-/// The entries of at least [`KEEP`], in compressed rows.
-fn compress(a: &Matrix) -> Sparse {
-    let rows: Vec<Vec<(u32, f64)>> = (0..a.order())
-        .into_par_iter()
-        .map(|i| {
-            let mut row = Vec::new();
-            a.visit_row(i, |j, v| {
-                if v >= KEEP {
-                    row.push((j as u32, v));
-                }
-            });
-            row
-        })
-        .collect();
-    from_rows(rows, a.order())
 }
 
 /// Connected components of the graph of entries of at least [`KEEP`] (isolated
@@ -425,4 +587,55 @@ fn count_components(n: usize, neighbours: impl Fn(usize, &mut dyn FnMut(usize)))
         }
     }
     count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_pass_and_two_passes_build_the_same_matrix() {
+        // Three row blocks, the last one short; a wide gamma (dense) and a narrow
+        // one (most entries below KEEP: sparse).
+        let n = 2 * ROWS + 45;
+        let x = Array2::from_shape_fn((n, 6), |(i, j)| {
+            ((i * 13 + j * 7) % 29) as f64 * 0.3 + (i / 40) as f64
+        });
+        for (gamma, sparse) in [(0.01, false), (3.0, true)] {
+            let one = build(&x, gamma, true).unwrap();
+            let two = build(&x, gamma, false).unwrap();
+            assert_eq!(
+                matches!(one.matrix, Matrix::Sparse(_)),
+                sparse,
+                "gamma {gamma}"
+            );
+            assert_eq!(
+                matches!(two.matrix, Matrix::Sparse(_)),
+                sparse,
+                "gamma {gamma}"
+            );
+            assert_eq!(one.sqrt_degree, two.sqrt_degree);
+            assert_eq!(one.stored, two.stored);
+            assert_eq!(one.components, two.components);
+            assert_eq!(one.median_sq_distance, two.median_sq_distance);
+            for i in 0..n {
+                let (mut a, mut b) = (Vec::new(), Vec::new());
+                one.matrix.visit_row(i, |j, v| a.push((j, v)));
+                two.matrix.visit_row(i, |j, v| b.push((j, v)));
+                assert_eq!(a, b, "row {i}, gamma {gamma}");
+                // The stored rows are those of the symmetric matrix.
+                for (j, v) in a {
+                    let mut back = None;
+                    one.matrix.visit_row(j, |k, w| {
+                        if k == i {
+                            back = Some(w);
+                        }
+                    });
+                    if sparse || v != 0.0 {
+                        assert_eq!(back, Some(v), "entry ({i}, {j})");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -10,7 +10,8 @@
 use ndarray::{s, Array2, ArrayView2, Axis};
 use rayon::prelude::*;
 
-use super::packed::{Packed, ROWS};
+use super::packed::{padded_rows, Packed, ROWS};
+use super::thin::{add_product, Tile};
 use crate::error::{Error, Result};
 
 /// Entries of the factor (and of the matrix factored) smaller than this are set to
@@ -44,6 +45,8 @@ pub(crate) trait Real:
     /// The nearest value of this type.
     fn from_f64(v: f64) -> Self;
     fn to_f64(self) -> f64;
+    /// `self · a + b`, rounded once.
+    fn mul_add(self, a: Self, b: Self) -> Self;
 }
 
 impl Real for f64 {
@@ -59,6 +62,10 @@ impl Real for f64 {
     fn to_f64(self) -> f64 {
         self
     }
+    #[inline(always)]
+    fn mul_add(self, a: f64, b: f64) -> f64 {
+        f64::mul_add(self, a, b)
+    }
 }
 
 impl Real for f32 {
@@ -73,6 +80,10 @@ impl Real for f32 {
     }
     fn to_f64(self) -> f64 {
         f64::from(self)
+    }
+    #[inline(always)]
+    fn mul_add(self, a: f32, b: f32) -> f32 {
+        f32::mul_add(self, a, b)
     }
 }
 
@@ -174,68 +185,101 @@ pub(crate) fn cholesky<T: Real>(a: &mut Packed<T>) -> Result<()> {
 /// Solves `Uᵀ U X = B` for a block of right-hand sides, with `U` from [`cholesky`].
 ///
 /// Both sweeps go block by block: the small triangle on the diagonal by hand, the
-/// rest as matrix products over fixed chunks of [`SOLVE_ROWS`] rows in parallel
-/// (partial sums added in chunk order), so every entry sees the same operations
-/// in the same order whatever the number of threads.
+/// rest as products with the factor's blocks read in place ([`add_product`]), over
+/// fixed chunks of [`SOLVE_ROWS`] rows in parallel (partial sums added in chunk
+/// order), so every entry sees the same operations in the same order whatever the
+/// number of threads. The right-hand sides are held padded to whole lanes.
 pub(crate) fn solve<T: Real>(u: &Packed<T>, b: ArrayView2<T>) -> Array2<T> {
-    let mut x = b.to_owned();
-    let minus_one = T::zero() - T::one();
+    let (n, nc) = b.dim();
+    let failed = || Array2::from_elem((n, nc), T::from_f64(f64::NAN));
+    let Some((mut x, w)) = padded_rows(b) else {
+        return failed();
+    };
+    let mut ok = true;
     // Forward: Uᵀ Y = B, from the first block down.
     for (k, uk) in u.blocks.iter().enumerate() {
-        let (r0, kb) = (k * ROWS, uk.nrows());
+        let (r0, kb, stride) = (k * ROWS, uk.nrows(), uk.ncols());
+        let Some(data) = uk.as_slice() else {
+            return failed();
+        };
         for i in 0..kb {
-            let (done, mut rest) = x.view_mut().split_at(Axis(0), r0 + i);
-            let mut row = rest.row_mut(0);
+            let (done, rest) = x.split_at_mut((r0 + i) * w);
+            let row = &mut rest[..w];
             for p in 0..i {
-                row.scaled_add(T::zero() - uk[[p, i]], &done.row(r0 + p));
+                let f = T::zero() - data[p * stride + i];
+                for (v, d) in row.iter_mut().zip(&done[(r0 + p) * w..(r0 + p + 1) * w]) {
+                    *v = *v + f * *d;
+                }
             }
-            let d = uk[[i, i]];
-            row.mapv_inplace(|v| v / d);
+            let d = data[i * stride + i];
+            row.iter_mut().for_each(|v| *v = *v / d);
         }
-        let (solved, mut below) = x.view_mut().split_at(Axis(0), r0 + kb);
-        let yk = solved.slice(s![r0.., ..]);
-        let panel = uk.slice(s![.., kb..]);
-        below
-            .axis_chunks_iter_mut(Axis(0), SOLVE_ROWS)
-            .into_par_iter()
+        let (solved, below) = x.split_at_mut((r0 + kb) * w);
+        let minus_yk: Vec<T> = solved[r0 * w..].iter().map(|v| T::zero() - *v).collect();
+        ok &= below
+            .par_chunks_mut(SOLVE_ROWS * w)
             .enumerate()
-            .for_each(|(c, mut rows)| {
-                let c0 = c * SOLVE_ROWS;
-                let part = panel.slice(s![.., c0..c0 + rows.nrows()]);
-                ndarray::linalg::general_mat_mul(minus_one, &part.t(), &yk, T::one(), &mut rows);
-            });
+            .map(|(c, rows)| {
+                let tile = Tile {
+                    data: data.get(kb + c * SOLVE_ROWS..).unwrap_or_default(),
+                    rows: rows.len() / w,
+                    depth: kb,
+                    row_step: 1,
+                    col_step: stride,
+                };
+                add_product(tile, &minus_yk, w, rows)
+            })
+            .reduce(|| true, |a, b| a && b);
     }
     // Backward: U X = Y, from the last block up.
     for (k, uk) in u.blocks.iter().enumerate().rev() {
-        let (r0, kb) = (k * ROWS, uk.nrows());
-        let (mut head, solved) = x.view_mut().split_at(Axis(0), r0 + kb);
-        let solved = solved.view();
-        let panel = uk.slice(s![.., kb..]);
-        let parts: Vec<Array2<T>> = (0..solved.nrows().div_ceil(SOLVE_ROWS))
+        let (r0, kb, stride) = (k * ROWS, uk.nrows(), uk.ncols());
+        let Some(data) = uk.as_slice() else {
+            return failed();
+        };
+        let (head, solved) = x.split_at_mut((r0 + kb) * w);
+        let later = solved.len() / w;
+        let parts: Vec<Option<Vec<T>>> = (0..later.div_ceil(SOLVE_ROWS))
             .into_par_iter()
             .map(|c| {
                 let c0 = c * SOLVE_ROWS;
-                let c1 = (c0 + SOLVE_ROWS).min(solved.nrows());
-                panel
-                    .slice(s![.., c0..c1])
-                    .dot(&solved.slice(s![c0..c1, ..]))
+                let tile = Tile {
+                    data: data.get(kb + c0..).unwrap_or_default(),
+                    rows: kb,
+                    depth: SOLVE_ROWS.min(later - c0),
+                    row_step: stride,
+                    col_step: 1,
+                };
+                let mut part = vec![T::zero(); kb * w];
+                add_product(tile, &solved[c0 * w..], w, &mut part).then_some(part)
             })
             .collect();
-        let mut xk = head.slice_mut(s![r0.., ..]);
-        for part in &parts {
-            xk.scaled_add(minus_one, part);
+        let xk = &mut head[r0 * w..];
+        for part in parts {
+            let Some(part) = part else {
+                return failed();
+            };
+            for (v, p) in xk.iter_mut().zip(&part) {
+                *v = *v - *p;
+            }
         }
         for i in (0..kb).rev() {
-            let (mut upper, lower) = xk.view_mut().split_at(Axis(0), i + 1);
-            let mut row = upper.row_mut(i);
+            let (upper, lower) = xk.split_at_mut((i + 1) * w);
+            let row = &mut upper[i * w..];
             for p in i + 1..kb {
-                row.scaled_add(T::zero() - uk[[i, p]], &lower.row(p - i - 1));
+                let f = T::zero() - data[i * stride + p];
+                for (v, d) in row.iter_mut().zip(&lower[(p - i - 1) * w..(p - i) * w]) {
+                    *v = *v + f * *d;
+                }
             }
-            let d = uk[[i, i]];
-            row.mapv_inplace(|v| v / d);
+            let d = data[i * stride + i];
+            row.iter_mut().for_each(|v| *v = *v / d);
         }
     }
-    x
+    if !ok {
+        return failed();
+    }
+    Array2::from_shape_fn((n, nc), |(i, c)| x[i * w + c])
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod lobpcg;
 mod matrix;
 mod packed;
 mod spectral;
+mod thin;
 
 pub use kmeans::{KMeans, KMeansModel, KMeansStart};
 pub use spectral::{SpectralClustering, SpectralMethod, SpectralModel, Spectrum};
