@@ -31,6 +31,10 @@
     )
 )]
 
+// Lets code shared with the integration tests (`base/child.rs`) name the crate
+// `geoxr` from inside it too.
+extern crate self as geoxr;
+
 pub mod base;
 pub mod error;
 pub mod io;

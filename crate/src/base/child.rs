@@ -44,8 +44,16 @@ impl Ended {
 /// Runs the test `name` again in a child process with `ROLE=role`, killing it after
 /// `limit`.
 pub(crate) fn run(name: &str, role: &str, limit: Duration) -> Ended {
+    run_with_env(name, role, limit, &[])
+}
+
+/// [`run`], with more environment variables for the child.
+pub(crate) fn run_with_env(name: &str, role: &str, limit: Duration, env: &[(&str, &str)]) -> Ended {
     let exe = std::env::current_exe().expect("test binary path");
-    let mut child = Command::new(exe)
+    let mut command = Command::new(exe);
+    // `geoxr::`, not `crate::`: the integration tests include this file by `#[path]`.
+    geoxr::base::sys::inherit_std_streams_only(&mut command);
+    let mut child = command
         .args([
             name,
             "--exact",
@@ -54,6 +62,7 @@ pub(crate) fn run(name: &str, role: &str, limit: Duration) -> Ended {
             "--test-threads=1",
         ])
         .env(ROLE, role)
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -50,7 +50,14 @@ fn cgroup_room() -> Option<u64> {
 /// open would keep it locked after geoxr closed it, and the next open or write of that
 /// file would fail with "HDF error". Best effort: kernels before Linux 5.11 lack the
 /// call, and the child then inherits what it always did.
-pub(crate) fn inherit_std_streams_only(command: &mut std::process::Command) {
+///
+/// ```
+/// let mut ls = std::process::Command::new("ls");
+/// geoxr::base::sys::inherit_std_streams_only(&mut ls);
+/// assert!(ls.arg("/proc/self/fd").output()?.status.success());
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn inherit_std_streams_only(command: &mut std::process::Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: the closure runs between fork and exec and makes one system call,
     // which is async-signal-safe; it touches no memory of the parent.

@@ -479,7 +479,7 @@ const CHILD_METHODS: [&str; 3] = ["kmeans", "exact", "nystrom"];
 #[test]
 #[ignore = "a child process of same_labels_in_every_process_and_thread_count"]
 fn cluster_child() {
-    if std::env::var_os("GEOXR_CLUSTER_CHILD").is_some() {
+    if crate::base::child::role().is_some() {
         for method in CHILD_METHODS {
             println!("FIT {}", child_fit(method));
         }
@@ -488,44 +488,23 @@ fn cluster_child() {
 
 #[test]
 fn same_labels_in_every_process_and_thread_count() {
-    use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
-    let exe = std::env::current_exe().unwrap();
     // One process per thread count, each fitting with every method.
     let mut first: Option<Vec<String>> = None;
     for threads in [1, 2, 4] {
         let files = FILES.lock().unwrap_or_else(|e| e.into_inner());
-        let mut child = Command::new(&exe)
-            .args([
-                "--ignored",
-                "--exact",
-                "cluster::tests::cluster_child",
-                "--nocapture",
-            ])
-            .env("GEOXR_CLUSTER_CHILD", "1")
-            .env("RAYON_NUM_THREADS", threads.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let threads_text = threads.to_string();
+        let ended = crate::base::child::run_with_env(
+            "cluster::tests::cluster_child",
+            "fit",
+            std::time::Duration::from_secs(300),
+            &[("RAYON_NUM_THREADS", &threads_text)],
+        );
         drop(files);
-        let started = Instant::now();
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            if started.elapsed() > Duration::from_secs(300) {
-                let _ = child.kill();
-                panic!("the child with {threads} threads timed out");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        };
-        assert!(status.success(), "{threads} threads: {status}");
-        let mut out = String::new();
-        std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+        ended.assert_success();
+        let out = String::from_utf8_lossy(&ended.output.stdout);
         let fits: Vec<String> = out
             .lines()
-            .filter_map(|l| l.strip_prefix("FIT "))
+            .filter_map(|l| l.split_once("FIT ").map(|(_, fit)| fit))
             .map(str::to_string)
             .collect();
         assert_eq!(fits.len(), CHILD_METHODS.len(), "{threads} threads: {out}");
