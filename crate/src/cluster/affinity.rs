@@ -464,6 +464,8 @@ fn build(x: &Array2<f64>, gamma: f64, one_pass: bool) -> Result<Affinity> {
         let mut a = Packed::new(n, tiles).ok_or_else(shape_error)?;
         let stored: usize = a
             .blocks_mut()
+            .collect::<Vec<_>>()
+            .into_par_iter()
             .map(|(start, block)| normalise_block(start, block, &sqrt_degree))
             .sum();
         if stored < sparse_limit {
@@ -510,6 +512,8 @@ fn build(x: &Array2<f64>, gamma: f64, one_pass: bool) -> Result<Affinity> {
                     .ok_or_else(shape_error)?;
                 let stored: usize = a
                     .blocks_mut()
+                    .collect::<Vec<_>>()
+                    .into_par_iter()
                     .map(|(start, block)| normalise_block(start, block, &sqrt_degree))
                     .sum();
                 (Matrix::Dense(a), stored)
@@ -532,8 +536,11 @@ fn build(x: &Array2<f64>, gamma: f64, one_pass: bool) -> Result<Affinity> {
 fn components(m: &Matrix) -> usize {
     match m {
         Matrix::Dense(d) => {
-            // Union–find over the upper triangle, read block by block in order.
+            // Union–find over the upper triangle, read block by block in order,
+            // until everything is joined (a connected graph is known to be one
+            // piece after its first rows, most of a dense matrix unread).
             let mut parent: Vec<usize> = (0..d.order()).collect();
+            let mut pieces = d.order();
             fn root(parent: &mut [usize], mut i: usize) -> usize {
                 while parent[i] != i {
                     parent[i] = parent[parent[i]];
@@ -543,18 +550,22 @@ fn components(m: &Matrix) -> usize {
             }
             for (start, block) in d.blocks() {
                 for (bi, row) in block.outer_iter().enumerate() {
+                    if pieces <= 1 {
+                        return pieces;
+                    }
                     for (c, v) in row.iter().enumerate().skip(bi + 1) {
                         if *v >= KEEP {
                             let (a, b) =
                                 (root(&mut parent, start + bi), root(&mut parent, start + c));
                             if a != b {
                                 parent[a.max(b)] = a.min(b);
+                                pieces -= 1;
                             }
                         }
                     }
                 }
             }
-            (0..parent.len()).filter(|i| parent[*i] == *i).count()
+            pieces
         }
         Matrix::Sparse(sp) => count_components(sp.indptr.len() - 1, |i, visit| {
             for k in sp.indptr[i]..sp.indptr[i + 1] {
@@ -636,6 +647,54 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// The dense count stops once the graph is one piece, and still counts every
+    /// piece of a graph that is not: the same answers as the sparse count.
+    #[test]
+    fn dense_and_sparse_graphs_have_the_same_pieces() {
+        let n = 2 * ROWS + 45;
+        // Three chains (i joined to i + 3) that cross every row block; bridged,
+        // the last three indices join them.
+        let chain = |i: usize, j: usize| {
+            if i % 3 == j % 3 && i.abs_diff(j) == 3 {
+                0.5
+            } else {
+                0.0
+            }
+        };
+        for (bridged, pieces) in [(false, 3), (true, 1)] {
+            let value = |i: usize, j: usize| {
+                let bridge = bridged && i.min(j) == n - 3 && i.max(j) >= n - 2;
+                if bridge {
+                    0.5
+                } else {
+                    chain(i, j)
+                }
+            };
+            let dense = Packed::from_blocks(n, |_, r0, rows| {
+                Array2::from_shape_fn((rows, n - r0), |(r, c)| value(r0 + r, r0 + c))
+            })
+            .unwrap();
+            let rows: Vec<Vec<(u32, f64)>> = (0..n)
+                .map(|i| {
+                    (0..n)
+                        .filter(|j| value(i.min(*j), i.max(*j)) != 0.0)
+                        .map(|j| (j as u32, 0.5))
+                        .collect()
+                })
+                .collect();
+            assert_eq!(
+                components(&Matrix::Dense(dense)),
+                pieces,
+                "bridged {bridged}"
+            );
+            assert_eq!(
+                components(&Matrix::Sparse(from_rows(rows, n))),
+                pieces,
+                "bridged {bridged}"
+            );
         }
     }
 }

@@ -32,6 +32,8 @@ pub(crate) fn flushed<T: Real>(v: f64) -> T {
 
 /// Columns per task of the panel solve.
 const PANEL_COLS: usize = 256;
+/// Columns per task of the updates inside a group of [`cholesky`].
+const UPDATE_COLS: usize = 512;
 /// Rows per task of the updates in [`solve`].
 const SOLVE_ROWS: usize = 512;
 
@@ -127,58 +129,115 @@ fn square_cholesky<T: Real>(d: &mut [T], kb: usize) -> Result<()> {
     Ok(())
 }
 
+/// Row blocks factored together before the rows below them are updated: the
+/// update of those rows is then one product of depth `FACTOR_GROUP · ROWS` instead of
+/// `FACTOR_GROUP` products of depth `ROWS`, so the trailing rows are read and written
+/// `FACTOR_GROUP` times less often.
+const FACTOR_GROUP: usize = 2;
+
 /// In place, the upper Cholesky factor `S = Uᵀ U` of the symmetric positive
 /// definite `S` given by its upper triangle in row blocks ([`Packed`]). Only the
 /// upper triangle of each diagonal square is read and written.
 ///
-/// Block by block: the diagonal square by hand; the row panel right of it solved
-/// against the square by column chunks in parallel; then every later row block
-/// updated by one matrix product (`S_J −= U_KJᵀ U_K`), the blocks in parallel.
+/// Right-looking, [`FACTOR_GROUP`] row blocks at a time. Within a group each block in turn
+/// has its diagonal square factored by hand, its row panel solved against the
+/// square by column chunks in parallel, and the group's later blocks updated by it.
+/// Then every row block after the group loses the group's contribution
+/// (`S_J −= U_GJᵀ U_G`) by one matrix product each, the blocks in parallel.
 pub(crate) fn cholesky<T: Real>(a: &mut Packed<T>) -> Result<()> {
     let minus_one = T::zero() - T::one();
-    for k in 0..a.blocks.len() {
-        let (upto, later) = a.blocks.split_at_mut(k + 1);
-        let uk = &mut upto[k];
-        let kb = uk.nrows();
-        // 1. The diagonal square: U_KK = Lᵀ for the lower factor L of its transpose.
-        let mut d = vec![T::zero(); kb * kb];
-        for i in 0..kb {
-            for j in 0..=i {
-                d[i * kb + j] = uk[[j, i]];
+    let nb = a.blocks.len();
+    for g in (0..nb).step_by(FACTOR_GROUP) {
+        let end = (g + FACTOR_GROUP).min(nb);
+        for k in g..end {
+            let (upto, rest) = a.blocks.split_at_mut(k + 1);
+            factor_block(&mut upto[k])?;
+            // The group's later blocks lose U_Kᵀ U_K, each from its own column on,
+            // by column chunks in parallel.
+            let kb = upto[k].nrows();
+            let panel = upto[k].slice(s![.., kb..]);
+            for (jj, block) in rest[..end - k - 1].iter_mut().enumerate() {
+                let off = jj * ROWS;
+                let lhs = panel.slice(s![.., off..off + block.nrows()]);
+                let rhs = panel.slice(s![.., off..]);
+                block
+                    .axis_chunks_iter_mut(Axis(1), UPDATE_COLS)
+                    .into_par_iter()
+                    .zip(rhs.axis_chunks_iter(Axis(1), UPDATE_COLS))
+                    .for_each(|(mut out, rhs)| {
+                        ndarray::linalg::general_mat_mul(
+                            minus_one,
+                            &lhs.t(),
+                            &rhs,
+                            T::one(),
+                            &mut out,
+                        );
+                    });
             }
         }
-        square_cholesky(&mut d, kb)?;
-        for i in 0..kb {
-            for j in 0..=i {
-                uk[[j, i]] = flushed(d[i * kb + j].to_f64());
-            }
+        if end == nb {
+            break;
         }
-        // 2. The row panel: U_KKᵀ⁻¹ S_K,rest, forward substitution on column chunks.
-        let (square, mut panel) = uk.view_mut().split_at(Axis(1), kb);
-        let square = square.view();
-        panel
-            .axis_chunks_iter_mut(Axis(1), PANEL_COLS)
-            .into_par_iter()
-            .for_each(|mut cols| {
-                for i in 0..kb {
-                    let (done, mut rest) = cols.view_mut().split_at(Axis(0), i);
-                    let mut row = rest.row_mut(0);
-                    for p in 0..i {
-                        row.scaled_add(T::zero() - square[[p, i]], &done.row(p));
-                    }
-                    let d = square[[i, i]];
-                    row.mapv_inplace(|v| flushed((v / d).to_f64()));
-                }
-            });
-        // 3. The later row blocks: block J (from column r_J on) loses U_KJᵀ U_K.
-        let panel = panel.view();
+        // The group's rows, from the first column after the group on, stacked.
+        let (group, later) = a.blocks[g..].split_at_mut(end - g);
+        let from = end * ROWS;
+        let width = a.n - from;
+        let depth: usize = group.iter().map(|b| b.nrows()).sum();
+        let mut stacked = Array2::<T>::zeros((depth, width));
+        let mut row = 0;
+        for (i, block) in group.iter().enumerate() {
+            let first = from - (g + i) * ROWS;
+            stacked
+                .slice_mut(s![row..row + block.nrows(), ..])
+                .assign(&block.slice(s![.., first..]));
+            row += block.nrows();
+        }
+        let stacked = stacked.view();
         later.par_iter_mut().enumerate().for_each(|(jj, block)| {
             let off = jj * ROWS;
-            let lhs = panel.slice(s![.., off..off + block.nrows()]);
-            let rhs = panel.slice(s![.., off..]);
+            let lhs = stacked.slice(s![.., off..off + block.nrows()]);
+            let rhs = stacked.slice(s![.., off..]);
             ndarray::linalg::general_mat_mul(minus_one, &lhs.t(), &rhs, T::one(), block);
         });
     }
+    Ok(())
+}
+
+/// Factors one row block whose earlier rows' contributions have been taken off:
+/// its diagonal square by hand, then its row panel `U_KKᵀ⁻¹ S_K,rest` by forward
+/// substitution on column chunks in parallel.
+fn factor_block<T: Real>(uk: &mut Array2<T>) -> Result<()> {
+    let kb = uk.nrows();
+    // 1. The diagonal square: U_KK = Lᵀ for the lower factor L of its transpose.
+    let mut d = vec![T::zero(); kb * kb];
+    for i in 0..kb {
+        for j in 0..=i {
+            d[i * kb + j] = uk[[j, i]];
+        }
+    }
+    square_cholesky(&mut d, kb)?;
+    for i in 0..kb {
+        for j in 0..=i {
+            uk[[j, i]] = flushed(d[i * kb + j].to_f64());
+        }
+    }
+    // 2. The row panel, forward substitution on column chunks.
+    let (square, mut panel) = uk.view_mut().split_at(Axis(1), kb);
+    let square = square.view();
+    panel
+        .axis_chunks_iter_mut(Axis(1), PANEL_COLS)
+        .into_par_iter()
+        .for_each(|mut cols| {
+            for i in 0..kb {
+                let (done, mut rest) = cols.view_mut().split_at(Axis(0), i);
+                let mut row = rest.row_mut(0);
+                for p in 0..i {
+                    row.scaled_add(T::zero() - square[[p, i]], &done.row(p));
+                }
+                let d = square[[i, i]];
+                row.mapv_inplace(|v| flushed((v / d).to_f64()));
+            }
+        });
     Ok(())
 }
 
