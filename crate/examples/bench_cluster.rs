@@ -195,8 +195,11 @@ fn python_fit(path: &Path, gamma: f64, which: &str, name: &str) -> Option<Python
         .ok()?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
+        // A process killed by the kernel (out of memory) leaves no stderr: say how
+        // it ended too.
         eprintln!(
-            "{which} failed on {name}: {}",
+            "{which} failed on {name} ({}): {}",
+            out.status,
             err.lines().last().unwrap_or("")
         );
         return None;
