@@ -41,10 +41,50 @@ MARKED = re.compile(r"\x1b\]geoxr-progress;([^;\x07]+);(update|final)\x07(.*)")
 CHANNELS = ("shell", "control", "stdin", "hb")
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def ephemeral_range():
+    """The ports Linux hands out for outgoing connections and for bind(0)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(v) for v in f.read().split())
+        return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
+def free_ports(count, rng=None):
+    """`count` distinct free loopback ports for evcxr, below the ephemeral range.
+
+    Ports from bind(0) lie inside that range, and so do the local ends of the
+    proxy's own connection attempts to evcxr, made before evcxr listens: one of
+    those attempts could take a port handed to evcxr in the meantime, and evcxr
+    then dies at start with "Address already in use" (seen once in about thirty
+    starts). Below the range no outgoing connection can take them. Falls back to
+    bind(0) when the range leaves no room below it.
+    """
+    import random
+
+    rng = rng or random.SystemRandom()
+    low, _ = ephemeral_range()
+    ports = []
+    for _ in range(200 * count):
+        if len(ports) == count or low <= 10000:
+            break
+        port = rng.randrange(10000, low)
+        if port in ports:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        ports.append(port)
+    while len(ports) < count:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in ports:
+            ports.append(port)
+    return ports
 
 
 class Signer:
@@ -162,6 +202,13 @@ def self_test():
     assert not shown, "a finished computation is forgotten"
     other = message("execute_result", {"data": {}})
     assert rewrite_stream(other, signer, shown) == [other]
+    low, _ = ephemeral_range()
+    ports = free_ports(5)
+    assert len(set(ports)) == 5, ports
+    assert low <= 10000 or all(10000 <= p < low for p in ports), (ports, low)
+    for port in ports:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", port))
     print("progress_proxy self-test: ok")
 
 
@@ -175,8 +222,8 @@ def main():
         front = json.load(f)
     signer = Signer(front.get("key", ""), front.get("signature_scheme", "hmac-sha256"))
     back = dict(front, ip="127.0.0.1", transport="tcp")
-    for c in CHANNELS + ("iopub",):
-        back[c + "_port"] = free_port()
+    for c, port in zip(CHANNELS + ("iopub",), free_ports(len(CHANNELS) + 1)):
+        back[c + "_port"] = port
     fd, back_file = tempfile.mkstemp(prefix="geoxr-evcxr-", suffix=".json")
     with os.fdopen(fd, "w") as f:
         json.dump(back, f)
