@@ -41,17 +41,16 @@ MARKED = re.compile(r"\x1b\]geoxr-progress;([^;\x07]+);(update|final)\x07(.*)")
 CHANNELS = ("shell", "control", "stdin", "hb")
 
 
-def ephemeral_range():
-    """The ports Linux hands out for outgoing connections and for bind(0)."""
+def ephemeral_start():
+    """The lowest port Linux hands out for outgoing connections and for bind(0)."""
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-            low, high = (int(v) for v in f.read().split())
-        return low, high
-    except (OSError, ValueError):
-        return 32768, 60999
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
-def free_ports(count, rng=None):
+def free_ports(count):
     """`count` distinct free loopback ports for evcxr, below the ephemeral range.
 
     Ports from bind(0) lie inside that range, and so do the local ends of the
@@ -63,8 +62,8 @@ def free_ports(count, rng=None):
     """
     import random
 
-    rng = rng or random.SystemRandom()
-    low, _ = ephemeral_range()
+    rng = random.SystemRandom()
+    low = ephemeral_start()
     ports = []
     for _ in range(200 * count):
         if len(ports) == count or low <= 10000:
@@ -202,7 +201,7 @@ def self_test():
     assert not shown, "a finished computation is forgotten"
     other = message("execute_result", {"data": {}})
     assert rewrite_stream(other, signer, shown) == [other]
-    low, _ = ephemeral_range()
+    low = ephemeral_start()
     ports = free_ports(5)
     assert len(set(ports)) == 5, ports
     assert low <= 10000 or all(10000 <= p < low for p in ports), (ports, low)

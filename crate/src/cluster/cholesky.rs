@@ -32,7 +32,7 @@ pub(crate) fn flushed<T: Real>(v: f64) -> T {
 
 /// Columns per task of the panel solve.
 const PANEL_COLS: usize = 256;
-/// Columns per task of the updates inside a group of [`cholesky`].
+/// Columns per task of the updates of later row blocks in [`cholesky`].
 const UPDATE_COLS: usize = 512;
 /// Rows per task of the updates in [`solve`].
 const SOLVE_ROWS: usize = 512;
@@ -143,37 +143,17 @@ const FACTOR_GROUP: usize = 2;
 /// has its diagonal square factored by hand, its row panel solved against the
 /// square by column chunks in parallel, and the group's later blocks updated by it.
 /// Then every row block after the group loses the group's contribution
-/// (`S_J −= U_GJᵀ U_G`) by one matrix product each, the blocks in parallel.
+/// (`S_J −= U_GJᵀ U_G`, [`subtract_products`] on the group's rows stacked).
 pub(crate) fn cholesky<T: Real>(a: &mut Packed<T>) -> Result<()> {
-    let minus_one = T::zero() - T::one();
     let nb = a.blocks.len();
     for g in (0..nb).step_by(FACTOR_GROUP) {
         let end = (g + FACTOR_GROUP).min(nb);
         for k in g..end {
             let (upto, rest) = a.blocks.split_at_mut(k + 1);
             factor_block(&mut upto[k])?;
-            // The group's later blocks lose U_Kᵀ U_K, each from its own column on,
-            // by column chunks in parallel.
+            // The group's later blocks lose U_Kᵀ U_K.
             let kb = upto[k].nrows();
-            let panel = upto[k].slice(s![.., kb..]);
-            for (jj, block) in rest[..end - k - 1].iter_mut().enumerate() {
-                let off = jj * ROWS;
-                let lhs = panel.slice(s![.., off..off + block.nrows()]);
-                let rhs = panel.slice(s![.., off..]);
-                block
-                    .axis_chunks_iter_mut(Axis(1), UPDATE_COLS)
-                    .into_par_iter()
-                    .zip(rhs.axis_chunks_iter(Axis(1), UPDATE_COLS))
-                    .for_each(|(mut out, rhs)| {
-                        ndarray::linalg::general_mat_mul(
-                            minus_one,
-                            &lhs.t(),
-                            &rhs,
-                            T::one(),
-                            &mut out,
-                        );
-                    });
-            }
+            subtract_products(upto[k].slice(s![.., kb..]), &mut rest[..end - k - 1]);
         }
         if end == nb {
             break;
@@ -192,15 +172,30 @@ pub(crate) fn cholesky<T: Real>(a: &mut Packed<T>) -> Result<()> {
                 .assign(&block.slice(s![.., first..]));
             row += block.nrows();
         }
-        let stacked = stacked.view();
-        later.par_iter_mut().enumerate().for_each(|(jj, block)| {
-            let off = jj * ROWS;
-            let lhs = stacked.slice(s![.., off..off + block.nrows()]);
-            let rhs = stacked.slice(s![.., off..]);
-            ndarray::linalg::general_mat_mul(minus_one, &lhs.t(), &rhs, T::one(), block);
-        });
+        subtract_products(stacked.view(), later);
     }
     Ok(())
+}
+
+/// Row block `J` of `blocks` (columns from `J · ROWS` of `panel` on) loses
+/// `panel_Jᵀ panel`: the update that rows already factored, whose part right of
+/// their own columns is `panel`, owe the blocks after them. One product per block
+/// and chunk of [`UPDATE_COLS`] columns, all in parallel; the chunks are fixed, so
+/// the bits do not depend on the number of threads.
+fn subtract_products<T: Real>(panel: ArrayView2<T>, blocks: &mut [Array2<T>]) {
+    let minus_one = T::zero() - T::one();
+    blocks.par_iter_mut().enumerate().for_each(|(jj, block)| {
+        let off = jj * ROWS;
+        let lhs = panel.slice(s![.., off..off + block.nrows()]);
+        let rhs = panel.slice(s![.., off..]);
+        block
+            .axis_chunks_iter_mut(Axis(1), UPDATE_COLS)
+            .into_par_iter()
+            .zip(rhs.axis_chunks_iter(Axis(1), UPDATE_COLS))
+            .for_each(|(mut out, rhs)| {
+                ndarray::linalg::general_mat_mul(minus_one, &lhs.t(), &rhs, T::one(), &mut out);
+            });
+    });
 }
 
 /// Factors one row block whose earlier rows' contributions have been taken off:
