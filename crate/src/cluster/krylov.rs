@@ -17,7 +17,7 @@
 //! clustered eigenvalues. Products are parallel over rows and every sum runs in a
 //! fixed order: results do not depend on the number of threads.
 
-use linfa_linalg::eigh::{EigValshInto, EighInto};
+use super::eigh::{symmetric_eigen, symmetric_eigenvalues};
 use ndarray::{s, Array2, ArrayView2, Axis};
 
 use crate::error::{Error, Result};
@@ -102,7 +102,7 @@ fn packed_already(q: &Array2<f64>, mq: &Array2<f64>, cols: usize, wanted: usize,
     let (qb, mqb) = (q.slice(s![.., ..cols]), mq.slice(s![.., ..cols]));
     let h = qb.t().dot(&mqb);
     let h = (&h + &h.t()) * 0.5;
-    let Ok(theta) = h.eigvalsh_into() else {
+    let Ok(theta) = symmetric_eigenvalues(h) else {
         return false;
     };
     let mut theta = theta.to_vec();
@@ -169,8 +169,7 @@ pub(crate) fn leading_eigenpairs(
         let mqb = mq.slice(s![.., ..cols]);
         let h = qb.t().dot(&mqb);
         let h = (&h + &h.t()) * 0.5;
-        let (theta, y) = h
-            .eigh_into()
+        let (theta, y) = symmetric_eigen(h)
             .map_err(|e| Error::invalid("spectral embedding", format!("Rayleigh–Ritz: {e}")))?;
         let mut order: Vec<usize> = (0..theta.len()).collect();
         order.sort_by(|a, b| theta[*b].total_cmp(&theta[*a]));

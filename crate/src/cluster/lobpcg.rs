@@ -13,7 +13,7 @@
 //! eigenvectors of the full one with a handful of products. Every sum runs in a
 //! fixed order: the same bits for any number of threads.
 
-use linfa_linalg::eigh::EighInto;
+use super::eigh::symmetric_eigen;
 use ndarray::{concatenate, s, Array2, ArrayView2, Axis};
 
 use super::krylov::{orthogonalise, Eigenpairs};
@@ -41,8 +41,7 @@ fn rayleigh_ritz(
 ) -> Result<(Vec<f64>, Array2<f64>)> {
     let h = b.t().dot(mb);
     let h = (&h + &h.t()) * 0.5;
-    let (theta, y) = h
-        .eigh_into()
+    let (theta, y) = symmetric_eigen(h)
         .map_err(|e| Error::invalid("spectral embedding", format!("Rayleigh–Ritz: {e}")))?;
     let mut order: Vec<usize> = (0..theta.len()).collect();
     order.sort_by(|a, c| theta[*c].total_cmp(&theta[*a]));
@@ -163,7 +162,7 @@ mod tests {
         let e = (&e + &e.t()) * 0.5;
         let sigma = 1.0 + 1e-5;
         let shifted = Array2::<f64>::eye(n) * sigma - (&m + &e);
-        let (ev, vecs) = shifted.eigh_into().unwrap();
+        let (ev, vecs) = symmetric_eigen(shifted).unwrap();
         let inverse = (&vecs * &ev.mapv(|v| 1.0 / v).insert_axis(Axis(0))).dot(&vecs.t());
         let start = Array2::from_shape_fn((n, 12), |_| rng.gen::<f64>() - 0.5);
         let settings = Settings {

@@ -5,6 +5,7 @@
 
 mod affinity;
 mod cholesky;
+mod eigh;
 mod envelope;
 mod kmeans;
 mod krylov;

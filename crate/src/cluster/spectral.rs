@@ -21,7 +21,7 @@
 
 use std::fmt;
 
-use linfa_linalg::eigh::EighInto;
+use super::eigh::symmetric_eigen;
 use ndarray::{Array1, Array2, Axis};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -633,7 +633,7 @@ impl SpectralClustering {
         let a2 = &a * &d1.view().insert_axis(Axis(1)) * d1.view().insert_axis(Axis(0));
         let b2 = &b * &d1.view().insert_axis(Axis(1)) * d2.view().insert_axis(Axis(0));
         // A2 is symmetric: its SVD is its eigen-decomposition (by magnitude).
-        let (values, vectors) = a2.clone().eigh_into().map_err(|e| {
+        let (values, vectors) = symmetric_eigen(a2.clone()).map_err(|e| {
             Error::invalid(
                 "Nyström",
                 format!("eigen-decomposition of the sampled block: {e}"),
@@ -711,7 +711,7 @@ pub(crate) fn first_appearance_order(labels: &[usize]) -> Vec<i64> {
 
 /// Moore-Penrose inverse of a symmetric matrix, through its eigen-decomposition.
 fn pinv(a: &Array2<f64>) -> Result<Array2<f64>> {
-    let (values, vectors) = a.clone().eigh_into().map_err(|e| {
+    let (values, vectors) = symmetric_eigen(a.clone()).map_err(|e| {
         Error::invalid(
             "Nyström",
             format!("pseudo-inverse of the sampled block: {e}"),
@@ -916,7 +916,7 @@ mod tests {
         }
         let d: Vec<f64> = a.rows().into_iter().map(|r| r.sum().sqrt()).collect();
         let m = Array2::from_shape_fn((n, n), |(i, j)| a[[i, j]] / (d[i] * d[j]));
-        let (want, _) = m.clone().eigh_into().unwrap();
+        let (want, _) = symmetric_eigen(m.clone()).unwrap();
         let mut want = want.to_vec();
         want.sort_by(|x, y| y.total_cmp(x));
         assert!(1.0 - want[5] < 1e-5, "{:?}", &want[..6]);

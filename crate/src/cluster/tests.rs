@@ -209,7 +209,7 @@ fn a_graph_in_pieces_warns_but_fits() {
 /// The normalised affinity written out plainly (distances by subtraction, no
 /// tiles, nothing dropped) and its eigenvalues by a dense solve, largest first.
 fn dense_spectrum(points: &Array2<f64>, gamma: f64) -> Vec<f64> {
-    use linfa_linalg::eigh::EighInto;
+    use super::eigh::symmetric_eigen;
     let n = points.nrows();
     let mut a = Array2::<f64>::zeros((n, n));
     for i in 0..n {
@@ -234,7 +234,7 @@ fn dense_spectrum(points: &Array2<f64>, gamma: f64) -> Vec<f64> {
     for ((i, j), v) in a.indexed_iter_mut() {
         *v /= sq[i] * sq[j];
     }
-    let (values, _) = a.eigh_into().unwrap();
+    let (values, _) = symmetric_eigen(a).unwrap();
     let mut values = values.to_vec();
     values.sort_by(|x, y| y.total_cmp(x));
     values

@@ -10,9 +10,8 @@
 //! chunk cache is off (each chunk is read once per computation, and a cache per open
 //! file would cost memory); every call runs under `catch_unwind`, so a bug in the
 //! reader on a damaged file becomes an error naming the file; and sizes taken from
-//! metadata are checked against memory before anything is allocated. They depend on
-//! `ndarray` 0.17 while geoxr uses 0.16: we only call their slice-into-buffer
-//! methods and never pass their arrays on, so the second `ndarray` stays internal.
+//! metadata are checked against memory before anything is allocated. We only call
+//! their slice-into-buffer methods and never pass their arrays on.
 
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
