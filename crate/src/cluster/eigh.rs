@@ -392,47 +392,115 @@ mod tests {
         assert!((squares - frobenius).abs() <= tol * n as f64);
     }
 
+    /// The graphs of spectral clustering: exp(-γ d²) between `n` points in `dims`
+    /// dimensions, zero diagonal, scaled by D^-1/2 on both sides. A share `dry` of
+    /// the points are the zero series of dry pixels, equal rows of the matrix.
+    fn normalised_affinity(n: usize, dims: usize, gamma: f64, dry: f64, seed: u64) -> Array2<f64> {
+        let mut rng = Xoshiro256Plus::seed_from_u64(seed);
+        let points = Array2::from_shape_fn((n, dims), |(i, k)| {
+            let rain = rng.gen::<f64>();
+            if (i as f64) < dry * n as f64 || rain < 0.5 {
+                0.0
+            } else {
+                (i % 5) as f64 * 3.0 + rain * (k % 3) as f64
+            }
+        });
+        let mut a = Array2::from_shape_fn((n, n), |(i, j)| {
+            let d: f64 = (0..dims)
+                .map(|k| (points[[i, k]] - points[[j, k]]).powi(2))
+                .sum();
+            if i == j {
+                0.0
+            } else {
+                (-gamma * d).exp()
+            }
+        });
+        let sq: Vec<f64> = a
+            .rows()
+            .into_iter()
+            .map(|r| r.sum())
+            .map(|d| if d > 0.0 { d.sqrt() } else { 1.0 })
+            .collect();
+        for ((i, j), v) in a.indexed_iter_mut() {
+            *v /= sq[i] * sq[j];
+        }
+        a
+    }
+
     #[test]
     fn normalised_affinities_with_many_vanishing_eigenvalues_converge() {
-        // The graphs of spectral clustering: exp(-γ d²) between points, zero
-        // diagonal, scaled by D^-1/2 on both sides. Rainfall series of dry pixels
-        // are equal rows (a dense solve once failed to converge on such a graph:
-        // many eigenvalues are zero, which rounding leaves at about 1e-17); far
-        // apart points make entries underflow to zero or to subnormal numbers.
-        let mut rng = Xoshiro256Plus::seed_from_u64(17);
+        // Equal rows leave many eigenvalues zero, which rounding turns into about
+        // 1e-17 (a dense solve once failed to converge on such a graph of sample
+        // rainfall); far apart points make entries underflow to zero or to
+        // subnormal numbers.
         for (n, dims, gamma, dry) in [
             (400, 24, 1.0 / 24.0, 0.6),
             (300, 4, 0.05, 0.0),
             (200, 3, 700.0, 0.3),
         ] {
-            let points = Array2::from_shape_fn((n, dims), |(i, k)| {
-                let rain = rng.gen::<f64>();
-                if (i as f64) < dry * n as f64 || rain < 0.5 {
-                    0.0
-                } else {
-                    (i % 5) as f64 * 3.0 + rain * (k % 3) as f64
-                }
-            });
-            let mut a = Array2::from_shape_fn((n, n), |(i, j)| {
-                let d: f64 = (0..dims)
-                    .map(|k| (points[[i, k]] - points[[j, k]]).powi(2))
-                    .sum();
-                if i == j {
-                    0.0
-                } else {
-                    (-gamma * d).exp()
-                }
-            });
-            let sq: Vec<f64> = a
-                .rows()
-                .into_iter()
-                .map(|r| r.sum())
-                .map(|d| if d > 0.0 { d.sqrt() } else { 1.0 })
-                .collect();
-            for ((i, j), v) in a.indexed_iter_mut() {
-                *v /= sq[i] * sq[j];
+            check_invariants(&normalised_affinity(n, dims, gamma, dry, 17), 1e-10);
+        }
+    }
+
+    /// Reads whitespace-separated matrix rows on stdin, prints LAPACK's eigenvalues
+    /// (numpy's `eigvalsh`, i.e. `syevd`), one per line, ascending.
+    const NUMPY_EIGVALSH: &str = "import sys, numpy as np\n\
+        a = np.array([[float(x) for x in l.split()] for l in sys.stdin if l.strip()])\n\
+        print('\\n'.join(repr(float(v)) for v in np.linalg.eigvalsh(a)))\n";
+
+    #[test]
+    fn eigenvalues_agree_with_lapack() {
+        // An implementation we did not write: numpy (the project venv's, through
+        // the same Python that writes the NetCDF fixtures) on the same matrices.
+        use std::io::Write;
+        let mut rng = Xoshiro256Plus::seed_from_u64(23);
+        let random = Array2::from_shape_fn((120, 120), |_| rng.gen::<f64>() - 0.5);
+        let cases = [
+            (
+                "sample-like affinity",
+                normalised_affinity(400, 24, 1.0 / 24.0, 0.6, 29),
+            ),
+            (
+                "spread affinity",
+                normalised_affinity(250, 4, 0.05, 0.0, 31),
+            ),
+            ("random symmetric", &random + &random.t()),
+        ];
+        for (name, a) in cases {
+            let mut child = crate::io::python_command()
+                .args(["-c", NUMPY_EIGVALSH])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            let mut text = String::new();
+            for row in a.rows() {
+                let row: Vec<String> = row.iter().map(|v| format!("{v:?}")).collect();
+                text.push_str(&row.join(" "));
+                text.push('\n');
             }
-            check_invariants(&a, 1e-10);
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
+            let out = child.wait_with_output().unwrap();
+            assert!(out.status.success(), "{name}: numpy failed");
+            let want: Vec<f64> = String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .map(|l| l.parse().unwrap())
+                .collect();
+            let got = symmetric_eigenvalues(a.clone()).unwrap();
+            assert_eq!(got.len(), want.len(), "{name}");
+            let size = want.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (g - w).abs() <= 1e-12 * size,
+                    "{name}: λ{i} {g} vs LAPACK {w}"
+                );
+            }
         }
     }
 

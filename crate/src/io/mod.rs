@@ -34,7 +34,7 @@ fn test_python() -> std::path::PathBuf {
 /// (see [`crate::base::sys::inherit_std_streams_only`]: a fixture writer started
 /// while another test wrote through libnetcdf kept that file locked).
 #[cfg(test)]
-fn python_command() -> std::process::Command {
+pub(crate) fn python_command() -> std::process::Command {
     let mut command = std::process::Command::new(test_python());
     crate::base::sys::inherit_std_streams_only(&mut command);
     command
